@@ -1,0 +1,3 @@
+fn main() {
+    gastown::cli::formula::main()
+}

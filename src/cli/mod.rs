@@ -1,0 +1,166 @@
+//! The command-line layer: the only code that knows clap, reads the environment for
+//! options, and prints. Each binary in `bins/` calls one `main` here.
+
+pub mod bead;
+pub mod formula;
+pub mod docs;
+pub mod gastown;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::store::{Actor, Store};
+
+/// Options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Print machine-readable JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Act as this agent (default: GT_ACTOR, BD_ACTOR, git user.name, $USER)
+    #[arg(long, global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+    /// Run as if started in DIR
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub directory: Option<PathBuf>,
+    /// Print no status messages on stderr
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// What a command needs from its invocation: options, output, the store.
+pub struct Ctx {
+    pub global: GlobalArgs,
+}
+
+impl Ctx {
+    pub fn new(global: GlobalArgs) -> Self {
+        Ctx { global }
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.global
+            .directory
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn open_store(&self) -> Result<Store> {
+        let dir = self.dir();
+        if !dir.is_dir() {
+            return Err(Error::invalid(format!(
+                "cannot change to '{}': no such directory",
+                dir.display()
+            )));
+        }
+        Store::open(&dir)
+    }
+
+    /// The acting agent: --actor, GT_ACTOR, BD_ACTOR, git user.name, $USER, "unknown".
+    pub fn actor(&self, store: &Store) -> Result<Actor> {
+        let config = store.repo().config_snapshot();
+        let git_name = config.string("user.name").map(|s| s.to_string());
+        let git_email = config.string("user.email").map(|s| s.to_string());
+        let from_flag_or_env = self
+            .global
+            .actor
+            .clone()
+            .or_else(|| non_empty_env("GT_ACTOR"))
+            .or_else(|| non_empty_env("BD_ACTOR"));
+        let (name, email) = match from_flag_or_env {
+            Some(name) => {
+                let email = format!("{}@gastown.local", email_local_part(&name));
+                (name, email)
+            }
+            None => match git_name {
+                Some(name) if !name.trim().is_empty() => {
+                    let email = git_email
+                        .unwrap_or_else(|| format!("{}@gastown.local", email_local_part(&name)));
+                    (name, email)
+                }
+                _ => {
+                    let name = non_empty_env("USER").unwrap_or_else(|| "unknown".to_string());
+                    let email = format!("{}@gastown.local", email_local_part(&name));
+                    (name, email)
+                }
+            },
+        };
+        let name = name.trim().to_string();
+        if name.is_empty() || name.contains(['<', '>', '\n']) {
+            return Err(Error::invalid(format!("bad actor name '{name}'")));
+        }
+        Ok(Actor { name, email })
+    }
+
+    /// A status message on stderr (silenced by --quiet, and by --json so scripts see data only).
+    pub fn status(&self, message: impl AsRef<str>) {
+        if !self.global.quiet && !self.global.json {
+            let _ = writeln!(std::io::stderr(), "{}", message.as_ref());
+        }
+    }
+}
+
+fn non_empty_env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn email_local_part(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '.' })
+        .collect()
+}
+
+/// Print a value as JSON on stdout.
+pub fn print_json(value: &impl Serialize) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)
+        .map_err(|e| Error::io("writing JSON", std::io::Error::other(e)))?;
+    writeln!(out).map_err(|e| Error::io("writing output", e))?;
+    Ok(())
+}
+
+/// Print text on stdout.
+pub fn print_text(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| Error::io("writing output", e))?;
+    Ok(())
+}
+
+/// Run a command and exit with its status: errors become one line on stderr (and a JSON
+/// object on stdout with --json); a closed stdout (`| head`) exits quietly.
+pub fn finish(json: bool, result: Result<i32>) -> ! {
+    let code = match result {
+        Ok(code) => code,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(err) => {
+            let message = crate::error::one_line(&err.to_string());
+            if json {
+                let value = serde_json::json!({ "error": message, "kind": err.kind() });
+                let _ = writeln!(std::io::stdout(), "{value}");
+            }
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            err.exit_code()
+        }
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code)
+}
+
+/// Whether `--json` appears among the raw arguments (for errors raised before parsing ends).
+pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    args.iter().any(|a| a == "--json")
+}
+
+/// Resolve a user-given path relative to the -C directory.
+pub fn resolve_path(ctx: &Ctx, path: &Path) -> PathBuf {
+    if path.is_absolute() || path == Path::new("-") {
+        path.to_path_buf()
+    } else {
+        ctx.dir().join(path)
+    }
+}

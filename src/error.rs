@@ -1,0 +1,85 @@
+//! The one error type of the library. Every variant renders as one line that names the bad
+//! input; `exit_code` maps it to the documented exit status.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("not a git repository: {}", .0.display())]
+    NotARepository(PathBuf),
+    #[error("{0} uses the reftable ref format, which gastown cannot read yet; convert it with `git refs migrate --ref-format=files`")]
+    Reftable(PathBuf),
+    #[error("no gastown {0} store in this repository; run `git bead init --prefix <prefix>` first")]
+    NotInitialized(&'static str),
+    #[error("the {what} store is busy: another process held its lock for {waited_ms} ms; try again")]
+    Busy { what: String, waited_ms: u128 },
+    #[error("no bead matches '{0}'")]
+    NotFound(String),
+    #[error("'{prefix}' is ambiguous: it matches {}", .candidates.join(", "))]
+    Ambiguous { prefix: String, candidates: Vec<String> },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("git: {0}")]
+    Git(String),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(msg.into())
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Exit status: 1 bad input or refused, 3 busy (retry), 4 conflict (someone else won),
+    /// 5 repository or internal failure. Usage errors from argument parsing exit 2.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Busy { .. } => 3,
+            Error::Conflict(_) => 4,
+            Error::Git(_) | Error::Io { .. } => 5,
+            _ => 1,
+        }
+    }
+
+    /// A short machine-readable name for `--json` error output.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::NotARepository(_) => "not_a_repository",
+            Error::Reftable(_) => "reftable",
+            Error::NotInitialized(_) => "not_initialized",
+            Error::Busy { .. } => "busy",
+            Error::NotFound(_) => "not_found",
+            Error::Ambiguous { .. } => "ambiguous",
+            Error::Invalid(_) => "invalid",
+            Error::Conflict(_) => "conflict",
+            Error::Git(_) => "git",
+            Error::Io { .. } => "io",
+        }
+    }
+}
+
+impl From<gix::Error> for Error {
+    fn from(err: gix::Error) -> Self {
+        Error::Git(one_line(&err.to_string()))
+    }
+}
+
+/// Errors from gix can span lines; the CLI promises one.
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

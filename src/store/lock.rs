@@ -1,0 +1,89 @@
+//! Writer locks: one flock'd file per collection in the common git dir. The kernel drops a
+//! flock when its process dies, so a file left behind by `kill -9` never blocks anyone.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use fs2::FileExt;
+
+use crate::error::{Error, Result};
+
+/// How long a writer waits for a lock before giving up with `Error::Busy`.
+pub fn lock_timeout() -> Duration {
+    std::env::var("GT_LOCK_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(Duration::from_secs(10))
+}
+
+/// An exclusive lock, released when dropped (or when the process dies).
+pub struct WriteLock {
+    file: File,
+}
+
+impl WriteLock {
+    pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<WriteLock> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
+        let start = Instant::now();
+        let mut pause = Duration::from_micros(200);
+        loop {
+            match file.try_lock_exclusive() {
+                Ok(()) => return Ok(WriteLock { file }),
+                Err(err) if is_contended(&err) => {
+                    let waited = start.elapsed();
+                    if waited >= timeout {
+                        return Err(Error::Busy {
+                            what: what.to_string(),
+                            waited_ms: waited.as_millis(),
+                        });
+                    }
+                    std::thread::sleep(pause.min(timeout - waited));
+                    // Back off, but keep polling often: hold times are milliseconds.
+                    pause = (pause * 2).min(Duration::from_millis(8));
+                }
+                Err(err) => return Err(Error::io(format!("locking {}", path.display()), err)),
+            }
+        }
+    }
+
+    /// Take the lock only if it is free right now.
+    pub fn try_acquire(path: &Path) -> Result<Option<WriteLock>> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
+        match file.try_lock_exclusive() {
+            Ok(()) => Ok(Some(WriteLock { file })),
+            Err(err) if is_contended(&err) => Ok(None),
+            Err(err) => Err(Error::io(format!("locking {}", path.display()), err)),
+        }
+    }
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = FileExt::unlock(&self.file);
+    }
+}
+
+fn is_contended(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::WouldBlock
+        || err.raw_os_error() == fs2::lock_contended_error().raw_os_error()
+}

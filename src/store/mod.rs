@@ -1,0 +1,326 @@
+//! The storage layer: every piece of gastown state lives in a *collection*, one ref
+//! `refs/gastown/<name>` whose commits hold a snapshot tree of small JSON files.
+//!
+//! Readers resolve the ref once and read from that commit only (lock-free, one consistent
+//! snapshot, cost independent of history depth). Writers take the collection's flock, build
+//! the new tree from the tip, write one commit authored by the actor and move the ref with a
+//! compare-and-swap. This is the only module that writes refs or objects.
+
+mod lock;
+mod snapshot;
+
+use std::path::{Path, PathBuf};
+
+use gix::refs::transaction::{LogChange, PreviousValue, RefEdit, RefLog};
+use gix::refs::Target;
+use gix::ObjectId;
+
+pub use lock::{lock_timeout, WriteLock};
+pub use snapshot::{Entry, Snapshot};
+
+use crate::error::{Error, Result};
+
+/// Commit header carrying the collection's logical (Lamport) clock.
+pub const CLOCK_HEADER: &str = "gastown-clock";
+
+/// Who performs a write: the commit's author and committer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub email: String,
+}
+
+/// An opened repository and the paths gastown keeps beside it.
+pub struct Store {
+    repo: gix::Repository,
+    common_dir: PathBuf,
+}
+
+/// The changes one logical write makes to a collection.
+pub struct WriteBatch {
+    /// The clock value this write stamps its changes with (tip clock + 1).
+    pub clock: u64,
+    upserts: Vec<(String, Vec<u8>)>,
+    headers: Vec<(String, String)>,
+}
+
+impl WriteBatch {
+    /// Write `bytes` at `path` (relative to the collection root).
+    pub fn put(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
+        self.upserts.push((path.into(), bytes));
+    }
+
+    /// Record an extra commit header (e.g. a record count); the clock header is added for you.
+    pub fn header(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.headers.push((key.into(), value.into()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.upserts.is_empty()
+    }
+}
+
+/// What a write closure asks for: commit with this message, or leave the store untouched.
+pub enum Outcome<T> {
+    Commit { message: String, value: T },
+    Unchanged(T),
+}
+
+impl Store {
+    /// Open the repository that contains `dir` (honouring GIT_DIR), refusing reftable.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let repo = match gix::discover_with_environment_overrides(dir) {
+            Ok(repo) => repo,
+            Err(err) => {
+                if let Some(git_dir) = find_git_dir(dir) {
+                    if uses_reftable(&git_dir) {
+                        return Err(Error::Reftable(git_dir));
+                    }
+                    return Err(Error::Git(crate::error::one_line(&err.to_string())));
+                }
+                return Err(Error::NotARepository(dir.to_path_buf()));
+            }
+        };
+        let common_dir = repo.common_dir().to_path_buf();
+        if uses_reftable(&common_dir) {
+            return Err(Error::Reftable(common_dir));
+        }
+        let mut repo = repo;
+        repo.object_cache_size_if_unset(8 * 1024 * 1024);
+        Ok(Store { repo, common_dir })
+    }
+
+    pub fn repo(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    /// `<common git dir>/gastown`: locks, caches and other clone-local files, shared by all
+    /// worktrees of the repository.
+    pub fn state_dir(&self) -> PathBuf {
+        self.common_dir.join("gastown")
+    }
+
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
+    pub fn ref_name(collection: &str) -> String {
+        format!("refs/gastown/{collection}")
+    }
+
+    /// The current state of `collection`, read without any lock.
+    pub fn snapshot(&self, collection: &str) -> Result<Snapshot<'_>> {
+        Snapshot::at_ref(&self.repo, &Self::ref_name(collection))
+    }
+
+    /// The state of `collection` at a given commit (e.g. a fetched remote tip).
+    pub fn snapshot_at(&self, commit: ObjectId) -> Result<Snapshot<'_>> {
+        Snapshot::at_commit(&self.repo, Some(commit))
+    }
+
+    pub fn lock_path(&self, collection: &str) -> PathBuf {
+        self.state_dir().join("locks").join(format!("{collection}.lock"))
+    }
+
+    /// Take the collection's writer lock, waiting at most the configured timeout.
+    pub fn lock(&self, collection: &str) -> Result<WriteLock> {
+        WriteLock::acquire(&self.lock_path(collection), collection, lock_timeout())
+    }
+
+    /// One logical write: under the collection lock, `change` sees the tip snapshot and fills
+    /// a batch; the batch becomes one commit by `actor` and the ref moves by compare-and-swap.
+    /// `change` may run again if a writer that bypassed the lock moved the ref meanwhile.
+    pub fn write<T>(
+        &self,
+        collection: &str,
+        actor: &Actor,
+        mut change: impl FnMut(&Snapshot<'_>, &mut WriteBatch) -> Result<Outcome<T>>,
+    ) -> Result<T> {
+        let _lock = self.lock(collection)?;
+        self.write_locked(collection, actor, &mut change)
+    }
+
+    /// Like [`Store::write`] for a caller that already holds the collection lock.
+    pub fn write_locked<T>(
+        &self,
+        collection: &str,
+        actor: &Actor,
+        change: &mut dyn FnMut(&Snapshot<'_>, &mut WriteBatch) -> Result<Outcome<T>>,
+    ) -> Result<T> {
+        let ref_name = Self::ref_name(collection);
+        for _attempt in 0..16 {
+            let snap = Snapshot::at_ref(&self.repo, &ref_name)?;
+            let mut batch = WriteBatch {
+                clock: snap.clock + 1,
+                upserts: Vec::new(),
+                headers: Vec::new(),
+            };
+            let (message, value) = match change(&snap, &mut batch)? {
+                Outcome::Unchanged(value) => return Ok(value),
+                Outcome::Commit { message, value } => (message, value),
+            };
+            let tree = self.write_tree(snap.tree, &batch.upserts)?;
+            let parents: Vec<ObjectId> = snap.tip.into_iter().collect();
+            let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
+            headers.extend(batch.headers);
+            let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
+            match self.move_ref(&ref_name, commit, snap.tip, &message, actor) {
+                Ok(()) => return Ok(value),
+                Err(RefMove::Moved) => continue,
+                Err(RefMove::Failed(err)) => return Err(err),
+            }
+        }
+        Err(Error::Busy {
+            what: collection.to_string(),
+            waited_ms: 0,
+        })
+    }
+
+    /// Write the tree that results from `upserts` on top of `base`, writing only changed
+    /// subtrees.
+    pub fn write_tree(&self, base: ObjectId, upserts: &[(String, Vec<u8>)]) -> Result<ObjectId> {
+        let mut editor = self.repo.edit_tree(base)?;
+        for (path, bytes) in upserts {
+            let blob = self.repo.write_blob(bytes)?.detach();
+            editor.upsert(path.as_str(), gix::object::tree::EntryKind::Blob, blob)?;
+        }
+        Ok(editor.write()?.detach())
+    }
+
+    /// Upsert already-written blobs (used by merges, which copy entries between trees).
+    pub fn write_tree_entries(&self, base: ObjectId, entries: &[(String, ObjectId)]) -> Result<ObjectId> {
+        let mut editor = self.repo.edit_tree(base)?;
+        for (path, oid) in entries {
+            editor.upsert(path.as_str(), gix::object::tree::EntryKind::Blob, *oid)?;
+        }
+        Ok(editor.write()?.detach())
+    }
+
+    pub fn write_commit(
+        &self,
+        tree: ObjectId,
+        parents: &[ObjectId],
+        actor: &Actor,
+        message: &str,
+        headers: &[(String, String)],
+    ) -> Result<ObjectId> {
+        let signature = gix::actor::Signature {
+            name: actor.name.as_str().into(),
+            email: actor.email.as_str().into(),
+            time: gix::date::Time::now_local_or_utc(),
+        };
+        let commit = gix::objs::Commit {
+            tree,
+            parents: parents.iter().copied().collect(),
+            author: signature.clone(),
+            committer: signature,
+            encoding: None,
+            message: format!("{}\n", message.trim_end()).into(),
+            extra_headers: headers
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+                .collect(),
+        };
+        Ok(self.repo.write_object(&commit)?.detach())
+    }
+
+    /// Point `ref_name` at `new` if it still points at `expected` (absent when `None`).
+    pub fn move_ref(
+        &self,
+        ref_name: &str,
+        new: ObjectId,
+        expected: Option<ObjectId>,
+        message: &str,
+        actor: &Actor,
+    ) -> std::result::Result<(), RefMove> {
+        let name: gix::refs::FullName = ref_name
+            .try_into()
+            .map_err(|_| RefMove::Failed(Error::invalid(format!("bad ref name '{ref_name}'"))))?;
+        let expected = match expected {
+            Some(oid) => PreviousValue::MustExistAndMatch(Target::Object(oid)),
+            None => PreviousValue::MustNotExist,
+        };
+        let edit = RefEdit::update_with_log(
+            name,
+            new,
+            expected,
+            LogChange {
+                mode: RefLog::AndReference,
+                force_create_reflog: false,
+                message: message.lines().next().unwrap_or_default().into(),
+            },
+        );
+        let committer = gix::actor::Signature {
+            name: actor.name.as_str().into(),
+            email: actor.email.as_str().into(),
+            time: gix::date::Time::now_local_or_utc(),
+        };
+        let mut time_buf = gix::date::parse::TimeBuf::default();
+        match self
+            .repo
+            .edit_references_as([edit], Some(committer.to_ref(&mut time_buf)))
+        {
+            Ok(_) => Ok(()),
+            Err(err) if err.is_conflict() => Err(RefMove::Moved),
+            Err(err) => Err(RefMove::Failed(err.into())),
+        }
+    }
+
+    /// Tips of every ref under `prefix` (e.g. `refs/gastown/`), for sync and diagnostics.
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>> {
+        let mut out = Vec::new();
+        let platform = self.repo.references()?;
+        for reference in platform.prefixed(prefix)? {
+            let reference = reference.map_err(|e| Error::Git(e.to_string()))?;
+            if let Some(id) = reference.try_id() {
+                out.push((reference.name().as_bstr().to_string(), id.detach()));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Why a compare-and-swap ref update did not happen.
+pub enum RefMove {
+    /// The ref no longer points where the caller expected.
+    Moved,
+    Failed(Error),
+}
+
+/// Walk up from `dir` to the git dir a repository there would use, without gix.
+fn find_git_dir(dir: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    for candidate in start.ancestors() {
+        let dot_git = candidate.join(".git");
+        if dot_git.is_dir() {
+            return Some(dot_git);
+        }
+        if dot_git.is_file() {
+            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let target = text.strip_prefix("gitdir:")?.trim();
+            return Some(candidate.join(target));
+        }
+        if candidate.join("HEAD").is_file() && candidate.join("objects").is_dir() {
+            return Some(candidate.to_path_buf());
+        }
+    }
+    None
+}
+
+/// Whether the git dir (or the common dir it points to) stores refs in reftable format.
+fn uses_reftable(git_dir: &Path) -> bool {
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .map(|rel| git_dir.join(rel.trim()))
+        .unwrap_or_else(|_| git_dir.to_path_buf());
+    if common.join("reftable").is_dir() {
+        return true;
+    }
+    std::fs::read_to_string(common.join("config"))
+        .map(|cfg| {
+            cfg.lines().any(|line| {
+                let line = line.trim().to_ascii_lowercase().replace(' ', "");
+                line == "refstorage=reftable"
+            })
+        })
+        .unwrap_or(false)
+}
