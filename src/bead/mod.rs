@@ -1,4 +1,24 @@
-//! Beads: the issue records every other domain builds on.
+//! Beads: the issue records every other domain builds on, with bd's schema and semantics.
+//!
+//! Storage: the collection `refs/gastown/beads`, whose tree holds `meta/config.json` and
+//! one record per bead at `beads/<shard>/<id>.json` (see `record` for the merge-friendly
+//! format and `index` for the derived cache that makes listing fast).
 
-/// Version of the bead store's on-disk format (recorded in the tree as `meta/format`).
+pub mod graph;
+pub mod id;
+pub mod index;
+pub mod jsonl;
+pub mod ops;
+pub mod query;
+pub mod record;
+pub mod schema;
+
+pub use index::Index;
+pub use ops::{Beads, Config, NewBead};
+pub use record::{Record, Stamp};
+
+/// Version of the bead store's on-disk format (recorded in `meta/config.json`).
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The collection (ref `refs/gastown/beads`) holding beads.
+pub const COLLECTION: &str = "beads";

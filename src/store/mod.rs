@@ -118,6 +118,11 @@ impl Store {
         Snapshot::at_commit(&self.repo, Some(commit))
     }
 
+    /// Read-only access to any tree of the repository (history, fetched states).
+    pub fn tree_view(repo: &gix::Repository, tree: ObjectId) -> Snapshot<'_> {
+        Snapshot::at_tree(repo, tree)
+    }
+
     pub fn lock_path(&self, collection: &str) -> PathBuf {
         self.state_dir().join("locks").join(format!("{collection}.lock"))
     }

@@ -67,6 +67,17 @@ impl<'r> Snapshot<'r> {
         })
     }
 
+    /// A view of an arbitrary tree, for reading historical or fetched states.
+    pub(super) fn at_tree(repo: &'r gix::Repository, tree: ObjectId) -> Self {
+        Snapshot {
+            repo,
+            tip: None,
+            tree,
+            clock: 0,
+            headers: Vec::new(),
+        }
+    }
+
     pub fn exists(&self) -> bool {
         self.tip.is_some()
     }

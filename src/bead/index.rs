@@ -1,0 +1,441 @@
+//! The derived index: one compact file per clone holding what `list`, `ready`, `blocked`
+//! and id lookups need for every bead, plus the computed blocked state. It is keyed by the
+//! tip commit it was built from, refreshed incrementally by diffing trees (cost follows
+//! the size of the change), and always safe to delete.
+//!
+//! Layout (little-endian): magic, tip and tree ids, then rows sorted by id, each with its
+//! strings inline. Loading is one read plus a linear scan that records spans into the
+//! buffer; no per-string allocation.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use super::graph;
+use super::id::id_from_path;
+use super::record::Record;
+use super::schema::time_ms;
+use crate::error::{Error, Result};
+use crate::store::{Snapshot, Store};
+
+const MAGIC: &[u8; 8] = b"GTIDX02\n";
+pub const NONE: u32 = u32::MAX;
+pub const NO_TIME: i64 = i64::MIN;
+
+pub const FLAG_EPHEMERAL: u8 = 1;
+pub const FLAG_BLOCKED: u8 = 2;
+
+/// A byte range of the index buffer holding a UTF-8 string.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span(u32, u32);
+
+/// The owned form of a row, used while building.
+#[derive(Debug, Clone)]
+pub struct RowData {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub issue_type: String,
+    pub assignee: String,
+    pub priority: u8,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub defer_ms: i64,
+    pub ephemeral: bool,
+    pub labels: Vec<String>,
+    /// (depends_on_id, type, gate) for every live dependency.
+    pub deps: Vec<(String, String, String)>,
+    pub blob: ObjectId,
+}
+
+impl RowData {
+    pub fn from_record(record: &Record, blob: ObjectId) -> RowData {
+        let time = |key: &str| record.str(key).and_then(time_ms).unwrap_or(NO_TIME);
+        RowData {
+            id: record.id.clone(),
+            title: record.title().to_string(),
+            status: record.status().to_string(),
+            issue_type: record.issue_type().to_string(),
+            assignee: record.assignee().unwrap_or("").to_string(),
+            priority: record.priority().clamp(0, 255) as u8,
+            created_ms: time("created_at"),
+            updated_ms: time("updated_at"),
+            defer_ms: time("defer_until"),
+            ephemeral: record.get("ephemeral").and_then(|v| v.as_bool()).unwrap_or(false),
+            labels: record.label_names().map(str::to_string).collect(),
+            deps: record
+                .live_deps()
+                .map(|(target, kind, member)| {
+                    let gate = member
+                        .data
+                        .get("metadata")
+                        .and_then(|m| m.get("gate"))
+                        .and_then(|g| g.as_str())
+                        .unwrap_or("")
+                        .to_string();
+                    (target.to_string(), kind.to_string(), gate)
+                })
+                .collect(),
+            blob,
+        }
+    }
+}
+
+/// A row of the loaded index: scalars inline, strings as spans.
+#[derive(Debug, Clone)]
+pub struct Row {
+    id: Span,
+    title: Span,
+    status: Span,
+    issue_type: Span,
+    assignee: Span,
+    pub priority: u8,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub defer_ms: i64,
+    pub flags: u8,
+    /// Index of the parent row, or `NONE`.
+    pub parent: u32,
+    labels: (u32, u32),
+    deps: (u32, u32),
+    blockers: (u32, u32),
+    pub blob: ObjectId,
+}
+
+/// The loaded index: rows sorted by id.
+pub struct Index {
+    buf: Vec<u8>,
+    pub tip: ObjectId,
+    pub tree: ObjectId,
+    pub rows: Vec<Row>,
+    label_pool: Vec<Span>,
+    /// (target span, type span, gate span).
+    dep_pool: Vec<(Span, Span, Span)>,
+    blocker_pool: Vec<u32>,
+}
+
+impl Index {
+    pub fn path(store: &Store) -> PathBuf {
+        store.state_dir().join("cache").join("beads.idx")
+    }
+
+    /// The index for `snap`: from the cache if it matches, refreshed from an older cache by
+    /// tree diff, or rebuilt from scratch. A refreshed index is written back.
+    pub fn for_snapshot(store: &Store, snap: &Snapshot<'_>) -> Result<Index> {
+        let Some(tip) = snap.tip else {
+            return Index::build(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1));
+        };
+        let path = Index::path(store);
+        let cached = std::fs::read(&path).ok().and_then(|buf| Index::parse(buf).ok());
+        let rows = match cached {
+            Some(index) if index.tip == tip => return Ok(index),
+            Some(index) => refresh(snap, index.tree, index.to_row_data())?,
+            None => refresh(snap, ObjectId::empty_tree(gix::hash::Kind::Sha1), BTreeMap::new())?,
+        };
+        let index = Index::build(snap, rows.into_values().collect(), tip)?;
+        // Best effort: a reader that cannot write the cache still answers.
+        let _ = write_atomically(&path, &index.buf);
+        Ok(index)
+    }
+
+    fn build(snap: &Snapshot<'_>, mut rows: Vec<RowData>, tip: ObjectId) -> Result<Index> {
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        let computed = graph::compute(&rows);
+        let buf = encode(tip, snap.tree, &rows, &computed);
+        Index::parse(buf)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn text(&self, span: Span) -> &str {
+        // Spans are validated as UTF-8 when the index is parsed.
+        std::str::from_utf8(&self.buf[span.0 as usize..(span.0 + span.1) as usize]).unwrap_or("")
+    }
+
+    pub fn id(&self, row: &Row) -> &str {
+        self.text(row.id)
+    }
+    pub fn title(&self, row: &Row) -> &str {
+        self.text(row.title)
+    }
+    pub fn status(&self, row: &Row) -> &str {
+        self.text(row.status)
+    }
+    pub fn issue_type(&self, row: &Row) -> &str {
+        self.text(row.issue_type)
+    }
+    pub fn assignee(&self, row: &Row) -> &str {
+        self.text(row.assignee)
+    }
+    pub fn labels<'a>(&'a self, row: &Row) -> impl Iterator<Item = &'a str> + 'a {
+        let (start, len) = row.labels;
+        self.label_pool[start as usize..(start + len) as usize]
+            .iter()
+            .map(|s| self.text(*s))
+    }
+    /// (depends_on_id, type, gate) of each live dependency.
+    pub fn deps<'a>(&'a self, row: &Row) -> impl Iterator<Item = (&'a str, &'a str, &'a str)> + 'a {
+        let (start, len) = row.deps;
+        self.dep_pool[start as usize..(start + len) as usize]
+            .iter()
+            .map(|(t, k, g)| (self.text(*t), self.text(*k), self.text(*g)))
+    }
+    /// Rows that directly hold this one up (open blockers, unfinished spawners).
+    pub fn blockers(&self, row: &Row) -> &[u32] {
+        let (start, len) = row.blockers;
+        &self.blocker_pool[start as usize..(start + len) as usize]
+    }
+    pub fn is_blocked(&self, row: &Row) -> bool {
+        row.flags & FLAG_BLOCKED != 0
+    }
+    pub fn is_ephemeral(&self, row: &Row) -> bool {
+        row.flags & FLAG_EPHEMERAL != 0
+    }
+
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.rows.binary_search_by(|r| self.id(r).cmp(id)).ok()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Row> {
+        self.position(id).map(|i| &self.rows[i])
+    }
+
+    /// Ids that start with `prefix`, in order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let start = self.rows.partition_point(|r| self.id(r) < prefix);
+        self.rows[start..]
+            .iter()
+            .map(|r| self.id(r))
+            .take_while(move |id| id.starts_with(prefix))
+    }
+
+    fn to_row_data(&self) -> BTreeMap<String, RowData> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let data = RowData {
+                    id: self.id(row).to_string(),
+                    title: self.title(row).to_string(),
+                    status: self.status(row).to_string(),
+                    issue_type: self.issue_type(row).to_string(),
+                    assignee: self.assignee(row).to_string(),
+                    priority: row.priority,
+                    created_ms: row.created_ms,
+                    updated_ms: row.updated_ms,
+                    defer_ms: row.defer_ms,
+                    ephemeral: self.is_ephemeral(row),
+                    labels: self.labels(row).map(str::to_string).collect(),
+                    deps: self
+                        .deps(row)
+                        .map(|(t, k, g)| (t.to_string(), k.to_string(), g.to_string()))
+                        .collect(),
+                    blob: row.blob,
+                };
+                (data.id.clone(), data)
+            })
+            .collect()
+    }
+
+    fn parse(buf: Vec<u8>) -> Result<Index> {
+        let mut r = Reader { buf: &buf, pos: 0 };
+        if r.bytes(MAGIC.len())? != MAGIC {
+            return Err(corrupt());
+        }
+        let tip = r.oid()?;
+        let tree = r.oid()?;
+        let count = r.u32()? as usize;
+        let mut rows = Vec::with_capacity(count);
+        let mut label_pool = Vec::new();
+        let mut dep_pool = Vec::new();
+        let mut blocker_pool = Vec::new();
+        for _ in 0..count {
+            let id = r.span()?;
+            let title = r.span()?;
+            let status = r.span()?;
+            let issue_type = r.span()?;
+            let assignee = r.span()?;
+            let priority = r.u8()?;
+            let created_ms = r.i64()?;
+            let updated_ms = r.i64()?;
+            let defer_ms = r.i64()?;
+            let flags = r.u8()?;
+            let parent = r.u32()?;
+            let n = r.u32()?;
+            let labels = (label_pool.len() as u32, n);
+            for _ in 0..n {
+                label_pool.push(r.span()?);
+            }
+            let n = r.u32()?;
+            let deps = (dep_pool.len() as u32, n);
+            for _ in 0..n {
+                dep_pool.push((r.span()?, r.span()?, r.span()?));
+            }
+            let n = r.u32()?;
+            let blockers = (blocker_pool.len() as u32, n);
+            for _ in 0..n {
+                blocker_pool.push(r.u32()?);
+            }
+            let blob = r.oid()?;
+            rows.push(Row {
+                id,
+                title,
+                status,
+                issue_type,
+                assignee,
+                priority,
+                created_ms,
+                updated_ms,
+                defer_ms,
+                flags,
+                parent,
+                labels,
+                deps,
+                blockers,
+                blob,
+            });
+        }
+        Ok(Index {
+            buf,
+            tip,
+            tree,
+            rows,
+            label_pool,
+            dep_pool,
+            blocker_pool,
+        })
+    }
+}
+
+/// Update `rows` (the index of `old_tree`) to the state of `snap`, re-reading only records
+/// whose blobs changed.
+pub fn refresh(
+    snap: &Snapshot<'_>,
+    old_tree: ObjectId,
+    mut rows: BTreeMap<String, RowData>,
+) -> Result<BTreeMap<String, RowData>> {
+    for (path, blob) in snap.changed_since(old_tree, "beads")? {
+        let Some(id) = id_from_path(&path) else { continue };
+        match blob {
+            Some(blob) => {
+                let record = Record::parse(&snap.read_blob(blob)?)?;
+                if record.is_deleted() {
+                    rows.remove(id);
+                } else {
+                    rows.insert(id.to_string(), RowData::from_record(&record, blob));
+                }
+            }
+            None => {
+                rows.remove(id);
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn encode(tip: ObjectId, tree: ObjectId, rows: &[RowData], computed: &graph::Computed) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + rows.len() * 160);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(tip.as_bytes());
+    out.extend_from_slice(tree.as_bytes());
+    put_u32(&mut out, rows.len() as u32);
+    for (i, row) in rows.iter().enumerate() {
+        for s in [&row.id, &row.title, &row.status, &row.issue_type, &row.assignee] {
+            put_str(&mut out, s);
+        }
+        out.push(row.priority);
+        out.extend_from_slice(&row.created_ms.to_le_bytes());
+        out.extend_from_slice(&row.updated_ms.to_le_bytes());
+        out.extend_from_slice(&row.defer_ms.to_le_bytes());
+        let mut flags = 0;
+        if row.ephemeral {
+            flags |= FLAG_EPHEMERAL;
+        }
+        if computed.blocked[i] {
+            flags |= FLAG_BLOCKED;
+        }
+        out.push(flags);
+        put_u32(&mut out, computed.parent[i]);
+        put_u32(&mut out, row.labels.len() as u32);
+        for label in &row.labels {
+            put_str(&mut out, label);
+        }
+        put_u32(&mut out, row.deps.len() as u32);
+        for (target, kind, gate) in &row.deps {
+            put_str(&mut out, target);
+            put_str(&mut out, kind);
+            put_str(&mut out, gate);
+        }
+        put_u32(&mut out, computed.blockers[i].len() as u32);
+        for b in &computed.blockers[i] {
+            put_u32(&mut out, *b);
+        }
+        out.extend_from_slice(row.blob.as_bytes());
+    }
+    out
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u32(out, s.len() as u32);
+    out.extend_from_slice(s.as_bytes());
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn bytes(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(corrupt)?;
+        let slice = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.bytes(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().map_err(|_| corrupt())?))
+    }
+    fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.bytes(8)?.try_into().map_err(|_| corrupt())?))
+    }
+    fn oid(&mut self) -> Result<ObjectId> {
+        ObjectId::try_from(self.bytes(20)?).map_err(|_| corrupt())
+    }
+    fn span(&mut self) -> Result<Span> {
+        let len = self.u32()?;
+        let start = self.pos as u32;
+        let bytes = self.bytes(len as usize)?;
+        std::str::from_utf8(bytes).map_err(|_| corrupt())?;
+        Ok(Span(start, len))
+    }
+}
+
+fn corrupt() -> Error {
+    Error::Git("bead index cache is corrupt".into())
+}
+
+/// Write a file so readers see either the old or the new contents, never a torn one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("cache files live in a directory");
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))
+}
