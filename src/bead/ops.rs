@@ -573,3 +573,187 @@ fn summarize_ids(ids: &[&str]) -> String {
         format!("{}, … (+{} more)", ids[..8].join(", "), ids.len() - 8)
     }
 }
+
+/// bd's claim: assignee = actor and status = in_progress, only if nobody else holds the
+/// bead. Idempotent for the same actor.
+pub fn claim(edit: &mut Edit<'_, '_>) -> Result<bool> {
+    let me = edit.actor.name.clone();
+    let id = edit.record.id.clone();
+    if let Some(holder) = edit.record.assignee() {
+        if holder != me {
+            return Err(Error::Conflict(format!("{id} is already claimed by {holder}")));
+        }
+    }
+    let status = edit.record.status().to_string();
+    if !["open", "in_progress", "hooked"].contains(&status.as_str()) {
+        return Err(Error::invalid(format!("{id} is not claimable: its status is {status}")));
+    }
+    let mut changed = edit.set("assignee", json!(me));
+    changed |= edit.set_status("in_progress");
+    Ok(changed)
+}
+
+/// bd's close guards: no open blockers, and an epic only once its children are closed.
+pub fn check_closable(edit: &Edit<'_, '_>) -> Result<()> {
+    let index = edit.index()?;
+    let id = &edit.record.id;
+    let Some(pos) = index.position(id) else { return Ok(()) };
+    let row = &index.rows[pos];
+    let blockers: Vec<&str> = index
+        .blockers(row)
+        .iter()
+        .map(|&b| index.id(&index.rows[b as usize]))
+        .collect();
+    if !blockers.is_empty() {
+        return Err(Error::invalid(format!(
+            "{id} has open blockers ({}); close them first or use --force",
+            blockers.join(", ")
+        )));
+    }
+    if edit.record.issue_type() == "epic" {
+        let open_children: Vec<&str> = index
+            .rows
+            .iter()
+            .filter(|r| r.parent as usize == pos && index.status(r) != "closed")
+            .map(|r| index.id(r))
+            .take(10)
+            .collect();
+        if !open_children.is_empty() {
+            return Err(Error::invalid(format!(
+                "epic {id} has open children ({}); close them first or use --force",
+                open_children.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Append a comment by the actor; returns it in bd's shape.
+pub fn add_comment(edit: &mut Edit<'_, '_>, text: &str) -> Value {
+    let created_at = now_rfc3339();
+    let key = nonce(&format!("{}|{}|{text}", edit.record.id, edit.actor.name));
+    let comment = json!({
+        "id": key,
+        "issue_id": edit.record.id,
+        "author": edit.actor.name,
+        "text": text,
+        "created_at": created_at,
+    });
+    edit.record.comments.insert(key, comment.clone());
+    comment
+}
+
+impl Beads<'_> {
+    /// `ready --claim`: under the lock, claim the first ready bead for the actor.
+    pub fn claim_first_ready(
+        &self,
+        actor: &Actor,
+        filter: &super::query::Filter,
+        sort: super::query::Sort,
+        now_ms: i64,
+    ) -> Result<Option<Record>> {
+        self.store.write(COLLECTION, actor, |snap, batch| {
+            let config = self.config(snap)?;
+            let index = self.index(snap)?;
+            let filter = super::query::Filter {
+                unassigned: true,
+                ..filter.clone()
+            };
+            let (rows, _) = super::query::ready(snap, &index, &filter, sort, 0, now_ms)?;
+            let Some(&first) = rows.first() else {
+                return Ok(Outcome::Unchanged(None));
+            };
+            let id = index.id(&index.rows[first]).to_string();
+            let mut record = self.load(snap, &id)?;
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            claim(&mut Edit {
+                record: &mut record,
+                stamp: &stamp,
+                snap,
+                index: Some(&index),
+                config: &config,
+                actor,
+            })?;
+            record.set("updated_at", json!(now_rfc3339()), &stamp);
+            batch.put(record_path(&id), record.to_bytes());
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("bead claim {id}: {}", record.title()),
+                value: Some(record),
+            })
+        })
+    }
+
+    /// `close --continue`: after closing `step`, claim the next ready sibling under the same
+    /// parent (the molecule) for the actor; when every step is closed, close the molecule.
+    pub fn continue_after_close(&self, actor: &Actor, step: &str, now_ms: i64) -> Result<Value> {
+        self.store.write(COLLECTION, actor, |snap, batch| {
+            let config = self.config(snap)?;
+            let index = self.index(snap)?;
+            let closed = self.load(snap, step)?;
+            let Some(molecule) = closed.parent().map(str::to_string) else {
+                return Ok(Outcome::Unchanged(json!({
+                    "closed_step": step, "next_step": null, "auto_advanced": false,
+                    "molecule_complete": false, "molecule_id": null,
+                })));
+            };
+            let Some(mol_pos) = index.position(&molecule) else {
+                return Err(Error::NotFound(molecule));
+            };
+            let siblings: Vec<usize> = (0..index.len())
+                .filter(|&i| index.rows[i].parent as usize == mol_pos)
+                .collect();
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            let all_closed = siblings.iter().all(|&i| index.status(&index.rows[i]) == "closed");
+            if all_closed {
+                let mut root = self.load(snap, &molecule)?;
+                let mut edit = Edit { record: &mut root, stamp: &stamp, snap, index: Some(&index), config: &config, actor };
+                if !edit.set_status("closed") {
+                    return Ok(Outcome::Unchanged(json!({
+                        "closed_step": step, "next_step": null, "auto_advanced": false,
+                        "molecule_complete": true, "molecule_id": molecule,
+                    })));
+                }
+                edit.set("close_reason", json!("all steps closed"));
+                root.set("updated_at", json!(now_rfc3339()), &stamp);
+                batch.put(record_path(&molecule), root.to_bytes());
+                carry_count(snap, batch, 0);
+                return Ok(Outcome::Commit {
+                    message: format!("bead close {molecule}: molecule complete"),
+                    value: json!({
+                        "closed_step": step, "next_step": null, "auto_advanced": false,
+                        "molecule_complete": true, "molecule_id": molecule,
+                    }),
+                });
+            }
+            let mut ready: Vec<usize> = siblings
+                .into_iter()
+                .filter(|&i| {
+                    let row = &index.rows[i];
+                    super::graph::not_ready_reason(&index, row, now_ms).is_none()
+                        && (index.assignee(row).is_empty() || index.assignee(row) == actor.name)
+                })
+                .collect();
+            super::query::sort_rows(&index, &mut ready, super::query::Sort::Oldest, now_ms);
+            let Some(&next) = ready.first() else {
+                return Ok(Outcome::Unchanged(json!({
+                    "closed_step": step, "next_step": null, "auto_advanced": false,
+                    "molecule_complete": false, "molecule_id": molecule,
+                })));
+            };
+            let next_id = index.id(&index.rows[next]).to_string();
+            let mut record = self.load(snap, &next_id)?;
+            claim(&mut Edit { record: &mut record, stamp: &stamp, snap, index: Some(&index), config: &config, actor })?;
+            record.set("updated_at", json!(now_rfc3339()), &stamp);
+            batch.put(record_path(&next_id), record.to_bytes());
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("bead claim {next_id}: {}", record.title()),
+                value: json!({
+                    "closed_step": step, "next_step": record.to_json(false), "auto_advanced": true,
+                    "molecule_complete": false, "molecule_id": molecule,
+                }),
+            })
+        })
+    }
+}
