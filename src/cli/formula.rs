@@ -162,16 +162,18 @@ pub fn load_target(ctx: &Ctx, library: &Library, arg: &str) -> Result<(Parsed, L
         }
     }
     let path = resolve_path(ctx, Path::new(arg));
-    let path = match path.strip_prefix(".") {
-        Ok(rest) if !Path::new(arg).starts_with(".") => rest.to_path_buf(),
-        _ => path,
-    };
+    let path: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     if path.is_file() {
         let parsed = formula::load_file(&path, SourceKind::File)?;
         let dir = path
             .parent()
+            .filter(|d| !d.as_os_str().is_empty())
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
         return Ok((parsed, library.clone().with_extra_dir(dir)));
     }
     if looks_like_path {

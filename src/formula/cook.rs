@@ -284,7 +284,7 @@ fn resolve_extends(
             cycle.push(parent_name);
             return Err(Error::invalid(format!(
                 "{}: extends cycle: {}",
-                f.origin.label,
+                stack_label(f, stack),
                 cycle.join(" -> ")
             )));
         }
@@ -311,6 +311,16 @@ fn resolve_extends(
     };
     merged.extends.clear();
     Ok(merged)
+}
+
+/// The file to name for an extends problem: the formula at the bottom of the stack is the
+/// one being cooked, but only its own origin is at hand here.
+fn stack_label(f: &Formula, stack: &[String]) -> String {
+    if stack.len() <= 1 {
+        f.origin.label.clone()
+    } else {
+        format!("{} (extended by {})", f.origin.label, stack[..stack.len() - 1].join(" <- "))
+    }
 }
 
 fn merge(mut base: Formula, child: &Formula) -> Formula {

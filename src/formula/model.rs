@@ -394,7 +394,7 @@ pub struct Formula {
     pub execution: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub extends: Vec<String>,
-    /// `[vars]` and `[inputs]`, in file order.
+    /// `[vars]` and `[inputs]`, sorted by name within each.
     pub vars: Vec<VarDef>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
