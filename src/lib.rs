@@ -6,5 +6,6 @@ pub mod cli;
 pub mod error;
 pub mod formula;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, Result};

@@ -6,7 +6,9 @@
 //! the new tree from the tip, write one commit authored by the actor and move the ref with a
 //! compare-and-swap. This is the only module that writes refs or objects.
 
+pub mod gc;
 mod lock;
+pub mod remote;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -170,9 +172,21 @@ impl Store {
             headers.extend(batch.headers);
             let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
             match self.move_ref(&ref_name, commit, snap.tip, &message, actor) {
-                Ok(()) => return Ok(value),
-                Err(RefMove::Moved) => continue,
-                Err(RefMove::Failed(err)) => return Err(err),
+                Ok(()) => {
+                    gc::after_write(self);
+                    return Ok(value);
+                }
+                Err(RefMove::Moved) => {
+                    gc::clear_stale_ref_lock(&self.common_dir, &ref_name);
+                    continue;
+                }
+                Err(RefMove::Failed(err)) => {
+                    // A ref lock file left by a killed process must not block writers.
+                    if gc::clear_stale_ref_lock(&self.common_dir, &ref_name) {
+                        continue;
+                    }
+                    return Err(err);
+                }
             }
         }
         Err(Error::Busy {

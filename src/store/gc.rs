@@ -1,0 +1,247 @@
+//! Housekeeping. Every write adds a handful of loose objects and agents never run
+//! `git gc`, so the store packs itself: after each successful write, [`after_write`]
+//! estimates the loose-object count the way `git gc --auto` does (one fan-out directory,
+//! times 256) and, past a threshold, starts a detached `git gastown gc --auto` that a
+//! try-lock keeps single. The common path costs one small `readdir`.
+//!
+//! [`run`] packs with the git binary (gix cannot repack): `git pack-refs --all`, then an
+//! incremental `git repack -d` that packs reachable loose objects and deletes nothing
+//! unreachable, so it is safe beside running writers. A full `git gc` (which prunes only
+//! unreachable objects older than git's default two-week expiry) runs on request or when
+//! too many packs piled up.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::lock::WriteLock;
+use super::remote::Git;
+use super::Store;
+use crate::error::Result;
+
+/// Default estimated loose-object count that triggers an automatic gc (git's `gc.auto`).
+pub const DEFAULT_AUTO_THRESHOLD: u64 = 6700;
+/// Packs beyond which an automatic gc consolidates them with a full `git gc`.
+pub const AUTO_PACK_LIMIT: usize = 50;
+/// A ref lock file older than this under our collection lock was left by a killed process.
+pub const STALE_REF_LOCK: Duration = Duration::from_secs(1);
+/// After an automatic gc that could not get below the threshold (unreachable objects
+/// younger than the prune expiry), wait this long before trying again.
+const RETRY_AFTER_INEFFECTIVE: Duration = Duration::from_secs(300);
+
+/// What a gc did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GcReport {
+    /// False when another gc held the lock (automatic mode) or nothing needed doing.
+    pub ran: bool,
+    pub full: bool,
+    pub loose_before: u64,
+    pub loose_after: u64,
+    pub packs_before: usize,
+    pub packs_after: usize,
+}
+
+/// The loose-object threshold: `GT_GC_AUTO`, else git config `gastown.gcAuto`, else
+/// [`DEFAULT_AUTO_THRESHOLD`]. Zero disables automatic gc.
+pub fn auto_threshold(store: &Store) -> u64 {
+    if let Some(v) = std::env::var("GT_GC_AUTO")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return v;
+    }
+    store
+        .repo()
+        .config_snapshot()
+        .integer("gastown.gcAuto")
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(DEFAULT_AUTO_THRESHOLD)
+}
+
+/// Estimate of the loose objects: entries of `objects/17` times 256, as `git gc --auto`.
+pub fn estimate_loose(common_dir: &Path) -> u64 {
+    std::fs::read_dir(common_dir.join("objects").join("17"))
+        .map(|dir| dir.filter(|e| e.is_ok()).count() as u64 * 256)
+        .unwrap_or(0)
+}
+
+fn count_packs(common_dir: &Path) -> usize {
+    std::fs::read_dir(common_dir.join("objects").join("pack"))
+        .map(|dir| {
+            dir.filter_map(|e| e.ok())
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn gc_lock_path(store: &Store) -> PathBuf {
+    store.state_dir().join("locks").join("gc.lock")
+}
+
+fn stamp_path(store: &Store) -> PathBuf {
+    store.state_dir().join("gc-auto.last")
+}
+
+/// The hook run after every successful write: cheap unless a gc is due.
+pub fn after_write(store: &Store) {
+    let loose = estimate_loose(store.common_dir());
+    if loose == 0 {
+        return;
+    }
+    let threshold = auto_threshold(store);
+    if threshold == 0 || loose <= threshold {
+        return;
+    }
+    // A recent automatic gc that left us above the threshold (unreachable loose objects it
+    // must not prune yet) means another run would not help either.
+    if let Ok(meta) = std::fs::metadata(stamp_path(store)) {
+        let recent = meta
+            .modified()
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .is_some_and(|age| age < RETRY_AFTER_INEFFECTIVE);
+        let left: u64 = std::fs::read_to_string(stamp_path(store))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        if recent && left > threshold {
+            return;
+        }
+    }
+    // Only spawn when no gc runs now; the child takes the lock itself.
+    match WriteLock::try_acquire(&gc_lock_path(store)) {
+        Ok(Some(lock)) => drop(lock),
+        _ => return,
+    }
+    let _ = spawn_detached(store);
+}
+
+/// Start `git gastown gc --auto` (the binary beside the running one) in the background.
+fn spawn_detached(store: &Store) -> std::io::Result<()> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe()?;
+    let program = exe
+        .parent()
+        .map(|dir| dir.join("git-gastown"))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| std::io::Error::other("git-gastown not found"))?;
+    let mut child = std::process::Command::new(program)
+        .args(["gc", "--auto", "--quiet", "-C"])
+        .arg(store.common_dir())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    // Reap it if we live long enough; a CLI exits first and init adopts it.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    Ok(())
+}
+
+/// Pack refs and objects. `auto`: only if over the threshold and no other gc runs (a
+/// busy lock is not an error). `full`: also run `git gc` (consolidate packs, prune
+/// unreachable objects older than git's expiry).
+pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport> {
+    let lock_path = gc_lock_path(store);
+    let _lock = if auto {
+        match WriteLock::try_acquire(&lock_path)? {
+            Some(lock) => lock,
+            None => return Ok(GcReport::default()),
+        }
+    } else {
+        WriteLock::acquire(&lock_path, "gc", super::lock_timeout())?
+    };
+    let common = store.common_dir().to_path_buf();
+    let mut report = GcReport {
+        loose_before: estimate_loose(&common),
+        packs_before: count_packs(&common),
+        ..GcReport::default()
+    };
+    if auto {
+        let threshold = auto_threshold(store);
+        if threshold == 0 || report.loose_before <= threshold {
+            report.loose_after = report.loose_before;
+            report.packs_after = report.packs_before;
+            return Ok(report);
+        }
+    }
+    let git = Git::new(cwd)?;
+    git.maintenance(&["pack-refs", "--all"])?;
+    report.full = full || report.packs_before >= AUTO_PACK_LIMIT;
+    if report.full {
+        git.maintenance(&["gc", "--quiet"])?;
+    } else {
+        git.maintenance(&["repack", "-d", "-q", "--no-write-bitmap-index"])?;
+    }
+    report.ran = true;
+    report.loose_after = estimate_loose(&common);
+    report.packs_after = count_packs(&common);
+    if auto {
+        let _ = std::fs::write(stamp_path(store), format!("{}\n", report.loose_after));
+    }
+    Ok(report)
+}
+
+/// Remove `<ref>.lock` if a killed process left it: called by writers that hold the
+/// collection's flock, so no gastown writer can own it; a git process that bypasses our
+/// lock holds a ref lock for milliseconds. Returns true when the caller should retry (the
+/// lock was removed, or is young and may go away by itself).
+pub fn clear_stale_ref_lock(common_dir: &Path, ref_name: &str) -> bool {
+    let path = common_dir.join(format!("{ref_name}.lock"));
+    let Ok(meta) = std::fs::metadata(&path) else {
+        return false;
+    };
+    let age = meta
+        .modified()
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .unwrap_or_default();
+    if age >= STALE_REF_LOCK {
+        return std::fs::remove_file(&path).is_ok() || !path.exists();
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loose_estimate_counts_one_fanout_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(estimate_loose(dir.path()), 0);
+        let fan = dir.path().join("objects").join("17");
+        std::fs::create_dir_all(&fan).unwrap();
+        for i in 0..3 {
+            std::fs::write(fan.join(format!("{i:038}")), b"x").unwrap();
+        }
+        assert_eq!(estimate_loose(dir.path()), 3 * 256);
+    }
+
+    #[test]
+    fn stale_ref_locks_are_removed_young_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let refs = dir.path().join("refs/gastown");
+        std::fs::create_dir_all(&refs).unwrap();
+        assert!(!clear_stale_ref_lock(dir.path(), "refs/gastown/beads"));
+        let lock = refs.join("beads.lock");
+        std::fs::write(&lock, b"").unwrap();
+        assert!(clear_stale_ref_lock(dir.path(), "refs/gastown/beads"));
+        assert!(
+            lock.exists(),
+            "a young lock may belong to a live git process"
+        );
+        let old = SystemTime::now() - Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&lock)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert!(clear_stale_ref_lock(dir.path(), "refs/gastown/beads"));
+        assert!(!lock.exists());
+    }
+}

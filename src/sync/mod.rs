@@ -1,0 +1,383 @@
+//! Sync between clones (docs/SYNC.md): fetch the remote's `refs/gastown/*` into
+//! `refs/gastown-remotes/<remote>/*`, merge each collection into the local one under its
+//! writer lock (fast-forward when one side contains the other, else a deterministic
+//! join with a two-parent merge commit), push, and start over when the remote moved.
+
+pub mod beads;
+pub mod bench;
+pub mod history;
+pub mod merge;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+pub use bench::bench_sync;
+pub use history::Relation;
+pub use merge::{kind_for, Kind, MergeReport, Rename};
+
+use crate::error::{Error, Result};
+use crate::store::gc;
+use crate::store::remote::{self, Git, PushResult, Remote};
+use crate::store::{Actor, RefMove, Store, WriteLock, CLOCK_HEADER};
+
+/// Attempts of fetch-merge-push before giving up when other clones keep pushing.
+pub const DEFAULT_ATTEMPTS: usize = 8;
+
+/// What happened to one collection.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionReport {
+    pub collection: String,
+    /// `up-to-date`, `ahead` (only we have new commits), `created`, `fast-forward` or
+    /// `merged`.
+    pub action: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    #[serde(flatten)]
+    pub report: MergeReport,
+    /// Dependency cycles in the bead graph after the merge (possible when each clone
+    /// added one edge of a cycle).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<Vec<String>>,
+}
+
+impl CollectionReport {
+    pub fn changed_local(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    pub remote: String,
+    /// Where the remote's state was fetched: `refs/gastown-remotes/<name>/`.
+    pub namespace: String,
+    pub attempts: usize,
+    pub fetched: bool,
+    /// Collections whose local state changed (fast-forward or merge).
+    pub merged: Vec<String>,
+    /// Collections pushed to the remote.
+    pub pushed: Vec<String>,
+    pub up_to_date: bool,
+    pub added: usize,
+    pub changed: usize,
+    pub deleted: usize,
+    pub conflicts: usize,
+    pub renamed: Vec<Rename>,
+    pub cycles: Vec<Vec<String>>,
+    pub collections: Vec<CollectionReport>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// How to sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// A remote name, URL or path; `None` = the current branch's remote, else `origin`.
+    pub remote: Option<String>,
+    /// Where git runs (relative remote paths resolve from here).
+    pub cwd: PathBuf,
+    pub attempts: usize,
+}
+
+/// Merge the commit `theirs` (a fetched state of `collection`) into the local collection,
+/// under the collection's writer lock. `from` names the source in the merge commit.
+pub fn merge_tip(
+    store: &Store,
+    collection: &str,
+    theirs: ObjectId,
+    actor: &Actor,
+    from: &str,
+) -> Result<CollectionReport> {
+    let kind = kind_for(collection);
+    let ref_name = Store::ref_name(collection);
+    let _lock = store.lock(collection)?;
+    for _attempt in 0..16 {
+        let ours = store.snapshot(collection)?;
+        let theirs_snap = store.snapshot_at(theirs)?;
+        let relation = match ours.tip {
+            None => Relation::TheirsContainsOurs,
+            Some(tip) => history::relation(store.repo(), tip, theirs)?,
+        };
+        let (action, new_tip, report) = match relation {
+            Relation::Same | Relation::OursContainsTheirs => {
+                let tip = ours.tip.map(|t| t.to_string());
+                return Ok(CollectionReport {
+                    collection: collection.to_string(),
+                    action: if relation == Relation::Same {
+                        "up-to-date"
+                    } else {
+                        "ahead"
+                    }
+                    .into(),
+                    before: tip.clone(),
+                    after: tip,
+                    report: MergeReport::default(),
+                    cycles: Vec::new(),
+                });
+            }
+            Relation::TheirsContainsOurs => {
+                let described = merge::merge(store, kind, &ours, &theirs_snap, u64::MAX, false)?;
+                let action = if ours.tip.is_none() {
+                    "created"
+                } else {
+                    "fast-forward"
+                };
+                (action, theirs, described.report)
+            }
+            Relation::Diverged { base_clock } => {
+                let merged = merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)?;
+                let clock = ours.clock.max(theirs_snap.clock) + 1;
+                let mut headers = vec![(CLOCK_HEADER.to_string(), clock.to_string())];
+                headers.extend(merged.headers);
+                let message = format!(
+                    "sync: merge {from} into {collection}{}",
+                    summary(&merged.report, true)
+                );
+                let parents = [ours.tip.expect("diverged tips exist"), theirs];
+                let commit =
+                    store.write_commit(merged.tree, &parents, actor, &message, &headers)?;
+                ("merged", commit, merged.report)
+            }
+        };
+        let reflog = format!("sync: {action} {collection} from {from}");
+        match store.move_ref(&ref_name, new_tip, ours.tip, &reflog, actor) {
+            Ok(()) => {
+                gc::after_write(store);
+                let cycles = if kind == Kind::Beads {
+                    bead_cycles(store)?
+                } else {
+                    Vec::new()
+                };
+                return Ok(CollectionReport {
+                    collection: collection.to_string(),
+                    action: action.into(),
+                    before: ours.tip.map(|t| t.to_string()),
+                    after: Some(new_tip.to_string()),
+                    report,
+                    cycles,
+                });
+            }
+            Err(RefMove::Moved) => {
+                gc::clear_stale_ref_lock(store.common_dir(), &ref_name);
+            }
+            Err(RefMove::Failed(err)) => {
+                if !gc::clear_stale_ref_lock(store.common_dir(), &ref_name) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+    Err(Error::Busy {
+        what: collection.to_string(),
+        waited_ms: 0,
+    })
+}
+
+/// Cycles over ordering dependencies in the current bead graph.
+fn bead_cycles(store: &Store) -> Result<Vec<Vec<String>>> {
+    let snap = store.snapshot(crate::bead::COLLECTION)?;
+    if !snap.exists() {
+        return Ok(Vec::new());
+    }
+    let index = crate::bead::Index::for_snapshot(store, &snap)?;
+    Ok(crate::bead::graph::cycles(&index))
+}
+
+/// A short account for commit messages and the terminal: " (3 added, 1 changed, ...)".
+pub fn summary(report: &MergeReport, with_renames: bool) -> String {
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (report.added, "added"),
+        (report.changed, "changed"),
+        (report.deleted, "deleted"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    if report.conflicts > 0 {
+        let s = if report.conflicts == 1 { "" } else { "s" };
+        parts.push(format!("{} conflict{s} resolved", report.conflicts));
+    }
+    if with_renames {
+        for rename in &report.renamed {
+            parts.push(format!("renamed {} to {}", rename.from, rename.to));
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
+/// Fetch, merge and push until the remote accepts our state (or attempts run out).
+pub fn sync(store: &Store, actor: &Actor, options: &SyncOptions) -> Result<SyncReport> {
+    let remote = remote::resolve_remote(store, options.remote.as_deref())?;
+    let git = Git::new(&options.cwd)?;
+    let lock_path = store.state_dir().join("locks").join("sync.lock");
+    let _sync_lock = WriteLock::acquire(&lock_path, "sync", crate::store::lock_timeout())?;
+    let mut report = SyncReport {
+        remote: remote.target.clone(),
+        namespace: remote.tracking_prefix(),
+        attempts: 0,
+        fetched: false,
+        merged: Vec::new(),
+        pushed: Vec::new(),
+        up_to_date: true,
+        added: 0,
+        changed: 0,
+        deleted: 0,
+        conflicts: 0,
+        renamed: Vec::new(),
+        cycles: Vec::new(),
+        collections: Vec::new(),
+        warnings: dangerous_refspecs(store, &remote),
+    };
+    let mut per_collection: BTreeMap<String, CollectionReport> = BTreeMap::new();
+    let mut last_rejection = String::new();
+    for attempt in 1..=options.attempts.max(1) {
+        report.attempts = attempt;
+        let remote_tips = git.ls_remote(&remote)?;
+        let local = remote::local_tips(store)?;
+        if remote_tips == local {
+            mirror_tracking(store, &remote, &remote_tips)?;
+            return Ok(finish(report, per_collection));
+        }
+        let repo = store.repo();
+        let theirs = if remote_tips.values().all(|oid| repo.has_object(oid)) {
+            mirror_tracking(store, &remote, &remote_tips)?;
+            remote_tips.clone()
+        } else {
+            git.fetch(&remote)?;
+            report.fetched = true;
+            let fetched = remote::tracking_tips(store, &remote)?;
+            remote_tips
+                .keys()
+                .filter_map(|c| fetched.get(c).map(|oid| (c.clone(), *oid)))
+                .collect()
+        };
+        for (collection, tip) in &theirs {
+            if local.get(collection) == Some(tip) {
+                continue;
+            }
+            let outcome = merge_tip(store, collection, *tip, actor, &remote.target)?;
+            if outcome.changed_local() {
+                match per_collection.get_mut(collection) {
+                    Some(previous) => {
+                        previous.report.absorb(&outcome.report);
+                        previous.after = outcome.after.clone();
+                        previous.cycles = outcome.cycles.clone();
+                        if outcome.action == "merged" {
+                            previous.action = outcome.action.clone();
+                        }
+                    }
+                    None => {
+                        per_collection.insert(collection.clone(), outcome);
+                    }
+                }
+            }
+        }
+        let local = remote::local_tips(store)?;
+        let updates: Vec<(String, ObjectId)> = local
+            .iter()
+            .filter(|(c, oid)| theirs.get(*c) != Some(oid))
+            .map(|(c, oid)| (c.clone(), *oid))
+            .collect();
+        if updates.is_empty() {
+            return Ok(finish(report, per_collection));
+        }
+        match git.push(&remote, &updates)? {
+            PushResult::Pushed => {
+                for (collection, oid) in &updates {
+                    remote::set_tracking(store, &remote, collection, *oid)?;
+                    report.pushed.push(collection.clone());
+                }
+                return Ok(finish(report, per_collection));
+            }
+            PushResult::RemoteMoved(reason) => {
+                last_rejection = reason;
+                std::thread::sleep(jitter(attempt));
+            }
+        }
+    }
+    Err(Error::Conflict(format!(
+        "sync with {} gave up after {} attempts: other clones kept pushing ({last_rejection}); run `git gastown sync` again",
+        remote.target, report.attempts
+    )))
+}
+
+fn finish(
+    mut report: SyncReport,
+    per_collection: BTreeMap<String, CollectionReport>,
+) -> SyncReport {
+    for collection in per_collection.into_values() {
+        report.merged.push(collection.collection.clone());
+        report.added += collection.report.added;
+        report.changed += collection.report.changed;
+        report.deleted += collection.report.deleted;
+        report.conflicts += collection.report.conflicts;
+        report
+            .renamed
+            .extend(collection.report.renamed.iter().cloned());
+        report.cycles.extend(collection.cycles.iter().cloned());
+        report.collections.push(collection);
+    }
+    report.up_to_date = report.merged.is_empty() && report.pushed.is_empty();
+    report
+}
+
+/// Keep `refs/gastown-remotes/<remote>/*` equal to what the remote showed.
+fn mirror_tracking(
+    store: &Store,
+    remote: &Remote,
+    tips: &BTreeMap<String, ObjectId>,
+) -> Result<()> {
+    let current = remote::tracking_tips(store, remote)?;
+    for (collection, oid) in tips {
+        if current.get(collection) != Some(oid) {
+            remote::set_tracking(store, remote, collection, *oid)?;
+        }
+    }
+    Ok(())
+}
+
+/// A configured fetch refspec that writes straight into `refs/gastown/` would overwrite
+/// local state on every plain `git fetch`.
+fn dangerous_refspecs(store: &Store, remote: &Remote) -> Vec<String> {
+    let config = store.repo().config_snapshot();
+    let key = format!("remote.{}.fetch", remote.target);
+    config
+        .strings(key.as_str())
+        .unwrap_or_default()
+        .iter()
+        .map(|s| s.to_string())
+        .filter(|spec| {
+            spec.split_once(':')
+                .is_some_and(|(_, dst)| dst.starts_with("refs/gastown/"))
+        })
+        .map(|spec| {
+            format!(
+                "remote.{}.fetch has '{spec}', which lets plain `git fetch` overwrite local state; use '+refs/gastown/*:{}*' instead",
+                remote.target,
+                remote.tracking_prefix()
+            )
+        })
+        .collect()
+}
+
+/// A pause that grows with the attempt and varies between processes.
+fn jitter(attempt: usize) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 20);
+    let spread = 20 * attempt as u64;
+    Duration::from_millis(5 + seed % spread.max(1))
+}
