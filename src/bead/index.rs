@@ -103,9 +103,25 @@ pub struct Row {
     pub blob: ObjectId,
 }
 
+/// The bytes of an index: built in memory, or mapped from the cache file.
+enum Buffer {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Buffer {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Buffer::Owned(v) => v,
+            Buffer::Mapped(m) => m,
+        }
+    }
+}
+
 /// The loaded index: rows sorted by id.
 pub struct Index {
-    buf: Vec<u8>,
+    buf: Buffer,
     pub tip: ObjectId,
     pub tree: ObjectId,
     pub rows: Vec<Row>,
@@ -127,7 +143,7 @@ impl Index {
             return Index::build(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1));
         };
         let path = Index::path(store);
-        let cached = std::fs::read(&path).ok().and_then(|buf| Index::parse(buf).ok());
+        let cached = map_file(&path).and_then(|buf| Index::parse(buf).ok());
         let rows = match cached {
             Some(index) if index.tip == tip => return Ok(index),
             Some(index) => refresh(snap, index.tree, index.to_row_data())?,
@@ -143,7 +159,7 @@ impl Index {
         rows.sort_by(|a, b| a.id.cmp(&b.id));
         let computed = graph::compute(&rows);
         let buf = encode(tip, snap.tree, &rows, &computed);
-        Index::parse(buf)
+        Index::parse(Buffer::Owned(buf))
     }
 
     pub fn len(&self) -> usize {
@@ -155,7 +171,6 @@ impl Index {
     }
 
     fn text(&self, span: Span) -> &str {
-        // Spans are validated as UTF-8 when the index is parsed.
         std::str::from_utf8(&self.buf[span.0 as usize..(span.0 + span.1) as usize]).unwrap_or("")
     }
 
@@ -243,7 +258,7 @@ impl Index {
             .collect()
     }
 
-    fn parse(buf: Vec<u8>) -> Result<Index> {
+    fn parse(buf: Buffer) -> Result<Index> {
         let mut r = Reader { buf: &buf, pos: 0 };
         if r.bytes(MAGIC.len())? != MAGIC {
             return Err(corrupt());
@@ -311,6 +326,16 @@ impl Index {
             blocker_pool,
         })
     }
+}
+
+/// Map the cache file read-only. Writers replace it by rename, never in place, so a mapping
+/// stays valid while it is used.
+fn map_file(path: &Path) -> Option<Buffer> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: the file is only ever replaced atomically (write_atomically), never truncated
+    // or modified in place, so the mapped bytes cannot change under us.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    Some(Buffer::Mapped(map))
 }
 
 /// Update `rows` (the index of `old_tree`) to the state of `snap`, re-reading only records
@@ -417,8 +442,8 @@ impl Reader<'_> {
     fn span(&mut self) -> Result<Span> {
         let len = self.u32()?;
         let start = self.pos as u32;
-        let bytes = self.bytes(len as usize)?;
-        std::str::from_utf8(bytes).map_err(|_| corrupt())?;
+        // UTF-8 is checked when a string is read, so rows never looked at cost nothing.
+        self.bytes(len as usize)?;
         Ok(Span(start, len))
     }
 }

@@ -118,11 +118,14 @@ fn email_local_part(name: &str) -> String {
 
 /// Print a value as JSON on stdout.
 pub fn print_json(value: &impl Serialize) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value)
+    // Render first: stdout is line-buffered, and pretty JSON is many lines.
+    let mut text = serde_json::to_vec_pretty(value)
         .map_err(|e| Error::io("writing JSON", std::io::Error::other(e)))?;
-    writeln!(out).map_err(|e| Error::io("writing output", e))?;
-    Ok(())
+    text.push(b'\n');
+    std::io::stdout()
+        .lock()
+        .write_all(&text)
+        .map_err(|e| Error::io("writing output", e))
 }
 
 /// Print text on stdout.
@@ -150,7 +153,22 @@ pub fn finish(json: bool, result: Result<i32>) -> ! {
         }
     };
     let _ = std::io::stdout().flush();
+    report_peak_memory();
     std::process::exit(code)
+}
+
+/// With GT_REPORT_PEAK_RSS set, print the process's peak resident memory on stderr as
+/// `peak_rss_kb=N` (Linux only): the benchmark reads it.
+fn report_peak_memory() {
+    if std::env::var_os("GT_REPORT_PEAK_RSS").is_none() {
+        return;
+    }
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            let kb = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim();
+            let _ = writeln!(std::io::stderr(), "peak_rss_kb={kb}");
+        }
+    }
 }
 
 /// Whether `--json` appears among the raw arguments (for errors raised before parsing ends).

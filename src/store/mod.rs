@@ -226,7 +226,7 @@ impl Store {
         let signature = gix::actor::Signature {
             name: actor.name.as_str().into(),
             email: actor.email.as_str().into(),
-            time: gix::date::Time::now_local_or_utc(),
+            time: now(),
         };
         let commit = gix::objs::Commit {
             tree,
@@ -272,7 +272,7 @@ impl Store {
         let committer = gix::actor::Signature {
             name: actor.name.as_str().into(),
             email: actor.email.as_str().into(),
-            time: gix::date::Time::now_local_or_utc(),
+            time: now(),
         };
         let mut time_buf = gix::date::parse::TimeBuf::default();
         match self
@@ -296,6 +296,16 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// The current time with the local UTC offset. (gix's own `now_local_or_utc` scans the whole
+/// zoneinfo tree, which costs milliseconds per write.)
+fn now() -> gix::date::Time {
+    let local = chrono::Local::now();
+    gix::date::Time {
+        seconds: local.timestamp(),
+        offset: local.offset().local_minus_utc(),
     }
 }
 

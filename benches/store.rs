@@ -1,0 +1,323 @@
+//! The store benchmark: builds bead stores of the requested sizes with a realistic
+//! dependency graph and prints whole-process medians of the commands agents run most,
+//! plus peak memory. Run with `cargo bench --bench store` (options after `--`):
+//!
+//!   --sizes 1000,10000,100000   store sizes to build
+//!   --runs 15                   timed runs per command (the median is printed)
+//!   --history 50000             updates of history before re-timing `ready` (0 = skip)
+//!   --history-size 10000        store size used for the history check
+//!   --sync                      also run the sync and concurrency benchmarks
+//!   --json FILE                 also write all figures as JSON
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+struct Options {
+    sizes: Vec<usize>,
+    runs: usize,
+    history: usize,
+    history_size: usize,
+    sync: bool,
+    json: Option<PathBuf>,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        sizes: vec![1_000, 10_000, 100_000],
+        runs: 15,
+        history: 50_000,
+        history_size: 10_000,
+        sync: false,
+        json: None,
+    };
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut i = 0;
+    while i < args.len() {
+        let value = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--sizes" => o.sizes = value.split(',').map(|s| s.trim().parse().expect("--sizes takes numbers")).collect(),
+            "--runs" => o.runs = value.parse().expect("--runs takes a number"),
+            "--history" => o.history = value.parse().expect("--history takes a number"),
+            "--history-size" => o.history_size = value.parse().expect("--history-size takes a number"),
+            "--json" => o.json = Some(PathBuf::from(value)),
+            "--sync" => {
+                o.sync = true;
+                i += 1;
+                continue;
+            }
+            "--bench" => {
+                i += 1;
+                continue;
+            }
+            other => panic!("unknown option {other}"),
+        }
+        i += 2;
+    }
+    o
+}
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_git-bead")
+}
+
+fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
+        .env("GT_ACTOR", "bench")
+        .env("LC_ALL", "C");
+}
+
+fn git(dir: &Path, home: &Path, args: &[&str]) {
+    let mut cmd = Command::new("git");
+    hermetic(&mut cmd, home);
+    let out = cmd.current_dir(dir).args(args).output().expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Run `git bead ARGS` once: (wall time, peak RSS in kB, stdout).
+fn bead(dir: &Path, home: &Path, args: &[&str]) -> (Duration, u64, Vec<u8>) {
+    let mut cmd = Command::new(bin());
+    hermetic(&mut cmd, home);
+    cmd.current_dir(dir).args(args).env("GT_REPORT_PEAK_RSS", "1").stdin(Stdio::null());
+    let start = Instant::now();
+    let out = cmd.output().expect("git-bead runs");
+    let elapsed = start.elapsed();
+    assert!(out.status.success(), "git bead {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_rss_kb="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    (elapsed, rss, out.stdout)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// A deterministic pseudo-random generator (xorshift), so every run builds the same store.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// bd JSONL for `n` beads shaped like a real tracker: most work closed, epics with
+/// children, chains and fans of `blocks` edges, provenance links, labels, long bodies.
+fn generate(n: usize) -> String {
+    let mut rng = Rng(0x9e3779b97f4a7c15 ^ n as u64);
+    let id = |i: usize| format!("bn-{i:06x}");
+    let mut out = String::with_capacity(n * 700);
+    let mut epic: Option<usize> = None;
+    for i in 0..n {
+        let roll = rng.below(100);
+        let status = match roll {
+            0..=59 => "closed",
+            60..=84 => "open",
+            85..=94 => "in_progress",
+            95..=97 => "blocked",
+            _ => "deferred",
+        };
+        let issue_type = match rng.below(20) {
+            0 => "epic",
+            1..=4 => "bug",
+            5..=7 => "feature",
+            8 => "chore",
+            _ => "task",
+        };
+        let mut deps = Vec::new();
+        if let Some(e) = epic {
+            if rng.below(3) == 0 && e != i {
+                deps.push(json!({"issue_id": id(i), "depends_on_id": id(e), "type": "parent-child", "created_at": "2026-01-01T00:00:00Z", "created_by": "bench"}));
+            }
+        }
+        if i > 0 && rng.below(10) < 4 {
+            let k = 1 + rng.below(3);
+            for _ in 0..k {
+                let target = rng.below(i as u64) as usize;
+                if !deps.iter().any(|d| d["depends_on_id"] == id(target)) && Some(target) != epic {
+                    let kind = if rng.below(5) == 0 { "discovered-from" } else { "blocks" };
+                    deps.push(json!({"issue_id": id(i), "depends_on_id": id(target), "type": kind, "created_at": "2026-01-01T00:00:00Z", "created_by": "bench"}));
+                }
+            }
+        }
+        let mut bead = json!({
+            "id": id(i),
+            "title": format!("Bead {i}: improve component {} handling", rng.below(500)),
+            "description": format!("## Context\nGenerated bead {i} for the benchmark. {}\n\n## Tasks\n- one\n- two\n- three", "Lorem ipsum dolor sit amet. ".repeat(1 + rng.below(8) as usize)),
+            "status": status,
+            "priority": rng.below(5),
+            "issue_type": issue_type,
+            "created_at": format!("2026-01-{:02}T{:02}:{:02}:00Z", 1 + rng.below(28), rng.below(24), rng.below(60)),
+            "created_by": "bench",
+            "updated_at": "2026-02-01T00:00:00Z",
+            "labels": [format!("area:{}", rng.below(12))],
+        });
+        if status == "closed" {
+            bead["closed_at"] = json!("2026-02-01T00:00:00Z");
+        }
+        if status == "in_progress" {
+            bead["assignee"] = json!(format!("polecat-{}", rng.below(30)));
+        }
+        if !deps.is_empty() {
+            bead["dependencies"] = Value::Array(deps);
+        }
+        out.push_str(&bead.to_string());
+        out.push('\n');
+        if issue_type == "epic" {
+            epic = Some(i);
+        }
+    }
+    out
+}
+
+/// A repository with a store of `n` beads, packed as `git gc` would leave it, cache warm.
+fn build_store(root: &Path, home: &Path, n: usize) -> PathBuf {
+    let dir = root.join(format!("store-{n}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    git(&dir, home, &["init", "-q"]);
+    bead(&dir, home, &["init", "--prefix", "bn"]);
+    let file = root.join(format!("beads-{n}.jsonl"));
+    std::fs::write(&file, generate(n)).unwrap();
+    let start = Instant::now();
+    bead(&dir, home, &["import", file.to_str().unwrap()]);
+    eprintln!("  built {n} beads in {:.1} s", start.elapsed().as_secs_f64());
+    git(&dir, home, &["pack-refs", "--all"]);
+    git(&dir, home, &["repack", "-adq"]);
+    bead(&dir, home, &["ready", "--json"]);
+    dir
+}
+
+fn time_command(dir: &Path, home: &Path, runs: usize, mut args: impl FnMut(usize) -> Vec<String>) -> (f64, u64) {
+    let mut times = Vec::new();
+    let mut peak = 0;
+    for run in 0..runs {
+        let owned = args(run);
+        let argv: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let (t, rss, _) = bead(dir, home, &argv);
+        times.push(t.as_secs_f64() * 1000.0);
+        peak = peak.max(rss);
+    }
+    (median(times), peak)
+}
+
+fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
+    eprintln!("size {n}:");
+    let dir = build_store(root, home, n);
+    let mut result = json!({"beads": n});
+    let mut peak = 0;
+    let s = |v: &str| v.to_string();
+    let reads: [(&str, Vec<String>); 3] = [
+        ("ready --json", vec![s("ready"), s("--json")]),
+        ("list --json", vec![s("list"), s("--json")]),
+        ("show", vec![s("show"), format!("bn-{:06x}", n / 2)]),
+    ];
+    for (name, argv) in reads {
+        let (ms, rss) = time_command(&dir, home, runs, |_| argv.clone());
+        eprintln!("  {name:<14} median {ms:7.2} ms   peak {:6.1} MB", rss as f64 / 1024.0);
+        result[name] = json!(ms);
+        peak = peak.max(rss);
+    }
+    let (ms, rss) = time_command(&dir, home, runs, |i| vec![s("create"), format!("bench create {i}"), s("-p"), s("2")]);
+    eprintln!("  {:<14} median {ms:7.2} ms   peak {:6.1} MB", "create", rss as f64 / 1024.0);
+    result["create"] = json!(ms);
+    peak = peak.max(rss);
+    let (ms, rss) = time_command(&dir, home, runs, |i| {
+        vec![s("update"), format!("bn-{:06x}", (i * 7919) % n), s("--notes"), format!("run {i}")]
+    });
+    eprintln!("  {:<14} median {ms:7.2} ms   peak {:6.1} MB", "update", rss as f64 / 1024.0);
+    result["update"] = json!(ms);
+    peak = peak.max(rss);
+    // A cold rebuild of the derived index, for reference.
+    std::fs::remove_dir_all(dir.join(".git/gastown/cache")).ok();
+    let (cold, rss, _) = bead(&dir, home, &["ready", "--json"]);
+    eprintln!("  {:<14} {:7.2} ms (one run, index rebuilt from the store)", "ready (cold)", cold.as_secs_f64() * 1000.0);
+    result["ready --json (cold index)"] = json!(cold.as_secs_f64() * 1000.0);
+    peak = peak.max(rss);
+    result["peak_rss_mb"] = json!(peak as f64 / 1024.0);
+    eprintln!("  peak memory {:.1} MB", peak as f64 / 1024.0);
+    result
+}
+
+/// `ready` on a store with `updates` commits of history against the same store fresh.
+fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usize) -> Value {
+    eprintln!("history: {n} beads, {updates} updates");
+    let dir = build_store(root, home, n);
+    let (fresh, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
+    let store = gastown::store::Store::open(&dir).expect("store opens");
+    let beads = gastown::bead::Beads::new(&store);
+    let actor = gastown::store::Actor { name: "bench".into(), email: "bench@gastown.local".into() };
+    let start = Instant::now();
+    for i in 0..updates {
+        let id = format!("bn-{:06x}", (i * 7919) % n);
+        beads
+            .modify(&actor, "update", &[id], false, |edit| Ok(edit.set("notes", json!(format!("update {i}")))))
+            .expect("update works");
+        if i > 0 && i % 10_000 == 0 {
+            eprintln!("  {i} updates ({:.0}/s)", i as f64 / start.elapsed().as_secs_f64());
+            git(&dir, home, &["gc", "--quiet"]);
+        }
+    }
+    git(&dir, home, &["gc", "--quiet"]);
+    bead(&dir, home, &["ready", "--json"]);
+    let (deep, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
+    let ratio = deep / fresh;
+    eprintln!("  ready --json fresh {fresh:.2} ms, after {updates} updates {deep:.2} ms ({:+.1} %)", (ratio - 1.0) * 100.0);
+    json!({"beads": n, "updates": updates, "ready_fresh_ms": fresh, "ready_after_history_ms": deep, "ratio": ratio})
+}
+
+fn main() {
+    let o = options();
+    let root = tempfile::Builder::new().prefix("gastown-bench").tempdir().unwrap();
+    let home = root.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(home.join(".gitconfig"), "[user]\n\tname = bench\n\temail = bench@example.com\n[gc]\n\tauto = 0\n").unwrap();
+    let mut report = json!({
+        "date": chrono::Utc::now().to_rfc3339(),
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "runs": o.runs,
+        "sizes": [],
+    });
+    for &n in &o.sizes {
+        let r = measure_size(root.path(), &home, n, o.runs);
+        report["sizes"].as_array_mut().unwrap().push(r);
+    }
+    if o.history > 0 {
+        report["history"] = measure_history(root.path(), &home, o.history_size, o.history, o.runs);
+    }
+    if o.sync {
+        report["sync"] = sync_bench(root.path(), o.runs);
+    }
+    println!("{}", serde_json::to_string_pretty(&report).unwrap());
+    if std::env::var_os("GT_BENCH_KEEP").is_some() {
+        eprintln!("kept {}", root.keep().display());
+        return;
+    }
+    if let Some(path) = o.json {
+        std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
+    }
+}
+
+fn sync_bench(_root: &Path, _runs: usize) -> Value {
+    json!(null)
+}
