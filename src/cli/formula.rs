@@ -21,7 +21,13 @@ use crate::formula::{
 /// repository, then `~/.config/gastown/formulas/` (`$XDG_CONFIG_HOME/gastown/formulas/`);
 /// on a name clash the first wins. A path names a file directly.
 #[derive(Debug, Parser)]
-#[command(name = "git-formula", version, about, long_about)]
+#[command(
+    name = "git-formula",
+    version,
+    about,
+    long_about,
+    after_help = "Exit status: 0 success; 1 bad input, or a file that fails validation; 2 usage error."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -296,7 +302,14 @@ fn render_formula(f: &Formula) -> String {
         .map(|v| format!(", version {v}"))
         .unwrap_or_default();
     let _ = writeln!(out, "{} ({}{version})", f.name, f.kind);
-    let _ = writeln!(out, "source: {} {}", f.origin.source, f.origin.label);
+    match f.origin.source {
+        SourceKind::Builtin => {
+            let _ = writeln!(out, "source: builtin (formulas/{}.formula.toml)", f.name);
+        }
+        source => {
+            let _ = writeln!(out, "source: {source} {}", f.origin.label);
+        }
+    }
     if !f.extends.is_empty() {
         let _ = writeln!(out, "extends: {}", f.extends.join(", "));
     }
@@ -374,6 +387,12 @@ fn render_formula(f: &Formula) -> String {
     if !f.steps.is_empty() {
         let _ = writeln!(out, "\nSteps:");
         render_steps(&f.steps, 1, &mut out);
+    } else if !f.extends.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nSteps: inherited from {} (`git formula cook` shows the result)",
+            f.extends.join(", ")
+        );
     }
     if !f.template.is_empty() {
         let _ = writeln!(out, "\nTemplate:");
@@ -381,8 +400,9 @@ fn render_formula(f: &Formula) -> String {
     }
     if !f.legs.is_empty() {
         let _ = writeln!(out, "\nLegs (parallel):");
+        let width = f.legs.iter().map(|l| l.id.len()).max().unwrap_or(0);
         for l in &f.legs {
-            let _ = writeln!(out, "  {}  {}", l.id, l.title);
+            let _ = writeln!(out, "  {:width$}  {}", l.id, l.title);
         }
         if let Some(s) = &f.synthesis {
             let needs = if s.depends_on.is_empty() {
@@ -608,4 +628,15 @@ fn depths(c: &Cooked) -> BTreeMap<&str, usize> {
         depth.insert(&s.id, d);
     }
     depth
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+        super::MolCli::command().debug_assert();
+    }
 }
