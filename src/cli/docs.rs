@@ -38,7 +38,7 @@ pub fn write_man_pages(dir: &Path) -> Result<Vec<String>> {
         let mut cmd = cmd;
         cmd.build();
         let mut pages = vec![(cmd.get_name().to_string(), cmd.clone())];
-        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
             let name = format!("{}-{}", cmd.get_name(), sub.get_name());
             pages.push((name.clone(), sub.clone().name(name)));
         }
