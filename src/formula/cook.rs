@@ -319,7 +319,11 @@ fn stack_label(f: &Formula, stack: &[String]) -> String {
     if stack.len() <= 1 {
         f.origin.label.clone()
     } else {
-        format!("{} (extended by {})", f.origin.label, stack[..stack.len() - 1].join(" <- "))
+        format!(
+            "{} (extended by {})",
+            f.origin.label,
+            stack[..stack.len() - 1].join(" <- ")
+        )
     }
 }
 
