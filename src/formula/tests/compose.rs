@@ -1,7 +1,5 @@
 //! Cooking: expansions, aspects, conditions, loops, convoys, children, order.
 
-use std::collections::BTreeMap;
-
 use super::*;
 
 #[test]
