@@ -93,7 +93,18 @@ pub fn merge_tip(
     actor: &Actor,
     from: &str,
 ) -> Result<CollectionReport> {
-    let kind = kind_for(collection);
+    merge_tip_as(store, collection, kind_for(collection), theirs, actor, from)
+}
+
+/// [`merge_tip`] with explicit merge rules (tests keep bead states in other collections).
+pub fn merge_tip_as(
+    store: &Store,
+    collection: &str,
+    kind: Kind,
+    theirs: ObjectId,
+    actor: &Actor,
+    from: &str,
+) -> Result<CollectionReport> {
     let ref_name = Store::ref_name(collection);
     let _lock = store.lock(collection)?;
     for _attempt in 0..16 {
@@ -148,7 +159,7 @@ pub fn merge_tip(
         match store.move_ref(&ref_name, new_tip, ours.tip, &reflog, actor) {
             Ok(()) => {
                 gc::after_write(store);
-                let cycles = if kind == Kind::Beads {
+                let cycles = if collection == crate::bead::COLLECTION {
                     bead_cycles(store)?
                 } else {
                     Vec::new()
@@ -184,7 +195,7 @@ fn bead_cycles(store: &Store) -> Result<Vec<Vec<String>>> {
     if !snap.exists() {
         return Ok(Vec::new());
     }
-    let index = crate::bead::Index::for_snapshot(store, &snap)?;
+    let index = crate::bead::Index::for_snapshot(store, crate::bead::COLLECTION, &snap)?;
     Ok(crate::bead::graph::cycles(&index))
 }
 
