@@ -1,3 +1,3 @@
 fn main() {
-    gastown::cli::formula::mol_main()
+    gastown::cli::mol::main()
 }

@@ -132,17 +132,21 @@ pub struct Index {
 }
 
 impl Index {
-    pub fn path(store: &Store) -> PathBuf {
-        store.state_dir().join("cache").join("beads.idx")
+    /// `<state dir>/cache/<collection>.idx` (`local/wisps` → `local-wisps.idx`).
+    pub fn path(store: &Store, collection: &str) -> PathBuf {
+        store
+            .state_dir()
+            .join("cache")
+            .join(format!("{}.idx", collection.replace('/', "-")))
     }
 
     /// The index for `snap`: from the cache if it matches, refreshed from an older cache by
     /// tree diff, or rebuilt from scratch. A refreshed index is written back.
-    pub fn for_snapshot(store: &Store, snap: &Snapshot<'_>) -> Result<Index> {
+    pub fn for_snapshot(store: &Store, collection: &str, snap: &Snapshot<'_>) -> Result<Index> {
         let Some(tip) = snap.tip else {
             return Index::build(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1));
         };
-        let path = Index::path(store);
+        let path = Index::path(store, collection);
         let cached = map_file(&path).and_then(|buf| Index::parse(buf).ok());
         let rows = match cached {
             Some(index) if index.tip == tip => return Ok(index),

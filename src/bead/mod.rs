@@ -8,6 +8,7 @@ pub mod graph;
 pub mod id;
 pub mod index;
 pub mod jsonl;
+pub mod molecule;
 pub mod ops;
 pub mod query;
 pub mod record;
@@ -22,3 +23,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// The collection (ref `refs/gastown/beads`) holding beads.
 pub const COLLECTION: &str = "beads";
+
+/// The clone-local collection holding wisps (ephemeral molecules): `refs/gastown/local/*`
+/// is never fetched, merged or pushed by sync.
+pub const WISP_COLLECTION: &str = "local/wisps";

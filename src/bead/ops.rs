@@ -10,7 +10,7 @@ use super::id::{adaptive_length, hash_id, record_path};
 use super::index::Index;
 use super::record::{Member, Origin, Record, Register, Stamp};
 use super::schema::{self, now_rfc3339};
-use super::{COLLECTION, FORMAT_VERSION};
+use super::{COLLECTION, FORMAT_VERSION, WISP_COLLECTION};
 use crate::error::{Error, Result};
 use crate::store::{Actor, Outcome, Snapshot, Store, WriteBatch};
 
@@ -74,9 +74,10 @@ pub struct NewBead {
     pub deps: Vec<(String, String)>,
 }
 
-/// The bead store of one repository.
+/// The bead store of one repository: the shared beads, or the clone-local wisps.
 pub struct Beads<'s> {
     pub store: &'s Store,
+    pub collection: &'static str,
 }
 
 /// What a modification closure gets: the record, this write's stamp, and the snapshot and
@@ -118,12 +119,32 @@ impl<'a, 'r> Edit<'a, 'r> {
 
 impl<'s> Beads<'s> {
     pub fn new(store: &'s Store) -> Self {
-        Beads { store }
+        Beads {
+            store,
+            collection: COLLECTION,
+        }
+    }
+
+    /// Ephemeral molecules: the same records in a collection sync never pushes.
+    pub fn wisps(store: &'s Store) -> Self {
+        Beads {
+            store,
+            collection: WISP_COLLECTION,
+        }
+    }
+
+    /// The store holding `id`: wisp ids (`<prefix>-wisp-…`) live in the wisp collection.
+    pub fn for_id(store: &'s Store, id: &str) -> Self {
+        if id.contains("wisp-") {
+            Beads::wisps(store)
+        } else {
+            Beads::new(store)
+        }
     }
 
     /// The current snapshot; an error if the store was never initialised.
     pub fn snapshot(&self) -> Result<Snapshot<'s>> {
-        let snap = self.store.snapshot(COLLECTION)?;
+        let snap = self.store.snapshot(self.collection)?;
         if !snap.exists() {
             return Err(Error::NotInitialized("bead"));
         }
@@ -138,13 +159,13 @@ impl<'s> Beads<'s> {
     }
 
     pub fn index(&self, snap: &Snapshot<'_>) -> Result<Index> {
-        Index::for_snapshot(self.store, snap)
+        Index::for_snapshot(self.store, self.collection, snap)
     }
 
     /// Create the store with `prefix`. Re-running with the same prefix changes nothing.
     pub fn init(&self, actor: &Actor, prefix: &str) -> Result<(Config, bool)> {
         schema::validate_prefix(prefix)?;
-        self.store.write(COLLECTION, actor, |snap, batch| {
+        self.store.write(self.collection, actor, |snap, batch| {
             if let Some(bytes) = snap.read(CONFIG_PATH)? {
                 let registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
                     .map_err(|e| Error::Git(format!("corrupt {CONFIG_PATH}: {e}")))?;
@@ -182,7 +203,7 @@ impl<'s> Beads<'s> {
         if key == "prefix" {
             schema::validate_prefix(value)?;
         }
-        self.store.write(COLLECTION, actor, |snap, batch| {
+        self.store.write(self.collection, actor, |snap, batch| {
             let bytes = snap.read(CONFIG_PATH)?.ok_or(Error::NotInitialized("bead"))?;
             let mut registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Git(format!("corrupt {CONFIG_PATH}: {e}")))?;
@@ -266,78 +287,8 @@ impl<'s> Beads<'s> {
                 )));
             }
         }
-        self.store.write(COLLECTION, actor, |snap, batch| {
-            let config = self.config(snap)?;
-            let mut index = None;
-            let stamp = Stamp(batch.clock, actor.name.clone());
-            let count: usize = snap.header(COUNT_HEADER).and_then(|c| c.parse().ok()).unwrap_or(0);
-            let mut taken: HashSet<String> = HashSet::new();
-            let mut created = Vec::new();
-            let now = now_rfc3339();
-            for (n, bead) in beads.iter().enumerate() {
-                let parent = match &bead.parent {
-                    Some(p) => Some(self.resolve(snap, &config, p, &mut index)?),
-                    None => None,
-                };
-                let id = match (&bead.id, &parent) {
-                    (Some(id), _) => {
-                        schema::validate_id(id)?;
-                        if taken.contains(id) || snap.resolve(&record_path(id))?.is_some() {
-                            return Err(Error::invalid(format!("bead {id} already exists")));
-                        }
-                        id.clone()
-                    }
-                    (None, Some(parent)) => next_child_id(snap, parent, &taken)?,
-                    (None, None) => {
-                        let seed = format!("{}|{}|{}|{}|{}", bead.title, text_field(&bead.fields, "description"), actor.name, now, n);
-                        new_hash_id(snap, &config.prefix, &seed, count + created.len() + 1, &taken)?
-                    }
-                };
-                taken.insert(id.clone());
-                let mut record = Record::new(
-                    id.clone(),
-                    Origin {
-                        at: stamp.clone(),
-                        nonce: nonce(&id),
-                    },
-                );
-                let mut fields = bead.fields.clone();
-                validate_fields(&mut fields, &config)?;
-                record.set("title", json!(bead.title.trim()), &stamp);
-                record.set("status", json!("open"), &stamp);
-                record.set("priority", json!(2), &stamp);
-                record.set("issue_type", json!("task"), &stamp);
-                record.set("created_at", json!(now), &stamp);
-                record.set("created_by", json!(actor.name), &stamp);
-                record.set("updated_at", json!(now), &stamp);
-                for (key, value) in fields {
-                    record.set(&key, value, &stamp);
-                }
-                if record.status() == "closed" && record.get("closed_at").is_none() {
-                    record.set("closed_at", json!(now), &stamp);
-                }
-                for label in &bead.labels {
-                    record.set_label(&schema::validate_label(label)?, true, &stamp);
-                }
-                if let Some(parent) = &parent {
-                    add_dep(&mut record, parent, "parent-child", &stamp, &actor.name, &now);
-                }
-                for (target, kind) in &bead.deps {
-                    let kind = schema::validate_dep_type(kind)?;
-                    let target = if taken.contains(target) {
-                        target.clone()
-                    } else {
-                        self.resolve(snap, &config, target, &mut index)?
-                    };
-                    if target == id {
-                        return Err(Error::invalid(format!("bead {id} cannot depend on itself")));
-                    }
-                    add_dep(&mut record, &target, &kind, &stamp, &actor.name, &now);
-                }
-                batch.put(record_path(&id), record.to_bytes());
-                created.push(record);
-            }
-            carry_count(snap, batch, created.len());
+        self.store.write(self.collection, actor, |snap, batch| {
+            let created = self.create_in(snap, batch, actor, &beads, "")?;
             let ids: Vec<&str> = created.iter().map(|r| r.id.as_str()).collect();
             let message = match created.as_slice() {
                 [one] => format!("bead create {}: {}", one.id, one.title()),
@@ -345,6 +296,93 @@ impl<'s> Beads<'s> {
             };
             Ok(Outcome::Commit { message, value: created })
         })
+    }
+
+    /// The records for `beads`, put into `batch` (the body of a create, for writes that
+    /// create beads among other changes). Generated ids get `<prefix><infix>-<hash>`.
+    /// Dependencies and parents may name beads created earlier in the same list.
+    pub fn create_in(
+        &self,
+        snap: &Snapshot<'_>,
+        batch: &mut WriteBatch,
+        actor: &Actor,
+        beads: &[NewBead],
+        infix: &str,
+    ) -> Result<Vec<Record>> {
+        let config = self.config(snap)?;
+        let mut index = None;
+        let stamp = Stamp(batch.clock, actor.name.clone());
+        let count: usize = snap.header(COUNT_HEADER).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut created = Vec::new();
+        let now = now_rfc3339();
+        for (n, bead) in beads.iter().enumerate() {
+            let parent = match &bead.parent {
+                Some(p) if taken.contains(p) => Some(p.clone()),
+                Some(p) => Some(self.resolve(snap, &config, p, &mut index)?),
+                None => None,
+            };
+            let id = match (&bead.id, &parent) {
+                (Some(id), _) => {
+                    schema::validate_id(id)?;
+                    if taken.contains(id) || snap.resolve(&record_path(id))?.is_some() {
+                        return Err(Error::invalid(format!("bead {id} already exists")));
+                    }
+                    id.clone()
+                }
+                (None, Some(parent)) => next_child_id(snap, parent, &taken)?,
+                (None, None) => {
+                    let seed = format!("{}|{}|{}|{}|{}", bead.title, text_field(&bead.fields, "description"), actor.name, now, n);
+                    let prefix = format!("{}{infix}", config.prefix);
+                    new_hash_id(snap, &prefix, &seed, count + created.len() + 1, &taken)?
+                }
+            };
+            taken.insert(id.clone());
+            let mut record = Record::new(
+                id.clone(),
+                Origin {
+                    at: stamp.clone(),
+                    nonce: nonce(&id),
+                },
+            );
+            let mut fields = bead.fields.clone();
+            validate_fields(&mut fields, &config)?;
+            record.set("title", json!(bead.title.trim()), &stamp);
+            record.set("status", json!("open"), &stamp);
+            record.set("priority", json!(2), &stamp);
+            record.set("issue_type", json!("task"), &stamp);
+            record.set("created_at", json!(now), &stamp);
+            record.set("created_by", json!(actor.name), &stamp);
+            record.set("updated_at", json!(now), &stamp);
+            for (key, value) in fields {
+                record.set(&key, value, &stamp);
+            }
+            if record.status() == "closed" && record.get("closed_at").is_none() {
+                record.set("closed_at", json!(now), &stamp);
+            }
+            for label in &bead.labels {
+                record.set_label(&schema::validate_label(label)?, true, &stamp);
+            }
+            if let Some(parent) = &parent {
+                add_dep(&mut record, parent, "parent-child", &stamp, &actor.name, &now);
+            }
+            for (target, kind) in &bead.deps {
+                let kind = schema::validate_dep_type(kind)?;
+                let target = if taken.contains(target) {
+                    target.clone()
+                } else {
+                    self.resolve(snap, &config, target, &mut index)?
+                };
+                if target == id {
+                    return Err(Error::invalid(format!("bead {id} cannot depend on itself")));
+                }
+                add_dep(&mut record, &target, &kind, &stamp, &actor.name, &now);
+            }
+            batch.put(record_path(&id), record.to_bytes());
+            created.push(record);
+        }
+        carry_count(snap, batch, created.len());
+        Ok(created)
     }
 
     /// Apply `change` to each of `ids` in one commit. `change` returns whether it changed
@@ -361,7 +399,7 @@ impl<'s> Beads<'s> {
         if ids.is_empty() {
             return Err(Error::invalid("no bead id given"));
         }
-        self.store.write(COLLECTION, actor, |snap, batch| {
+        self.store.write(self.collection, actor, |snap, batch| {
             let config = self.config(snap)?;
             let mut index = if with_index { Some(self.index(snap)?) } else { None };
             let stamp = Stamp(batch.clock, actor.name.clone());
@@ -411,7 +449,7 @@ impl<'s> Beads<'s> {
     /// Import records in bd's JSONL shape: all or nothing, one commit. Existing ids are
     /// updated field by field (bd's upsert); returns (created, updated, unchanged).
     pub fn import(&self, actor: &Actor, beads: Vec<Map<String, Value>>) -> Result<(usize, usize, usize)> {
-        self.store.write(COLLECTION, actor, |snap, batch| {
+        self.store.write(self.collection, actor, |snap, batch| {
             let _config = self.config(snap)?;
             let stamp = Stamp(batch.clock, actor.name.clone());
             let (mut created, mut updated, mut unchanged) = (0, 0, 0);
@@ -498,8 +536,12 @@ fn config_bytes(registers: &BTreeMap<String, Register>) -> Vec<u8> {
 }
 
 /// Keep the record count header current across writes.
-fn carry_count(snap: &Snapshot<'_>, batch: &mut WriteBatch, added: usize) {
-    let count: usize = snap.header(COUNT_HEADER).and_then(|c| c.parse().ok()).unwrap_or(0);
+pub fn carry_count(snap: &Snapshot<'_>, batch: &mut WriteBatch, added: usize) {
+    let count: usize = batch
+        .header_value(COUNT_HEADER)
+        .or_else(|| snap.header(COUNT_HEADER))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
     batch.header(COUNT_HEADER, (count + added).to_string());
 }
 
@@ -527,7 +569,7 @@ fn validate_fields(fields: &mut Map<String, Value>, config: &Config) -> Result<(
     Ok(())
 }
 
-fn new_hash_id(snap: &Snapshot<'_>, prefix: &str, seed: &str, count: usize, taken: &HashSet<String>) -> Result<String> {
+pub fn new_hash_id(snap: &Snapshot<'_>, prefix: &str, seed: &str, count: usize, taken: &HashSet<String>) -> Result<String> {
     let mut len = adaptive_length(count);
     loop {
         for nonce in 0..10u32 {
@@ -554,7 +596,7 @@ fn next_child_id(snap: &Snapshot<'_>, parent: &str, taken: &HashSet<String>) -> 
 }
 
 /// A creation nonce: unique per process, time and id, so two clones minting one id differ.
-fn nonce(id: &str) -> String {
+pub fn nonce(id: &str) -> String {
     use sha2::{Digest, Sha256};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -652,7 +694,7 @@ impl Beads<'_> {
         sort: super::query::Sort,
         now_ms: i64,
     ) -> Result<Option<Record>> {
-        self.store.write(COLLECTION, actor, |snap, batch| {
+        self.store.write(self.collection, actor, |snap, batch| {
             let config = self.config(snap)?;
             let index = self.index(snap)?;
             let filter = super::query::Filter {
@@ -680,79 +722,6 @@ impl Beads<'_> {
             Ok(Outcome::Commit {
                 message: format!("bead claim {id}: {}", record.title()),
                 value: Some(record),
-            })
-        })
-    }
-
-    /// `close --continue`: after closing `step`, claim the next ready sibling under the same
-    /// parent (the molecule) for the actor; when every step is closed, close the molecule.
-    pub fn continue_after_close(&self, actor: &Actor, step: &str, now_ms: i64) -> Result<Value> {
-        self.store.write(COLLECTION, actor, |snap, batch| {
-            let config = self.config(snap)?;
-            let index = self.index(snap)?;
-            let closed = self.load(snap, step)?;
-            let Some(molecule) = closed.parent().map(str::to_string) else {
-                return Ok(Outcome::Unchanged(json!({
-                    "closed_step": step, "next_step": null, "auto_advanced": false,
-                    "molecule_complete": false, "molecule_id": null,
-                })));
-            };
-            let Some(mol_pos) = index.position(&molecule) else {
-                return Err(Error::NotFound(molecule));
-            };
-            let siblings: Vec<usize> = (0..index.len())
-                .filter(|&i| index.rows[i].parent as usize == mol_pos)
-                .collect();
-            let stamp = Stamp(batch.clock, actor.name.clone());
-            let all_closed = siblings.iter().all(|&i| index.status(&index.rows[i]) == "closed");
-            if all_closed {
-                let mut root = self.load(snap, &molecule)?;
-                let mut edit = Edit { record: &mut root, stamp: &stamp, snap, index: Some(&index), config: &config, actor };
-                if !edit.set_status("closed") {
-                    return Ok(Outcome::Unchanged(json!({
-                        "closed_step": step, "next_step": null, "auto_advanced": false,
-                        "molecule_complete": true, "molecule_id": molecule,
-                    })));
-                }
-                edit.set("close_reason", json!("all steps closed"));
-                root.set("updated_at", json!(now_rfc3339()), &stamp);
-                batch.put(record_path(&molecule), root.to_bytes());
-                carry_count(snap, batch, 0);
-                return Ok(Outcome::Commit {
-                    message: format!("bead close {molecule}: molecule complete"),
-                    value: json!({
-                        "closed_step": step, "next_step": null, "auto_advanced": false,
-                        "molecule_complete": true, "molecule_id": molecule,
-                    }),
-                });
-            }
-            let mut ready: Vec<usize> = siblings
-                .into_iter()
-                .filter(|&i| {
-                    let row = &index.rows[i];
-                    super::graph::not_ready_reason(&index, row, now_ms).is_none()
-                        && (index.assignee(row).is_empty() || index.assignee(row) == actor.name)
-                })
-                .collect();
-            super::query::sort_rows(&index, &mut ready, super::query::Sort::Oldest, now_ms);
-            let Some(&next) = ready.first() else {
-                return Ok(Outcome::Unchanged(json!({
-                    "closed_step": step, "next_step": null, "auto_advanced": false,
-                    "molecule_complete": false, "molecule_id": molecule,
-                })));
-            };
-            let next_id = index.id(&index.rows[next]).to_string();
-            let mut record = self.load(snap, &next_id)?;
-            claim(&mut Edit { record: &mut record, stamp: &stamp, snap, index: Some(&index), config: &config, actor })?;
-            record.set("updated_at", json!(now_rfc3339()), &stamp);
-            batch.put(record_path(&next_id), record.to_bytes());
-            carry_count(snap, batch, 0);
-            Ok(Outcome::Commit {
-                message: format!("bead claim {next_id}: {}", record.title()),
-                value: json!({
-                    "closed_step": step, "next_step": record.to_json(false), "auto_advanced": true,
-                    "molecule_complete": false, "molecule_id": molecule,
-                }),
             })
         })
     }

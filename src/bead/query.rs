@@ -91,7 +91,8 @@ impl Filter {
     }
 }
 
-fn has_ancestor(index: &Index, row: &Row, ancestor: &str) -> bool {
+/// Whether `ancestor` is on `row`'s parent chain.
+pub fn has_ancestor(index: &Index, row: &Row, ancestor: &str) -> bool {
     let mut cur = row.parent;
     let mut hops = 0;
     while cur != NONE && hops <= index.len() {

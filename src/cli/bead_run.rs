@@ -17,7 +17,11 @@ use crate::store::Store;
 
 pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
     let store = ctx.open_store()?;
-    let beads = Beads::new(&store);
+    // Wisp ids (`<prefix>-wisp-…`) address the clone-local wisp store.
+    let beads = match first_id(&command) {
+        Some(id) => Beads::for_id(&store, id),
+        None => Beads::new(&store),
+    };
     match command {
         Command::Init { prefix } => init(ctx, &store, &beads, prefix),
         Command::Create(args) => create(ctx, &store, &beads, args),
@@ -107,6 +111,20 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Export { output, include_deleted } => export(ctx, &beads, output, include_deleted),
         Command::Config(cmd) => config(ctx, &store, &beads, cmd),
     }
+}
+
+/// The first bead id a command names, to pick the store it lives in.
+fn first_id(command: &Command) -> Option<&str> {
+    let id = match command {
+        Command::Show { ids } | Command::Close { ids, .. } | Command::Reopen { ids, .. } | Command::Delete { ids } => ids.first(),
+        Command::Update(args) => args.ids.first(),
+        Command::Log { id, .. } => Some(id),
+        Command::Comments(CommentCommand::Add { id, .. } | CommentCommand::List { id }) => Some(id),
+        Command::Dep(DepCommand::Add { issue, .. } | DepCommand::Remove { issue, .. }) => Some(issue),
+        Command::Dep(DepCommand::Tree { id, .. }) => Some(id),
+        _ => None,
+    };
+    id.map(String::as_str)
 }
 
 fn now_ms() -> i64 {
@@ -533,7 +551,7 @@ fn close(
         Ok(changed)
     })?;
     if continue_molecule {
-        let outcome = beads.continue_after_close(&actor, &records[records.len() - 1].id, now_ms())?;
+        let outcome = crate::bead::molecule::continue_after_close(beads, &actor, &records[records.len() - 1].id, now_ms())?;
         if ctx.global.json {
             print_json(&outcome)?;
         } else {

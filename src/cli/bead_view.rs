@@ -84,6 +84,7 @@ pub fn record_lines(record: &Record) -> String {
         ("Due", "due_at"),
         ("Deferred until", "defer_until"),
         ("External ref", "external_ref"),
+        ("Attached molecule", "attached_molecule"),
     ] {
         if let Some(v) = record.str(key) {
             out.push_str(&format!("{label}: {v}\n"));

@@ -13,7 +13,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::bead::Cli::command().name("git-bead"),
         super::gastown::Cli::command().name("git-gastown"),
         super::formula::Cli::command().name("git-formula"),
-        super::formula::MolCli::command().name("git-mol"),
+        super::mol::MolCli::command().name("git-mol"),
     ]
 }
 

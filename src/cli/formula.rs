@@ -1,5 +1,5 @@
 //! Formulas: TOML workflow templates, validated and cooked into a step graph.
-//! `git formula` and `git mol`.
+//! `git formula`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -66,33 +66,12 @@ pub enum Command {
     },
 }
 
-/// Pour formulas into molecules of beads and walk them
-#[derive(Debug, Parser)]
-#[command(name = "git-mol", version, about, long_about = None)]
-pub struct MolCli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
-    #[command(subcommand)]
-    pub command: MolCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum MolCommand {
-    /// Show where a molecule stands
-    Current,
-}
-
 pub fn main() -> ! {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = super::wants_json(&args);
     let cli = Cli::parse_from(args);
     let ctx = Ctx::new(cli.global.clone());
     finish(json, run(&ctx, cli.command))
-}
-
-pub fn mol_main() -> ! {
-    let cli = MolCli::parse();
-    super::finish(cli.global.json, Ok(0))
 }
 
 fn run(ctx: &Ctx, command: Command) -> Result<i32> {
@@ -637,6 +616,5 @@ mod tests {
     #[test]
     fn clap_definitions_are_consistent() {
         super::Cli::command().debug_assert();
-        super::MolCli::command().debug_assert();
     }
 }

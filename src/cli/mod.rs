@@ -5,6 +5,7 @@ pub mod bead;
 mod bead_run;
 mod bead_view;
 pub mod formula;
+pub mod mol;
 pub mod docs;
 pub mod gastown;
 

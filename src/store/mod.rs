@@ -54,7 +54,14 @@ impl WriteBatch {
 
     /// Record an extra commit header (e.g. a record count); the clock header is added for you.
     pub fn header(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.headers.push((key.into(), value.into()));
+        let key = key.into();
+        self.headers.retain(|(k, _)| *k != key);
+        self.headers.push((key, value.into()));
+    }
+
+    /// A header this batch already sets.
+    pub fn header_value(&self, key: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
