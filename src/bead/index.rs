@@ -144,25 +144,23 @@ impl Index {
     /// tree diff, or rebuilt from scratch. A refreshed index is written back.
     pub fn for_snapshot(store: &Store, collection: &str, snap: &Snapshot<'_>) -> Result<Index> {
         let Some(tip) = snap.tip else {
-            return Index::build(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1));
+            return Index::parse(Buffer::Owned(encode_rows(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1))));
         };
         let path = Index::path(store, collection);
         let cached = map_file(&path).and_then(|buf| Index::parse(buf).ok());
         let rows = match cached {
             Some(index) if index.tip == tip => return Ok(index),
-            Some(index) => refresh(snap, index.tree, index.to_row_data())?,
-            None => refresh(snap, ObjectId::empty_tree(gix::hash::Kind::Sha1), BTreeMap::new())?,
+            Some(index) => {
+                let (tree, rows) = (index.tree, index.to_row_data());
+                drop(index);
+                refresh(snap, tree, rows)?
+            }
+            None => refresh(snap, ObjectId::empty_tree(gix::hash::Kind::Sha1), Vec::new())?,
         };
-        let index = Index::build(snap, rows.into_values().collect(), tip)?;
+        // The owned rows are dropped inside encode_rows, before the encoded copy is parsed.
+        let buf = encode_rows(snap, rows, tip);
         // Best effort: a reader that cannot write the cache still answers.
-        let _ = write_atomically(&path, &index.buf);
-        Ok(index)
-    }
-
-    fn build(snap: &Snapshot<'_>, mut rows: Vec<RowData>, tip: ObjectId) -> Result<Index> {
-        rows.sort_by(|a, b| a.id.cmp(&b.id));
-        let computed = graph::compute(&rows);
-        let buf = encode(tip, snap.tree, &rows, &computed);
+        let _ = write_atomically(&path, &buf);
         Index::parse(Buffer::Owned(buf))
     }
 
@@ -235,7 +233,8 @@ impl Index {
             .take_while(move |id| id.starts_with(prefix))
     }
 
-    fn to_row_data(&self) -> BTreeMap<String, RowData> {
+    /// Owned rows, in id order.
+    fn to_row_data(&self) -> Vec<RowData> {
         self.rows
             .iter()
             .map(|row| {
@@ -257,7 +256,7 @@ impl Index {
                         .collect(),
                     blob: row.blob,
                 };
-                (data.id.clone(), data)
+                data
             })
             .collect()
     }
@@ -342,30 +341,63 @@ fn map_file(path: &Path) -> Option<Buffer> {
     Some(Buffer::Mapped(map))
 }
 
-/// Update `rows` (the index of `old_tree`) to the state of `snap`, re-reading only records
-/// whose blobs changed.
-pub fn refresh(
-    snap: &Snapshot<'_>,
-    old_tree: ObjectId,
-    mut rows: BTreeMap<String, RowData>,
-) -> Result<BTreeMap<String, RowData>> {
-    for (path, blob) in snap.changed_since(old_tree, "beads")? {
-        let Some(id) = id_from_path(&path) else { continue };
-        match blob {
-            Some(blob) => {
-                let record = Record::parse(&snap.read_blob(blob)?)?;
-                if record.is_deleted() {
-                    rows.remove(id);
-                } else {
-                    rows.insert(id.to_string(), RowData::from_record(&record, blob));
-                }
-            }
-            None => {
-                rows.remove(id);
+/// Update `rows` (the index of `old_tree`, sorted by id) to the state of `snap`,
+/// re-reading only records whose blobs changed.
+pub fn refresh(snap: &Snapshot<'_>, old_tree: ObjectId, rows: Vec<RowData>) -> Result<Vec<RowData>> {
+    let changed = snap.changed_since(old_tree, "beads")?;
+    if rows.is_empty() {
+        // A full build: collect and sort once (a map per row would double the memory).
+        let mut out = Vec::with_capacity(changed.len());
+        for (_, blob) in changed {
+            let Some(blob) = blob else { continue };
+            let record = Record::parse(&snap.read_blob(blob)?)?;
+            if !record.is_deleted() {
+                out.push(RowData::from_record(&record, blob));
             }
         }
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        return Ok(out);
     }
-    Ok(rows)
+    let mut changes: BTreeMap<String, Option<RowData>> = BTreeMap::new();
+    for (path, blob) in changed {
+        let Some(id) = id_from_path(&path) else { continue };
+        let row = match blob {
+            Some(blob) => {
+                let record = Record::parse(&snap.read_blob(blob)?)?;
+                (!record.is_deleted()).then(|| RowData::from_record(&record, blob))
+            }
+            None => None,
+        };
+        changes.insert(id.to_string(), row);
+    }
+    if changes.is_empty() {
+        return Ok(rows);
+    }
+    // Merge two id-ordered sequences: unchanged old rows, and the changes.
+    let mut out = Vec::with_capacity(rows.len() + changes.len());
+    let mut changes = changes.into_iter().peekable();
+    for row in rows {
+        while let Some((id, _)) = changes.peek() {
+            if id.as_str() >= row.id.as_str() {
+                break;
+            }
+            out.extend(changes.next().and_then(|(_, r)| r));
+        }
+        if changes.peek().is_some_and(|(id, _)| *id == row.id) {
+            out.extend(changes.next().and_then(|(_, r)| r));
+        } else {
+            out.push(row);
+        }
+    }
+    out.extend(changes.filter_map(|(_, r)| r));
+    Ok(out)
+}
+
+/// Encode id-ordered rows with their computed graph state, consuming (and freeing) them.
+fn encode_rows(snap: &Snapshot<'_>, rows: Vec<RowData>, tip: ObjectId) -> Vec<u8> {
+    debug_assert!(rows.windows(2).all(|w| w[0].id < w[1].id));
+    let computed = graph::compute(&rows);
+    encode(tip, snap.tree, &rows, &computed)
 }
 
 fn encode(tip: ObjectId, tree: ObjectId, rows: &[RowData], computed: &graph::Computed) -> Vec<u8> {

@@ -96,6 +96,11 @@ impl Store {
         }
         let mut repo = repo;
         repo.object_cache_size_if_unset(8 * 1024 * 1024);
+        // gix's default delta-base cache may grow to 96 MB when many objects are read (an
+        // index rebuild); 16 MB keeps most of the speed at a sixth of the memory.
+        repo.objects.set_pack_cache(|| {
+            Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(16 * 1024 * 1024))
+        });
         Ok(Store { repo, common_dir })
     }
 
@@ -173,11 +178,19 @@ impl Store {
                 Outcome::Unchanged(value) => return Ok(value),
                 Outcome::Commit { message, value } => (message, value),
             };
-            let tree = self.write_tree(snap.tree, &batch.upserts)?;
+            // A concurrent `git gc` may remove an empty fan-out directory between gix
+            // creating it and moving an object in: write again.
+            let tree = match self.write_tree(snap.tree, &batch.upserts) {
+                Err(err) if gc::raced_with_gc(&err) => continue,
+                other => other?,
+            };
             let parents: Vec<ObjectId> = snap.tip.into_iter().collect();
             let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
             headers.extend(batch.headers);
-            let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
+            let commit = match self.write_commit(tree, &parents, actor, &message, &headers) {
+                Err(err) if gc::raced_with_gc(&err) => continue,
+                other => other?,
+            };
             match self.move_ref(&ref_name, commit, snap.tip, &message, actor) {
                 Ok(()) => {
                     gc::after_write(self);
