@@ -6,7 +6,8 @@
 //!   --runs 15                   timed runs per command (the median is printed)
 //!   --history 50000             updates of history before re-timing `ready` (0 = skip)
 //!   --history-size 10000        store size used for the history check
-//!   --sync                      also run the sync and concurrency benchmarks
+//!   --no-molecule               skip the 1,023-step molecule pour and `mol current`
+//!   --no-sync                   skip the sync and concurrency benchmarks
 //!   --json FILE                 also write all figures as JSON
 
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ struct Options {
     history: usize,
     history_size: usize,
     sync: bool,
+    molecule: bool,
     json: Option<PathBuf>,
 }
 
@@ -30,7 +32,8 @@ fn options() -> Options {
         runs: 15,
         history: 50_000,
         history_size: 10_000,
-        sync: false,
+        sync: true,
+        molecule: true,
         json: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,8 +46,13 @@ fn options() -> Options {
             "--history" => o.history = value.parse().expect("--history takes a number"),
             "--history-size" => o.history_size = value.parse().expect("--history-size takes a number"),
             "--json" => o.json = Some(PathBuf::from(value)),
-            "--sync" => {
-                o.sync = true;
+            "--no-sync" => {
+                o.sync = false;
+                i += 1;
+                continue;
+            }
+            "--no-molecule" => {
+                o.molecule = false;
                 i += 1;
                 continue;
             }
@@ -305,6 +313,9 @@ fn main() {
     if o.history > 0 {
         report["history"] = measure_history(root.path(), &home, o.history_size, o.history, o.runs);
     }
+    if o.molecule {
+        report["molecule"] = measure_molecule(root.path(), &home, o.runs);
+    }
     if o.sync {
         report["sync"] = sync_bench(root.path(), o.runs);
     }
@@ -318,6 +329,70 @@ fn main() {
     }
 }
 
-fn sync_bench(_root: &Path, _runs: usize) -> Value {
-    json!(null)
+fn sync_bench(root: &Path, runs: usize) -> Value {
+    let dir = root.join("sync");
+    std::fs::create_dir_all(&dir).unwrap();
+    gastown::sync::bench_sync(&dir, runs).expect("sync benchmark runs")
+}
+
+/// A workflow formula whose steps form one chain of `n` steps (like towers-of-hanoi).
+fn chain_formula(n: usize) -> String {
+    let mut text = String::from("formula = \"bench-chain\"\ntype = \"workflow\"\nversion = 1\n");
+    for i in 0..n {
+        text.push_str(&format!("\n[[steps]]\nid = \"move-{i}\"\ntitle = \"Move disk {}\"\n", i % 10));
+        if i > 0 {
+            text.push_str(&format!("needs = [\"move-{}\"]\n", i - 1));
+        }
+    }
+    text
+}
+
+fn tool(name: &str) -> PathBuf {
+    Path::new(bin()).with_file_name(name)
+}
+
+/// Cook + pour of a 1,023-step chain (fresh store each run) and `git mol current` on it.
+fn measure_molecule(root: &Path, home: &Path, runs: usize) -> Value {
+    let steps = 1023;
+    eprintln!("molecule: {steps}-step chain");
+    let file = root.join("chain.formula.toml");
+    std::fs::write(&file, chain_formula(steps)).unwrap();
+    let mut pour_times = Vec::new();
+    let mut last = (PathBuf::new(), String::new());
+    for run in 0..runs {
+        let dir = root.join(format!("mol-{run}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        git(&dir, home, &["init", "-q"]);
+        bead(&dir, home, &["init", "--prefix", "bn"]);
+        let mut cmd = Command::new(tool("git-mol"));
+        hermetic(&mut cmd, home);
+        cmd.current_dir(&dir).args(["pour", file.to_str().unwrap(), "--json"]);
+        let start = Instant::now();
+        let out = cmd.output().expect("git-mol runs");
+        pour_times.push(start.elapsed().as_secs_f64() * 1000.0);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let poured: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(poured["steps"].as_array().unwrap().len(), steps);
+        let mut count = Command::new("git");
+        hermetic(&mut count, home);
+        let commits = count.current_dir(&dir).args(["rev-list", "--count", "refs/gastown/beads"]).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&commits.stdout).trim(), "2", "init + one pour commit");
+        last = (dir, poured["molecule"]["id"].as_str().unwrap().to_string());
+    }
+    let (dir, mol) = last;
+    let mut current_times = Vec::new();
+    for _ in 0..runs {
+        let mut cmd = Command::new(tool("git-mol"));
+        hermetic(&mut cmd, home);
+        cmd.current_dir(&dir).args(["current", &mol, "--json"]);
+        let start = Instant::now();
+        let out = cmd.output().expect("git-mol runs");
+        current_times.push(start.elapsed().as_secs_f64() * 1000.0);
+        assert!(out.status.success());
+    }
+    let pour = median(pour_times);
+    let current = median(current_times);
+    eprintln!("  cook + pour    median {pour:7.2} ms (one commit)");
+    eprintln!("  mol current    median {current:7.2} ms");
+    json!({"steps": steps, "cook_and_pour_ms": pour, "mol_current_ms": current, "commits_per_pour": 1})
 }
