@@ -41,10 +41,17 @@ fn options() -> Options {
     while i < args.len() {
         let value = args.get(i + 1).cloned().unwrap_or_default();
         match args[i].as_str() {
-            "--sizes" => o.sizes = value.split(',').map(|s| s.trim().parse().expect("--sizes takes numbers")).collect(),
+            "--sizes" => {
+                o.sizes = value
+                    .split(',')
+                    .map(|s| s.trim().parse().expect("--sizes takes numbers"))
+                    .collect()
+            }
             "--runs" => o.runs = value.parse().expect("--runs takes a number"),
             "--history" => o.history = value.parse().expect("--history takes a number"),
-            "--history-size" => o.history_size = value.parse().expect("--history-size takes a number"),
+            "--history-size" => {
+                o.history_size = value.parse().expect("--history-size takes a number")
+            }
             "--json" => o.json = Some(PathBuf::from(value)),
             "--no-sync" => {
                 o.sync = false;
@@ -85,18 +92,29 @@ fn git(dir: &Path, home: &Path, args: &[&str]) {
     let mut cmd = Command::new("git");
     hermetic(&mut cmd, home);
     let out = cmd.current_dir(dir).args(args).output().expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Run `git bead ARGS` once: (wall time, peak RSS in kB, stdout).
 fn bead(dir: &Path, home: &Path, args: &[&str]) -> (Duration, u64, Vec<u8>) {
     let mut cmd = Command::new(bin());
     hermetic(&mut cmd, home);
-    cmd.current_dir(dir).args(args).env("GT_REPORT_PEAK_RSS", "1").stdin(Stdio::null());
+    cmd.current_dir(dir)
+        .args(args)
+        .env("GT_REPORT_PEAK_RSS", "1")
+        .stdin(Stdio::null());
     let start = Instant::now();
     let out = cmd.output().expect("git-bead runs");
     let elapsed = start.elapsed();
-    assert!(out.status.success(), "git bead {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git bead {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss = stderr
         .lines()
@@ -164,7 +182,11 @@ fn generate(n: usize) -> String {
             for _ in 0..k {
                 let target = rng.below(i as u64) as usize;
                 if !deps.iter().any(|d| d["depends_on_id"] == id(target)) && Some(target) != epic {
-                    let kind = if rng.below(5) == 0 { "discovered-from" } else { "blocks" };
+                    let kind = if rng.below(5) == 0 {
+                        "discovered-from"
+                    } else {
+                        "blocks"
+                    };
                     deps.push(json!({"issue_id": id(i), "depends_on_id": id(target), "type": kind, "created_at": "2026-01-01T00:00:00Z", "created_by": "bench"}));
                 }
             }
@@ -209,14 +231,22 @@ fn build_store(root: &Path, home: &Path, n: usize) -> PathBuf {
     std::fs::write(&file, generate(n)).unwrap();
     let start = Instant::now();
     bead(&dir, home, &["import", file.to_str().unwrap()]);
-    eprintln!("  built {n} beads in {:.1} s", start.elapsed().as_secs_f64());
+    eprintln!(
+        "  built {n} beads in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
     git(&dir, home, &["pack-refs", "--all"]);
     git(&dir, home, &["repack", "-adq"]);
     bead(&dir, home, &["ready", "--json"]);
     dir
 }
 
-fn time_command(dir: &Path, home: &Path, runs: usize, mut args: impl FnMut(usize) -> Vec<String>) -> (f64, u64) {
+fn time_command(
+    dir: &Path,
+    home: &Path,
+    runs: usize,
+    mut args: impl FnMut(usize) -> Vec<String>,
+) -> (f64, u64) {
     let mut times = Vec::new();
     let mut peak = 0;
     for run in 0..runs {
@@ -242,24 +272,46 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
     ];
     for (name, argv) in reads {
         let (ms, rss) = time_command(&dir, home, runs, |_| argv.clone());
-        eprintln!("  {name:<14} median {ms:7.2} ms   peak {:6.1} MB", rss as f64 / 1024.0);
+        eprintln!(
+            "  {name:<14} median {ms:7.2} ms   peak {:6.1} MB",
+            rss as f64 / 1024.0
+        );
         result[name] = json!(ms);
         peak = peak.max(rss);
     }
-    let (ms, rss) = time_command(&dir, home, runs, |i| vec![s("create"), format!("bench create {i}"), s("-p"), s("2")]);
-    eprintln!("  {:<14} median {ms:7.2} ms   peak {:6.1} MB", "create", rss as f64 / 1024.0);
+    let (ms, rss) = time_command(&dir, home, runs, |i| {
+        vec![s("create"), format!("bench create {i}"), s("-p"), s("2")]
+    });
+    eprintln!(
+        "  {:<14} median {ms:7.2} ms   peak {:6.1} MB",
+        "create",
+        rss as f64 / 1024.0
+    );
     result["create"] = json!(ms);
     peak = peak.max(rss);
     let (ms, rss) = time_command(&dir, home, runs, |i| {
-        vec![s("update"), format!("bn-{:06x}", (i * 7919) % n), s("--notes"), format!("run {i}")]
+        vec![
+            s("update"),
+            format!("bn-{:06x}", (i * 7919) % n),
+            s("--notes"),
+            format!("run {i}"),
+        ]
     });
-    eprintln!("  {:<14} median {ms:7.2} ms   peak {:6.1} MB", "update", rss as f64 / 1024.0);
+    eprintln!(
+        "  {:<14} median {ms:7.2} ms   peak {:6.1} MB",
+        "update",
+        rss as f64 / 1024.0
+    );
     result["update"] = json!(ms);
     peak = peak.max(rss);
     // A cold rebuild of the derived index, for reference.
     std::fs::remove_dir_all(dir.join(".git/gastown/cache")).ok();
     let (cold, rss, _) = bead(&dir, home, &["ready", "--json"]);
-    eprintln!("  {:<14} {:7.2} ms (one run, index rebuilt from the store)", "ready (cold)", cold.as_secs_f64() * 1000.0);
+    eprintln!(
+        "  {:<14} {:7.2} ms (one run, index rebuilt from the store)",
+        "ready (cold)",
+        cold.as_secs_f64() * 1000.0
+    );
     result["ready --json (cold index)"] = json!(cold.as_secs_f64() * 1000.0);
     peak = peak.max(rss);
     result["peak_rss_mb"] = json!(peak as f64 / 1024.0);
@@ -274,15 +326,23 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
     let (fresh, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
     let store = gastown::store::Store::open(&dir).expect("store opens");
     let beads = gastown::bead::Beads::new(&store);
-    let actor = gastown::store::Actor { name: "bench".into(), email: "bench@gastown.local".into() };
+    let actor = gastown::store::Actor {
+        name: "bench".into(),
+        email: "bench@gastown.local".into(),
+    };
     let start = Instant::now();
     for i in 0..updates {
         let id = format!("bn-{:06x}", (i * 7919) % n);
         beads
-            .modify(&actor, "update", &[id], false, |edit| Ok(edit.set("notes", json!(format!("update {i}")))))
+            .modify(&actor, "update", &[id], false, |edit| {
+                Ok(edit.set("notes", json!(format!("update {i}"))))
+            })
             .expect("update works");
         if i > 0 && i % 10_000 == 0 {
-            eprintln!("  {i} updates ({:.0}/s)", i as f64 / start.elapsed().as_secs_f64());
+            eprintln!(
+                "  {i} updates ({:.0}/s)",
+                i as f64 / start.elapsed().as_secs_f64()
+            );
             git(&dir, home, &["gc", "--quiet"]);
         }
     }
@@ -290,16 +350,26 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
     bead(&dir, home, &["ready", "--json"]);
     let (deep, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
     let ratio = deep / fresh;
-    eprintln!("  ready --json fresh {fresh:.2} ms, after {updates} updates {deep:.2} ms ({:+.1} %)", (ratio - 1.0) * 100.0);
+    eprintln!(
+        "  ready --json fresh {fresh:.2} ms, after {updates} updates {deep:.2} ms ({:+.1} %)",
+        (ratio - 1.0) * 100.0
+    );
     json!({"beads": n, "updates": updates, "ready_fresh_ms": fresh, "ready_after_history_ms": deep, "ratio": ratio})
 }
 
 fn main() {
     let o = options();
-    let root = tempfile::Builder::new().prefix("gastown-bench").tempdir().unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("gastown-bench")
+        .tempdir()
+        .unwrap();
     let home = root.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(home.join(".gitconfig"), "[user]\n\tname = bench\n\temail = bench@example.com\n[gc]\n\tauto = 0\n").unwrap();
+    std::fs::write(
+        home.join(".gitconfig"),
+        "[user]\n\tname = bench\n\temail = bench@example.com\n[gc]\n\tauto = 0\n",
+    )
+    .unwrap();
     let mut report = json!({
         "date": chrono::Utc::now().to_rfc3339(),
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -339,7 +409,10 @@ fn sync_bench(root: &Path, runs: usize) -> Value {
 fn chain_formula(n: usize) -> String {
     let mut text = String::from("formula = \"bench-chain\"\ntype = \"workflow\"\nversion = 1\n");
     for i in 0..n {
-        text.push_str(&format!("\n[[steps]]\nid = \"move-{i}\"\ntitle = \"Move disk {}\"\n", i % 10));
+        text.push_str(&format!(
+            "\n[[steps]]\nid = \"move-{i}\"\ntitle = \"Move disk {}\"\n",
+            i % 10
+        ));
         if i > 0 {
             text.push_str(&format!("needs = [\"move-{}\"]\n", i - 1));
         }
@@ -366,17 +439,30 @@ fn measure_molecule(root: &Path, home: &Path, runs: usize) -> Value {
         bead(&dir, home, &["init", "--prefix", "bn"]);
         let mut cmd = Command::new(tool("git-mol"));
         hermetic(&mut cmd, home);
-        cmd.current_dir(&dir).args(["pour", file.to_str().unwrap(), "--json"]);
+        cmd.current_dir(&dir)
+            .args(["pour", file.to_str().unwrap(), "--json"]);
         let start = Instant::now();
         let out = cmd.output().expect("git-mol runs");
         pour_times.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let poured: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(poured["steps"].as_array().unwrap().len(), steps);
         let mut count = Command::new("git");
         hermetic(&mut count, home);
-        let commits = count.current_dir(&dir).args(["rev-list", "--count", "refs/gastown/beads"]).output().unwrap();
-        assert_eq!(String::from_utf8_lossy(&commits.stdout).trim(), "2", "init + one pour commit");
+        let commits = count
+            .current_dir(&dir)
+            .args(["rev-list", "--count", "refs/gastown/beads"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&commits.stdout).trim(),
+            "2",
+            "init + one pour commit"
+        );
         last = (dir, poured["molecule"]["id"].as_str().unwrap().to_string());
     }
     let (dir, mol) = last;

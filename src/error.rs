@@ -11,14 +11,21 @@ pub enum Error {
     NotARepository(PathBuf),
     #[error("{0} uses the reftable ref format, which gastown cannot read yet; convert it with `git refs migrate --ref-format=files`")]
     Reftable(PathBuf),
-    #[error("no gastown {0} store in this repository; run `git bead init --prefix <prefix>` first")]
+    #[error(
+        "no gastown {0} store in this repository; run `git bead init --prefix <prefix>` first"
+    )]
     NotInitialized(&'static str),
-    #[error("the {what} store is busy: another process held its lock for {waited_ms} ms; try again")]
+    #[error(
+        "the {what} store is busy: another process held its lock for {waited_ms} ms; try again"
+    )]
     Busy { what: String, waited_ms: u128 },
     #[error("no bead matches '{0}'")]
     NotFound(String),
     #[error("'{prefix}' is ambiguous: it matches {}", .candidates.join(", "))]
-    Ambiguous { prefix: String, candidates: Vec<String> },
+    Ambiguous {
+        prefix: String,
+        candidates: Vec<String>,
+    },
     #[error("{0}")]
     Invalid(String),
     #[error("{0}")]

@@ -16,9 +16,30 @@ fn create_show_list_with_bd_field_names() {
     let env = Env::new();
     init(&env);
     let created = env.bead_json(&[
-        "create", "Fix the parser", "-d", "It breaks on tabs", "-t", "bug", "-p", "1", "-a", "alice", "-l", "parser,urgent",
-        "--design", "Use a state machine", "--acceptance", "Tabs parse", "--notes", "see log", "--external-ref", "gh-9",
-        "--estimate", "30", "--metadata", r#"{"team":"core"}"#,
+        "create",
+        "Fix the parser",
+        "-d",
+        "It breaks on tabs",
+        "-t",
+        "bug",
+        "-p",
+        "1",
+        "-a",
+        "alice",
+        "-l",
+        "parser,urgent",
+        "--design",
+        "Use a state machine",
+        "--acceptance",
+        "Tabs parse",
+        "--notes",
+        "see log",
+        "--external-ref",
+        "gh-9",
+        "--estimate",
+        "30",
+        "--metadata",
+        r#"{"team":"core"}"#,
     ]);
     let id = created["id"].as_str().unwrap();
     assert!(id.starts_with("gt-") && id.len() == 7, "{id}");
@@ -49,7 +70,10 @@ fn create_show_list_with_bd_field_names() {
     assert_eq!(listed[0]["id"], id);
 
     // One commit per write, authored by the actor, message naming the op and id.
-    let log = env.git_ok(&env.repo(), &["log", "--format=%an|%s", "refs/gastown/beads"]);
+    let log = env.git_ok(
+        &env.repo(),
+        &["log", "--format=%an|%s", "refs/gastown/beads"],
+    );
     let first = log.lines().next().unwrap();
     assert_eq!(first, format!("Test User|bead create {id}: Fix the parser"));
 }
@@ -61,7 +85,10 @@ fn actor_precedence_flag_env_git() {
     let by_flag = env.bead_json(&["create", "a", "--actor", "mayor"]);
     assert_eq!(by_flag["created_by"], "mayor");
     let out = env
-        .command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
+        .command(
+            common::bin_dir().join("git-bead").to_str().unwrap(),
+            &env.repo(),
+        )
         .args(["create", "b", "--json"])
         .env("BD_ACTOR", "bd-agent")
         .output()
@@ -69,7 +96,10 @@ fn actor_precedence_flag_env_git() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["created_by"], "bd-agent");
     let out = env
-        .command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
+        .command(
+            common::bin_dir().join("git-bead").to_str().unwrap(),
+            &env.repo(),
+        )
         .args(["create", "c", "--json"])
         .env("BD_ACTOR", "bd-agent")
         .env("GT_ACTOR", "gt-agent")
@@ -77,7 +107,10 @@ fn actor_precedence_flag_env_git() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["created_by"], "gt-agent");
-    let author = env.git_ok(&env.repo(), &["log", "-1", "--format=%an <%ae>", "refs/gastown/beads"]);
+    let author = env.git_ok(
+        &env.repo(),
+        &["log", "-1", "--format=%an <%ae>", "refs/gastown/beads"],
+    );
     assert_eq!(author.trim(), "gt-agent <gt-agent@gastown.local>");
 }
 
@@ -86,23 +119,47 @@ fn update_close_reopen_delete_and_labels() {
     let env = Env::new();
     init(&env);
     let id = env.create("Task", &[]);
-    let v = env.bead_json(&["update", &id, "--status", "in_progress", "--priority", "P0", "--add-label", "x", "--set", "custom_field=42"]);
+    let v = env.bead_json(&[
+        "update",
+        &id,
+        "--status",
+        "in_progress",
+        "--priority",
+        "P0",
+        "--add-label",
+        "x",
+        "--set",
+        "custom_field=42",
+    ]);
     assert_eq!(v[0]["status"], "in_progress");
     assert_eq!(v[0]["priority"], 0);
     assert_eq!(v[0]["custom_field"], 42);
     assert!(v[0]["started_at"].is_string());
     env.bead_ok(&["label", "add", &id, "y"]);
-    assert_eq!(env.bead_json(&["label", "list", &id]), serde_json::json!(["x", "y"]));
+    assert_eq!(
+        env.bead_json(&["label", "list", &id]),
+        serde_json::json!(["x", "y"])
+    );
     env.bead_ok(&["label", "remove", &id, "x"]);
     let closed = env.bead_json(&["close", &id, "--reason", "done"]);
     assert_eq!(closed[0]["status"], "closed");
     assert_eq!(closed[0]["close_reason"], "done");
     assert!(closed[0]["closed_at"].is_string());
-    assert_eq!(env.bead_json(&["list"]).as_array().unwrap().len(), 0, "closed beads leave the default list");
-    assert_eq!(env.bead_json(&["list", "--all"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        env.bead_json(&["list"]).as_array().unwrap().len(),
+        0,
+        "closed beads leave the default list"
+    );
+    assert_eq!(
+        env.bead_json(&["list", "--all"]).as_array().unwrap().len(),
+        1
+    );
     let reopened = env.bead_json(&["reopen", &id]);
     assert_eq!(reopened[0]["status"], "open");
-    assert!(reopened[0].get("closed_at").is_none(), "closed_at is set iff closed");
+    assert!(
+        reopened[0].get("closed_at").is_none(),
+        "closed_at is set iff closed"
+    );
     env.bead_ok(&["comments", "add", &id, "looks good"]);
     let comments = env.bead_json(&["comments", "list", &id]);
     assert_eq!(comments[0]["text"], "looks good");
@@ -110,7 +167,10 @@ fn update_close_reopen_delete_and_labels() {
     env.bead_ok(&["delete", &id]);
     let (_, stderr) = env.bead_err(&["show", &id]);
     assert!(stderr.contains("deleted"), "{stderr}");
-    assert_eq!(env.bead_json(&["list", "--all"]).as_array().unwrap().len(), 0);
+    assert_eq!(
+        env.bead_json(&["list", "--all"]).as_array().unwrap().len(),
+        0
+    );
 }
 
 #[test]
@@ -119,7 +179,10 @@ fn ready_follows_bd_rules() {
     init(&env);
     let blocker = env.create("blocker", &[]);
     let blocked = env.create("blocked", &["--deps", &blocker]);
-    let epic = env.create("epic", &["-t", "epic", "--deps", &format!("blocks:{blocker}")]);
+    let epic = env.create(
+        "epic",
+        &["-t", "epic", "--deps", &format!("blocks:{blocker}")],
+    );
     let child = env.create("child of blocked epic", &["--parent", &epic]);
     let grandchild = env.create("grandchild", &["--parent", &child]);
     let deferred = env.create("deferred", &["--defer", "+2d"]);
@@ -131,36 +194,79 @@ fn ready_follows_bd_rules() {
     assert_eq!(child, format!("{epic}.1"));
     assert_eq!(grandchild, format!("{epic}.1.1"));
 
-    let ready: Vec<String> = env.bead_json(&["ready"]).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
-    assert!(ready.contains(&blocker) && ready.contains(&past_defer), "{ready:?}");
-    for not in [&blocked, &epic, &child, &grandchild, &deferred, &deferred_parent, &under_deferred, &pinned] {
+    let ready: Vec<String> = env
+        .bead_json(&["ready"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        ready.contains(&blocker) && ready.contains(&past_defer),
+        "{ready:?}"
+    );
+    for not in [
+        &blocked,
+        &epic,
+        &child,
+        &grandchild,
+        &deferred,
+        &deferred_parent,
+        &under_deferred,
+        &pinned,
+    ] {
         assert!(!ready.contains(not), "{not} should not be ready: {ready:?}");
     }
     let blocked_list = env.bead_json(&["blocked"]);
-    let blocked_ids: Vec<&str> = blocked_list.as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let blocked_ids: Vec<&str> = blocked_list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     for id in [&blocked, &epic, &child, &grandchild] {
-        assert!(blocked_ids.contains(&id.as_str()), "{id} should be blocked: {blocked_ids:?}");
+        assert!(
+            blocked_ids.contains(&id.as_str()),
+            "{id} should be blocked: {blocked_ids:?}"
+        );
     }
     let explain = env.bead_json(&["ready", "--explain"]);
     let reasons: BTreeMap<String, String> = explain["blocked"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| (v["id"].as_str().unwrap().to_string(), v["reason"].as_str().unwrap().to_string()))
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["reason"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(reasons[&blocked], format!("blocked by {blocker}"));
     assert_eq!(reasons[&grandchild], format!("parent {epic} is blocked"));
-    assert_eq!(reasons[&under_deferred], format!("parent {deferred_parent} is deferred"));
+    assert_eq!(
+        reasons[&under_deferred],
+        format!("parent {deferred_parent} is deferred")
+    );
 
     // Closing the blocker releases everything below it.
     env.bead_ok(&["close", &blocker]);
-    let ready: Vec<String> = env.bead_json(&["ready"]).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let ready: Vec<String> = env
+        .bead_json(&["ready"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
     for id in [&blocked, &epic, &child, &grandchild] {
         assert!(ready.contains(id), "{id} should be ready now: {ready:?}");
     }
     // Priority order, then newest first.
     let p0 = env.create("urgent", &["-p", "0"]);
-    assert_eq!(env.bead_json(&["ready", "--limit", "1"])[0]["id"], p0.as_str());
+    assert_eq!(
+        env.bead_json(&["ready", "--limit", "1"])[0]["id"],
+        p0.as_str()
+    );
 }
 
 #[test]
@@ -174,30 +280,49 @@ fn dependency_cycles_are_refused_and_trees_shown() {
     let (code, stderr) = env.bead_err(&["dep", "add", &a, &c]);
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
-    assert!(stderr.contains(&format!("{a} → {c} → {b} → {a}")), "{stderr}");
-    assert_eq!(env.ref_tip(&env.repo(), "refs/gastown/beads"), head, "nothing written");
+    assert!(
+        stderr.contains(&format!("{a} → {c} → {b} → {a}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        env.ref_tip(&env.repo(), "refs/gastown/beads"),
+        head,
+        "nothing written"
+    );
     // Non-blocking links may point anywhere.
     env.bead_ok(&["dep", "add", &a, &c, "--type", "related"]);
     let tree = env.bead_json(&["dep", "tree", &c]);
     assert_eq!(tree["children"][0]["id"], b.as_str());
     assert_eq!(tree["children"][0]["children"][0]["id"], a.as_str());
     let up = env.bead_json(&["dep", "tree", &a, "--up"]);
-    let ups: Vec<&str> = up["children"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap()).collect();
+    let ups: Vec<&str> = up["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
     assert!(ups.contains(&b.as_str()), "{up}");
     assert_eq!(env.bead_json(&["dep", "cycles"]), serde_json::json!([]));
     env.bead_ok(&["dep", "remove", &b, &a]);
-    assert!(env.bead_json(&["show", &b])[0].get("dependencies").is_none());
+    assert!(env.bead_json(&["show", &b])[0]
+        .get("dependencies")
+        .is_none());
 }
 
 #[test]
 fn ids_prefixes_and_ambiguity() {
     let env = Env::new();
     init(&env);
-    let ids: Vec<String> = (0..40).map(|i| env.create(&format!("bead {i}"), &[])).collect();
+    let ids: Vec<String> = (0..40)
+        .map(|i| env.create(&format!("bead {i}"), &[]))
+        .collect();
     let id = &ids[0];
     let hash = id.trim_start_matches("gt-");
     // Unique prefix of the full id, and the hash alone, both resolve.
-    let unique = (4..=id.len()).map(|n| &id[..n]).find(|p| ids.iter().filter(|i| i.starts_with(p)).count() == 1).unwrap();
+    let unique = (4..=id.len())
+        .map(|n| &id[..n])
+        .find(|p| ids.iter().filter(|i| i.starts_with(p)).count() == 1)
+        .unwrap();
     assert_eq!(env.bead_json(&["show", unique])[0]["id"], id.as_str());
     assert_eq!(env.bead_json(&["show", hash])[0]["id"], id.as_str());
     let (code, stderr) = env.bead_err(&["show", "gt-"]);
@@ -209,7 +334,10 @@ fn ids_prefixes_and_ambiguity() {
     // Children can't collide within one clone.
     let c1 = env.create("c1", &["--parent", id]);
     let c2 = env.create("c2", &["--parent", id]);
-    assert_eq!((c1.as_str(), c2.as_str()), (format!("{id}.1").as_str(), format!("{id}.2").as_str()));
+    assert_eq!(
+        (c1.as_str(), c2.as_str()),
+        (format!("{id}.1").as_str(), format!("{id}.2").as_str())
+    );
 }
 
 #[test]
@@ -236,7 +364,11 @@ fn bad_input_is_one_line_and_writes_nothing() {
         let (code, stderr) = env.bead_err(&args);
         assert_eq!(code, 1, "{args:?}: {stderr}");
         assert_one_line_error(&stderr);
-        assert_eq!(env.ref_tip(&env.repo(), "refs/gastown/beads"), head, "{args:?} wrote something");
+        assert_eq!(
+            env.ref_tip(&env.repo(), "refs/gastown/beads"),
+            head,
+            "{args:?} wrote something"
+        );
     }
     let (_, stderr) = env.bead_err(&["update", &id, "--status", "bogus"]);
     assert!(stderr.contains("'bogus'"), "{stderr}");
@@ -262,18 +394,33 @@ fn uninitialised_repo_and_non_repo() {
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
     assert!(stderr.contains("not a git repository"), "{stderr}");
-    assert!(env.git(&env.repo(), &["rev-parse", "--verify", "-q", "refs/gastown/beads"]).stdout.is_empty());
+    assert!(env
+        .git(
+            &env.repo(),
+            &["rev-parse", "--verify", "-q", "refs/gastown/beads"]
+        )
+        .stdout
+        .is_empty());
 }
 
 #[test]
 fn reftable_repositories_are_refused_clearly() {
     let env = Env::empty();
     let dir = env.path().join("rt");
-    let out = env.git(env.path(), &["init", "-q", "--ref-format=reftable", dir.to_str().unwrap()]);
+    let out = env.git(
+        env.path(),
+        &["init", "-q", "--ref-format=reftable", dir.to_str().unwrap()],
+    );
     if !out.status.success() {
-        panic!("this git cannot create reftable repositories: {}", String::from_utf8_lossy(&out.stderr));
+        panic!(
+            "this git cannot create reftable repositories: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
-    let (code, stderr) = common::err(env.run_in(&dir, "bead", &["init", "--prefix", "gt"]), &["init"]);
+    let (code, stderr) = common::err(
+        env.run_in(&dir, "bead", &["init", "--prefix", "gt"]),
+        &["init"],
+    );
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
     assert!(stderr.contains("reftable"), "{stderr}");
@@ -284,11 +431,19 @@ fn busy_store_times_out_with_a_clear_error() {
     let env = Env::new();
     init(&env);
     let lock_path = env.repo().join(".git/gastown/locks/beads.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
     fs2::FileExt::lock_exclusive(&file).unwrap();
     let head = env.ref_tip(&env.repo(), "refs/gastown/beads");
     let out = env
-        .command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
+        .command(
+            common::bin_dir().join("git-bead").to_str().unwrap(),
+            &env.repo(),
+        )
         .args(["create", "waits"])
         .env("GT_LOCK_TIMEOUT_MS", "300")
         .output()
@@ -301,7 +456,10 @@ fn busy_store_times_out_with_a_clear_error() {
     drop(file);
     env.create("after release", &[]);
     // Reads never take the lock.
-    let file = std::fs::OpenOptions::new().write(true).open(&lock_path).unwrap();
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_path)
+        .unwrap();
     fs2::FileExt::lock_exclusive(&file).unwrap();
     assert_eq!(env.bead_json(&["list"]).as_array().unwrap().len(), 1);
 }
@@ -312,11 +470,14 @@ fn sixteen_concurrent_creators_lose_nothing() {
     init(&env);
     let children: Vec<_> = (0..16)
         .map(|i| {
-            env.command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
-                .args(["create", &format!("parallel {i}"), "--silent"])
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+            env.command(
+                common::bin_dir().join("git-bead").to_str().unwrap(),
+                &env.repo(),
+            )
+            .args(["create", &format!("parallel {i}"), "--silent"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
     let mut ids = Vec::new();
@@ -326,7 +487,12 @@ fn sixteen_concurrent_creators_lose_nothing() {
         ids.push(String::from_utf8(out.stdout).unwrap().trim().to_string());
     }
     let listed = env.bead_json(&["list", "--limit", "0"]);
-    let mut listed_ids: Vec<String> = listed.as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let mut listed_ids: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
     listed_ids.sort();
     ids.sort();
     assert_eq!(listed_ids, ids);
@@ -341,17 +507,27 @@ fn eight_concurrent_claims_exactly_one_wins() {
     let id = env.create("contested", &[]);
     let children: Vec<_> = (0..8)
         .map(|i| {
-            env.command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
-                .args(["update", &id, "--claim", "--actor", &format!("agent-{i}")])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
+            env.command(
+                common::bin_dir().join("git-bead").to_str().unwrap(),
+                &env.repo(),
+            )
+            .args(["update", &id, "--claim", "--actor", &format!("agent-{i}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
         })
         .collect();
-    let codes: Vec<i32> = children.into_iter().map(|c| c.wait_with_output().unwrap().status.code().unwrap()).collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap().status.code().unwrap())
+        .collect();
     assert_eq!(codes.iter().filter(|&&c| c == 0).count(), 1, "{codes:?}");
-    assert_eq!(codes.iter().filter(|&&c| c == 4).count(), 7, "losers exit 4: {codes:?}");
+    assert_eq!(
+        codes.iter().filter(|&&c| c == 4).count(),
+        7,
+        "losers exit 4: {codes:?}"
+    );
     let bead = env.bead_json(&["show", &id]);
     assert_eq!(bead[0]["status"], "in_progress");
     assert!(bead[0]["assignee"].as_str().unwrap().starts_with("agent-"));
@@ -362,20 +538,45 @@ fn linked_worktrees_and_bare_repositories_share_the_store() {
     let env = Env::new();
     init(&env);
     let wt = env.path().join("wt");
-    env.git_ok(&env.repo(), &["worktree", "add", "-q", wt.to_str().unwrap(), "-b", "side"]);
+    env.git_ok(
+        &env.repo(),
+        &["worktree", "add", "-q", wt.to_str().unwrap(), "-b", "side"],
+    );
     let out = env.run_in(&wt, "bead", &["create", "from worktree", "--json"]);
-    let id = serde_json::from_str::<Value>(&common::ok(out, &["create"])).unwrap()["id"].as_str().unwrap().to_string();
+    let id = serde_json::from_str::<Value>(&common::ok(out, &["create"])).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(env.bead_json(&["show", &id])[0]["title"], "from worktree");
-    assert!(env.repo().join(".git/gastown/locks/beads.lock").exists(), "locks live in the common dir");
+    assert!(
+        env.repo().join(".git/gastown/locks/beads.lock").exists(),
+        "locks live in the common dir"
+    );
 
     let bare = env.path().join("bare.git");
-    env.git_ok(env.path(), &["clone", "-q", "--bare", env.repo().to_str().unwrap(), bare.to_str().unwrap()]);
-    common::ok(env.run_in(&bare, "bead", &["init", "--prefix", "bb"]), &["init"]);
+    env.git_ok(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            env.repo().to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+    common::ok(
+        env.run_in(&bare, "bead", &["init", "--prefix", "bb"]),
+        &["init"],
+    );
     let out = env.run_in(&bare, "bead", &["create", "in bare", "--json"]);
     let v: Value = serde_json::from_str(&common::ok(out, &["create"])).unwrap();
     assert!(v["id"].as_str().unwrap().starts_with("bb-"));
     let fsck = env.git(&bare, &["fsck", "--strict"]);
-    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
 }
 
 #[test]
@@ -388,12 +589,31 @@ fn fsck_stays_clean_and_log_lists_touching_commits() {
     env.bead_ok(&["close", &b]);
     env.bead_ok(&["close", &a]);
     let log = env.bead_json(&["log", &a]);
-    let messages: Vec<&str> = log.as_array().unwrap().iter().map(|v| v["message"].as_str().unwrap()).collect();
-    assert_eq!(messages, vec![format!("bead close {a}: a2"), format!("bead update {a}: a2"), format!("bead create {a}: a")]);
+    let messages: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            format!("bead close {a}: a2"),
+            format!("bead update {a}: a2"),
+            format!("bead create {a}: a")
+        ]
+    );
     let fsck = env.git(&env.repo(), &["fsck", "--strict"]);
-    assert!(fsck.status.success(), "{}", String::from_utf8_lossy(&fsck.stderr));
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
     // The state is readable with plain git.
-    let show = env.git_ok(&env.repo(), &["show", "refs/gastown/beads:meta/config.json"]);
+    let show = env.git_ok(
+        &env.repo(),
+        &["show", "refs/gastown/beads:meta/config.json"],
+    );
     assert!(show.contains("\"prefix\""), "{show}");
 }
 
@@ -443,12 +663,19 @@ fn bd_exports_round_trip_losslessly() {
             // Every field and nested value survives; bd omits empty arrays, so do we.
             let mut want = want.clone();
             for key in ["labels", "dependencies", "comments"] {
-                if want.get(key).is_some_and(|v| v.as_array().is_some_and(|a| a.is_empty()) || v.is_null()) {
+                if want
+                    .get(key)
+                    .is_some_and(|v| v.as_array().is_some_and(|a| a.is_empty()) || v.is_null())
+                {
                     want.as_object_mut().unwrap().remove(key);
                 }
             }
             if let Some(deps) = want.get_mut("dependencies").and_then(Value::as_array_mut) {
-                deps.sort_by(|a, b| a["depends_on_id"].as_str().cmp(&b["depends_on_id"].as_str()));
+                deps.sort_by(|a, b| {
+                    a["depends_on_id"]
+                        .as_str()
+                        .cmp(&b["depends_on_id"].as_str())
+                });
             }
             if let Some(labels) = want.get_mut("labels").and_then(Value::as_array_mut) {
                 labels.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
@@ -483,7 +710,12 @@ fn imported_real_data_answers_ready_like_bd() {
     // Independent check of readiness straight from the file.
     let text = std::fs::read_to_string(&path).unwrap();
     let issues: BTreeMap<String, Value> = normalized(&text);
-    let status = |id: &str| issues.get(id).and_then(|v| v["status"].as_str()).unwrap_or("");
+    let status = |id: &str| {
+        issues
+            .get(id)
+            .and_then(|v| v["status"].as_str())
+            .unwrap_or("")
+    };
     let mut expected: Vec<String> = issues
         .values()
         .filter(|v| v["status"] == "open")
@@ -499,10 +731,22 @@ fn imported_real_data_answers_ready_like_bd() {
         })
         .map(|v| v["id"].as_str().unwrap().to_string())
         .collect();
-    let blocked: Vec<String> = env.bead_json(&["blocked", "--limit", "0"]).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let blocked: Vec<String> = env
+        .bead_json(&["blocked", "--limit", "0"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
     expected.retain(|id| !blocked.contains(id));
     expected.sort();
-    let mut ready: Vec<String> = env.bead_json(&["ready", "--limit", "0"]).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let mut ready: Vec<String> = env
+        .bead_json(&["ready", "--limit", "0"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
     ready.sort();
     assert_eq!(ready, expected);
     assert!(!ready.is_empty());
@@ -519,9 +763,16 @@ fn import_is_all_or_nothing_with_line_numbers() {
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
     assert!(stderr.contains("line 3"), "{stderr}");
-    std::fs::write(&file, "{\"id\":\"gt-a1\",\"title\":\"ok\"}\n{\"id\":\"gt-a2\",\"priority\":9,\"title\":\"x\"}\n").unwrap();
+    std::fs::write(
+        &file,
+        "{\"id\":\"gt-a1\",\"title\":\"ok\"}\n{\"id\":\"gt-a2\",\"priority\":9,\"title\":\"x\"}\n",
+    )
+    .unwrap();
     let (_, stderr) = env.bead_err(&["import", file.to_str().unwrap()]);
-    assert!(stderr.contains("line 2") && stderr.contains("priority"), "{stderr}");
+    assert!(
+        stderr.contains("line 2") && stderr.contains("priority"),
+        "{stderr}"
+    );
     assert_eq!(env.ref_tip(&env.repo(), "refs/gastown/beads"), head);
 }
 
@@ -542,7 +793,12 @@ fn bulk_create_from_markdown_and_jsonl() {
     std::fs::write(&jl, format!("{{\"title\":\"third\",\"deps\":[\"{first}\"]}}\n{{\"title\":\"fourth\",\"issue_type\":\"chore\"}}\n")).unwrap();
     let more = env.bead_json(&["create", "--file", jl.to_str().unwrap()]);
     assert_eq!(more[0]["dependencies"][0]["depends_on_id"], first);
-    assert_eq!(env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"]).trim(), "3", "one commit per bulk create");
+    assert_eq!(
+        env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"])
+            .trim(),
+        "3",
+        "one commit per bulk create"
+    );
 }
 
 #[test]
@@ -570,16 +826,55 @@ fn close_guards_and_continue() {
 fn search_and_list_filters() {
     let env = Env::new();
     init(&env);
-    let a = env.create("Parser crash", &["-d", "segfault in tokenizer", "-l", "core", "-a", "bob", "-p", "0"]);
+    let a = env.create(
+        "Parser crash",
+        &[
+            "-d",
+            "segfault in tokenizer",
+            "-l",
+            "core",
+            "-a",
+            "bob",
+            "-p",
+            "0",
+        ],
+    );
     let b = env.create("Docs typo", &["-t", "chore", "-l", "docs"]);
     env.create("Other", &["-l", "core,docs", "-p", "3"]);
-    let ids = |v: Value| -> Vec<String> { v.as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_string()).collect() };
-    assert_eq!(ids(env.bead_json(&["search", "TOKENIZER"])), vec![a.clone()]);
-    assert_eq!(ids(env.bead_json(&["list", "--type", "chore"])), vec![b.clone()]);
-    assert_eq!(ids(env.bead_json(&["list", "--assignee", "bob"])), vec![a.clone()]);
-    assert_eq!(ids(env.bead_json(&["list", "--label", "core", "--priority", "0"])), vec![a.clone()]);
-    assert_eq!(ids(env.bead_json(&["list", "--label", "core", "--label", "docs"])).len(), 1);
-    assert_eq!(ids(env.bead_json(&["list", "--label-any", "core,docs"])).len(), 3);
+    let ids = |v: Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        ids(env.bead_json(&["search", "TOKENIZER"])),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        ids(env.bead_json(&["list", "--type", "chore"])),
+        vec![b.clone()]
+    );
+    assert_eq!(
+        ids(env.bead_json(&["list", "--assignee", "bob"])),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        ids(env.bead_json(&["list", "--label", "core", "--priority", "0"])),
+        vec![a.clone()]
+    );
+    assert_eq!(
+        ids(env.bead_json(&["list", "--label", "core", "--label", "docs"])).len(),
+        1
+    );
+    assert_eq!(
+        ids(env.bead_json(&["list", "--label-any", "core,docs"])).len(),
+        3
+    );
     assert_eq!(ids(env.bead_json(&["list", "--limit", "2"])).len(), 2);
-    assert_eq!(ids(env.bead_json(&["list", "--sort", "id", "--limit", "0"])).len(), 3);
+    assert_eq!(
+        ids(env.bead_json(&["list", "--sort", "id", "--limit", "0"])).len(),
+        3
+    );
 }

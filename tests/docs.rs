@@ -9,7 +9,11 @@ use common::Env;
 fn committed_man_pages_are_current() {
     let env = Env::empty();
     let out_dir = env.path().join("man");
-    let out = env.run_in(env.path(), "gastown", &["man", "--dir", out_dir.to_str().unwrap()]);
+    let out = env.run_in(
+        env.path(),
+        "gastown",
+        &["man", "--dir", out_dir.to_str().unwrap()],
+    );
     common::ok(out, &["man"]);
     let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let mut generated: Vec<String> = std::fs::read_dir(&out_dir)
@@ -17,8 +21,17 @@ fn committed_man_pages_are_current() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     generated.sort();
-    for name in ["git-bead.1", "git-bead-ready.1", "git-gastown.1", "git-formula.1", "git-mol.1"] {
-        assert!(generated.contains(&name.to_string()), "{name} not generated: {generated:?}");
+    for name in [
+        "git-bead.1",
+        "git-bead-ready.1",
+        "git-gastown.1",
+        "git-formula.1",
+        "git-mol.1",
+    ] {
+        assert!(
+            generated.contains(&name.to_string()),
+            "{name} not generated: {generated:?}"
+        );
     }
     let mut stale = Vec::new();
     for name in &generated {
@@ -29,7 +42,10 @@ fn committed_man_pages_are_current() {
         }
     }
     let mut extra: Vec<String> = std::fs::read_dir(&committed)
-        .map(|d| d.map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect())
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     extra.retain(|n| !generated.contains(n));
     assert!(
@@ -40,25 +56,55 @@ fn committed_man_pages_are_current() {
 
 #[test]
 fn man_page_describes_the_command() {
-    let page = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-bead-ready.1")).unwrap();
-    assert!(page.contains(".TH GIT-BEAD-READY 1"), "{}", &page[..200.min(page.len())]);
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-bead-ready.1"),
+    )
+    .unwrap();
+    assert!(
+        page.contains(".TH GIT-BEAD-READY 1"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
     assert!(page.contains("explain"));
 }
 
 #[test]
 fn bash_completion_defines_git_subcommand_hooks() {
     let env = Env::empty();
-    let out = common::ok(env.run_in(env.path(), "gastown", &["completions", "bash"]), &["completions"]);
+    let out = common::ok(
+        env.run_in(env.path(), "gastown", &["completions", "bash"]),
+        &["completions"],
+    );
     for tool in ["bead", "gastown", "formula", "mol"] {
-        assert!(out.contains(&format!("_git_{tool}()")), "no _git_{tool} in bash completion");
+        assert!(
+            out.contains(&format!("_git_{tool}()")),
+            "no _git_{tool} in bash completion"
+        );
     }
     assert!(out.contains("ready"), "subcommands are completed");
-    let out = common::ok(env.run_in(env.path(), "gastown", &["completions", "zsh"]), &["completions"]);
-    assert!(out.contains("#compdef git-bead"), "zsh completion for git-bead");
+    let out = common::ok(
+        env.run_in(env.path(), "gastown", &["completions", "zsh"]),
+        &["completions"],
+    );
+    assert!(
+        out.contains("#compdef git-bead"),
+        "zsh completion for git-bead"
+    );
     // The bash script must at least parse.
     let script = env.path().join("complete.bash");
-    let bash = common::ok(env.run_in(env.path(), "gastown", &["completions", "bash"]), &["completions"]);
+    let bash = common::ok(
+        env.run_in(env.path(), "gastown", &["completions", "bash"]),
+        &["completions"],
+    );
     std::fs::write(&script, bash).unwrap();
-    let check = env.command("bash", env.path()).args(["-n", script.to_str().unwrap()]).output().unwrap();
-    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    let check = env
+        .command("bash", env.path())
+        .args(["-n", script.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
 }

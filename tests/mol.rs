@@ -30,13 +30,20 @@ fn required_vars(path: &Path) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(toml::Value::Array(parents)) = table.get("extends") {
         for parent in parents {
-            out.extend(required_vars(&path.parent().unwrap().join(format!("{}.formula.toml", parent.as_str().unwrap()))));
+            out.extend(required_vars(
+                &path
+                    .parent()
+                    .unwrap()
+                    .join(format!("{}.formula.toml", parent.as_str().unwrap())),
+            ));
         }
     }
     for section in ["vars", "inputs"] {
         if let Some(toml::Value::Table(vars)) = table.get(section) {
             for (name, def) in vars {
-                if def.get("required").and_then(|r| r.as_bool()) == Some(true) && def.get("default").is_none() {
+                if def.get("required").and_then(|r| r.as_bool()) == Some(true)
+                    && def.get("default").is_none()
+                {
                     out.push(name.clone());
                 }
             }
@@ -58,7 +65,10 @@ fn walk(env: &Env, root: &str, total: usize) {
                 if progress["complete"] == true {
                     break;
                 }
-                let ready = progress["next"][0].as_str().unwrap_or_else(|| panic!("stuck: {progress}")).to_string();
+                let ready = progress["next"][0]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("stuck: {progress}"))
+                    .to_string();
                 env.bead_ok(&["update", &ready, "--claim", "--actor", "walker"]);
                 ready
             }
@@ -87,7 +97,13 @@ fn real_formulas_pour_and_walk_to_the_end() {
     let env = setup();
     let dir = testdata().join("formulas");
     let mut poured = 0;
-    for name in ["shiny", "shiny-enterprise", "towers-of-hanoi", "mol-dog-checkpoint", "design"] {
+    for name in [
+        "shiny",
+        "shiny-enterprise",
+        "towers-of-hanoi",
+        "mol-dog-checkpoint",
+        "design",
+    ] {
         let path = dir.join(format!("{name}.formula.toml"));
         let mut args = vec!["pour".to_string(), path.to_str().unwrap().to_string()];
         for var in required_vars(&path) {
@@ -98,14 +114,21 @@ fn real_formulas_pour_and_walk_to_the_end() {
         let before = env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"]);
         let out = mol(&env, &argv);
         let after = env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"]);
-        assert_eq!(after.trim().parse::<u32>().unwrap(), before.trim().parse::<u32>().unwrap() + 1, "{name}: one commit");
+        assert_eq!(
+            after.trim().parse::<u32>().unwrap(),
+            before.trim().parse::<u32>().unwrap() + 1,
+            "{name}: one commit"
+        );
         let root = out["molecule"]["id"].as_str().unwrap().to_string();
         assert!(root.starts_with("gt-mol-"), "{root}");
         assert_eq!(out["molecule"]["issue_type"], "molecule");
         let steps = out["steps"].as_array().unwrap();
         assert!(!steps.is_empty(), "{name}");
         for step in steps {
-            assert!(step["id"].as_str().unwrap().starts_with(&format!("{root}.")));
+            assert!(step["id"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{root}.")));
         }
         walk(&env, &root, steps.len());
         poured += 1;
@@ -143,18 +166,37 @@ needs = ["b", "c"]
 "#,
     )
     .unwrap();
-    let out = mol(&env, &["pour", file.to_str().unwrap(), "--var", "thing=widgets"]);
+    let out = mol(
+        &env,
+        &["pour", file.to_str().unwrap(), "--var", "thing=widgets"],
+    );
     let root = out["molecule"]["id"].as_str().unwrap().to_string();
     assert_eq!(out["steps"][0]["title"], "Start widgets");
     let progress = mol(&env, &["current", &root]);
     assert_eq!(progress["next"], serde_json::json!([format!("{root}.a")]));
-    let states: Vec<&str> = progress["steps"].as_array().unwrap().iter().map(|s| s["state"].as_str().unwrap()).collect();
+    let states: Vec<&str> = progress["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, vec!["ready", "blocked", "blocked", "blocked"]);
     // Steps are ordinary beads: ready shows the first one, the molecule root is not work.
-    let ready: Vec<String> = env.bead_json(&["ready"]).as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_string()).collect();
+    let ready: Vec<String> = env
+        .bead_json(&["ready"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ready, vec![format!("{root}.a")]);
     env.bead_ok(&["close", &format!("{root}.a")]);
-    let mut next: Vec<String> = mol(&env, &["current", &root])["next"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    let mut next: Vec<String> = mol(&env, &["current", &root])["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
     next.sort();
     assert_eq!(next, vec![format!("{root}.b"), format!("{root}.c")]);
 }
@@ -163,7 +205,17 @@ needs = ["b", "c"]
 fn pour_on_a_bead_and_wisps_stay_local() {
     let env = setup();
     let work = env.create("Implement login", &[]);
-    let out = mol(&env, &["pour", "mol-polecat-work", "--var", &format!("issue={work}"), "--on", &work]);
+    let out = mol(
+        &env,
+        &[
+            "pour",
+            "mol-polecat-work",
+            "--var",
+            &format!("issue={work}"),
+            "--on",
+            &work,
+        ],
+    );
     let root = out["molecule"]["id"].as_str().unwrap();
     let bead = env.bead_json(&["show", &work]);
     assert_eq!(bead[0]["attached_molecule"], root);
@@ -172,19 +224,36 @@ fn pour_on_a_bead_and_wisps_stay_local() {
     let wisp = mol(&env, &["wisp", "mol-witness-patrol"]);
     let wisp_root = wisp["molecule"]["id"].as_str().unwrap().to_string();
     assert!(wisp_root.starts_with("gt-wisp-"), "{wisp_root}");
-    assert!(env.ref_tip(&env.repo(), "refs/gastown/local/wisps").is_some());
+    assert!(env
+        .ref_tip(&env.repo(), "refs/gastown/local/wisps")
+        .is_some());
     // Not in the shared store.
-    let shared = env.git_ok(&env.repo(), &["ls-tree", "-r", "--name-only", "refs/gastown/beads"]);
-    assert!(!shared.contains("wisp"), "wisps must not be in the shared store");
+    let shared = env.git_ok(
+        &env.repo(),
+        &["ls-tree", "-r", "--name-only", "refs/gastown/beads"],
+    );
+    assert!(
+        !shared.contains("wisp"),
+        "wisps must not be in the shared store"
+    );
     // Wisp steps are walked with the same commands.
-    let first = mol(&env, &["current", &wisp_root])["next"][0].as_str().unwrap().to_string();
+    let first = mol(&env, &["current", &wisp_root])["next"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     env.bead_ok(&["update", &first, "--claim"]);
     let listed = mol(&env, &["list"]);
     assert_eq!(listed.as_array().unwrap().len(), 2);
     // Sync never pushes it.
     let remote = env.path().join("remote.git");
-    env.git_ok(env.path(), &["init", "-q", "--bare", remote.to_str().unwrap()]);
-    env.git_ok(&env.repo(), &["remote", "add", "origin", remote.to_str().unwrap()]);
+    env.git_ok(
+        env.path(),
+        &["init", "-q", "--bare", remote.to_str().unwrap()],
+    );
+    env.git_ok(
+        &env.repo(),
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
     common::ok(env.run_in(&env.repo(), "gastown", &["sync"]), &["sync"]);
     let refs = env.git_ok(&remote, &["for-each-ref", "--format=%(refname)"]);
     assert!(refs.contains("refs/gastown/beads"), "{refs}");
@@ -197,22 +266,35 @@ fn squash_and_burn() {
     let out = mol(&env, &["pour", "mol-release", "--var", "version=1.2.3"]);
     let root = out["molecule"]["id"].as_str().unwrap().to_string();
     let total = out["steps"].as_array().unwrap().len();
-    let first = mol(&env, &["current", &root])["next"][0].as_str().unwrap().to_string();
+    let first = mol(&env, &["current", &root])["next"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     env.bead_ok(&["close", &first, "--reason", "tagged"]);
     let digest = mol(&env, &["squash", &root, "--summary", "Released 1.2.3"]);
     assert_eq!(digest["status"], "closed");
-    assert!(digest["labels"].as_array().unwrap().iter().any(|l| l == "digest"));
+    assert!(digest["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "digest"));
     let text = digest["description"].as_str().unwrap();
     assert!(text.starts_with("Released 1.2.3"), "{text}");
     assert!(text.contains(&format!("1/{total} steps closed")), "{text}");
-    assert!(text.contains(&format!("[x] {first}")) && text.contains("tagged"), "{text}");
+    assert!(
+        text.contains(&format!("[x] {first}")) && text.contains("tagged"),
+        "{text}"
+    );
     let (_, stderr) = env.bead_err(&["show", &root]);
     assert!(stderr.contains("deleted"), "{stderr}");
 
     let wisp = mol(&env, &["wisp", "mol-deacon-patrol"]);
     let wisp_root = wisp["molecule"]["id"].as_str().unwrap().to_string();
     let burned = mol(&env, &["burn", &wisp_root]);
-    assert_eq!(burned["deleted"].as_u64().unwrap() as usize, wisp["steps"].as_array().unwrap().len() + 1);
+    assert_eq!(
+        burned["deleted"].as_u64().unwrap() as usize,
+        wisp["steps"].as_array().unwrap().len() + 1
+    );
     assert_eq!(mol(&env, &["list"]).as_array().unwrap().len(), 0);
 }
 
@@ -223,13 +305,36 @@ fn bad_pours_write_nothing() {
     let (code, stderr) = mol_err(&env, &["pour", "mol-polecat-work"]);
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
-    assert!(stderr.contains("issue"), "names the missing variable: {stderr}");
-    let (_, stderr) = mol_err(&env, &["pour", "mol-polecat-work", "--var", "issue=x", "--var", "nonsense=1"]);
+    assert!(
+        stderr.contains("issue"),
+        "names the missing variable: {stderr}"
+    );
+    let (_, stderr) = mol_err(
+        &env,
+        &[
+            "pour",
+            "mol-polecat-work",
+            "--var",
+            "issue=x",
+            "--var",
+            "nonsense=1",
+        ],
+    );
     assert_one_line_error(&stderr);
     assert!(stderr.contains("nonsense"), "{stderr}");
     let (_, stderr) = mol_err(&env, &["pour", "no-such-formula"]);
     assert_one_line_error(&stderr);
-    let (_, stderr) = mol_err(&env, &["pour", "mol-polecat-work", "--var", "issue=x", "--on", "gt-nope"]);
+    let (_, stderr) = mol_err(
+        &env,
+        &[
+            "pour",
+            "mol-polecat-work",
+            "--var",
+            "issue=x",
+            "--on",
+            "gt-nope",
+        ],
+    );
     assert_one_line_error(&stderr);
     let id = env.create("plain", &[]);
     let head2 = env.ref_tip(&env.repo(), "refs/gastown/beads");

@@ -5,7 +5,8 @@ use super::schema::{BLOCKING_DEP_TYPES, NOT_WORK_TYPES};
 
 /// Dependency types that order work, and so must never form a cycle. A parent-child edge
 /// counts: a blocked parent blocks its children, so "child → parent → child" deadlocks.
-pub const ORDERING_DEP_TYPES: [&str; 4] = ["blocks", "conditional-blocks", "waits-for", "parent-child"];
+pub const ORDERING_DEP_TYPES: [&str; 4] =
+    ["blocks", "conditional-blocks", "waits-for", "parent-child"];
 
 /// What the index stores per row, computed over all rows at build time.
 pub struct Computed {
@@ -197,7 +198,11 @@ pub fn path_between(index: &Index, from: &str, to: &str) -> Option<Vec<String>> 
                 path.push(at);
             }
             path.reverse();
-            return Some(path.into_iter().map(|i| index.id(&index.rows[i]).to_string()).collect());
+            return Some(
+                path.into_iter()
+                    .map(|i| index.id(&index.rows[i]).to_string())
+                    .collect(),
+            );
         }
         for next in ordering_targets(index, &index.rows[cur]) {
             if prev[next] == usize::MAX {
@@ -213,7 +218,11 @@ pub fn path_between(index: &Index, from: &str, to: &str) -> Option<Vec<String>> 
 /// connected component (Tarjan, iterative), each listed from its smallest id.
 pub fn cycles(index: &Index) -> Vec<Vec<String>> {
     let n = index.len();
-    let edges: Vec<Vec<usize>> = index.rows.iter().map(|r| ordering_targets(index, r)).collect();
+    let edges: Vec<Vec<usize>> = index
+        .rows
+        .iter()
+        .map(|r| ordering_targets(index, r))
+        .collect();
     let mut idx = vec![usize::MAX; n];
     let mut low = vec![0usize; n];
     let mut on_stack = vec![false; n];
@@ -304,5 +313,7 @@ fn cycle_in(index: &Index, edges: &[Vec<usize>], component: &[usize]) -> Vec<Str
     path.push(start);
     path.reverse();
     // path now runs start → … → start; present ids in edge order.
-    path.into_iter().map(|i| index.id(&index.rows[i]).to_string()).collect()
+    path.into_iter()
+        .map(|i| index.id(&index.rows[i]).to_string())
+        .collect()
 }

@@ -77,7 +77,9 @@ mod tests {
         let id = hash_id("gt", "seed", 0, 5);
         assert!(id.starts_with("gt-"));
         assert_eq!(id.len(), 8);
-        assert!(id[3..].chars().all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
+        assert!(id[3..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
         assert_ne!(hash_id("gt", "seed", 1, 5), id);
         assert_eq!(id_from_path(&record_path("gt-x.1")), Some("gt-x.1"));
     }

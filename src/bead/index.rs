@@ -62,7 +62,10 @@ impl RowData {
             created_ms: time("created_at"),
             updated_ms: time("updated_at"),
             defer_ms: time("defer_until"),
-            ephemeral: record.get("ephemeral").and_then(|v| v.as_bool()).unwrap_or(false),
+            ephemeral: record
+                .get("ephemeral")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
             labels: record.label_names().map(str::to_string).collect(),
             deps: record
                 .live_deps()
@@ -144,7 +147,11 @@ impl Index {
     /// tree diff, or rebuilt from scratch. A refreshed index is written back.
     pub fn for_snapshot(store: &Store, collection: &str, snap: &Snapshot<'_>) -> Result<Index> {
         let Some(tip) = snap.tip else {
-            return Index::parse(Buffer::Owned(encode_rows(snap, Vec::new(), ObjectId::null(gix::hash::Kind::Sha1))));
+            return Index::parse(Buffer::Owned(encode_rows(
+                snap,
+                Vec::new(),
+                ObjectId::null(gix::hash::Kind::Sha1),
+            )));
         };
         let path = Index::path(store, collection);
         let cached = map_file(&path).and_then(|buf| Index::parse(buf).ok());
@@ -155,7 +162,11 @@ impl Index {
                 drop(index);
                 refresh(snap, tree, rows)?
             }
-            None => refresh(snap, ObjectId::empty_tree(gix::hash::Kind::Sha1), Vec::new())?,
+            None => refresh(
+                snap,
+                ObjectId::empty_tree(gix::hash::Kind::Sha1),
+                Vec::new(),
+            )?,
         };
         // The owned rows are dropped inside encode_rows, before the encoded copy is parsed.
         let buf = encode_rows(snap, rows, tip);
@@ -343,7 +354,11 @@ fn map_file(path: &Path) -> Option<Buffer> {
 
 /// Update `rows` (the index of `old_tree`, sorted by id) to the state of `snap`,
 /// re-reading only records whose blobs changed.
-pub fn refresh(snap: &Snapshot<'_>, old_tree: ObjectId, rows: Vec<RowData>) -> Result<Vec<RowData>> {
+pub fn refresh(
+    snap: &Snapshot<'_>,
+    old_tree: ObjectId,
+    rows: Vec<RowData>,
+) -> Result<Vec<RowData>> {
     let changed = snap.changed_since(old_tree, "beads")?;
     if rows.is_empty() {
         // A full build: collect and sort once (a map per row would double the memory).
@@ -360,7 +375,9 @@ pub fn refresh(snap: &Snapshot<'_>, old_tree: ObjectId, rows: Vec<RowData>) -> R
     }
     let mut changes: BTreeMap<String, Option<RowData>> = BTreeMap::new();
     for (path, blob) in changed {
-        let Some(id) = id_from_path(&path) else { continue };
+        let Some(id) = id_from_path(&path) else {
+            continue;
+        };
         let row = match blob {
             Some(blob) => {
                 let record = Record::parse(&snap.read_blob(blob)?)?;
@@ -407,7 +424,13 @@ fn encode(tip: ObjectId, tree: ObjectId, rows: &[RowData], computed: &graph::Com
     out.extend_from_slice(tree.as_bytes());
     put_u32(&mut out, rows.len() as u32);
     for (i, row) in rows.iter().enumerate() {
-        for s in [&row.id, &row.title, &row.status, &row.issue_type, &row.assignee] {
+        for s in [
+            &row.id,
+            &row.title,
+            &row.status,
+            &row.issue_type,
+            &row.assignee,
+        ] {
             put_str(&mut out, s);
         }
         out.push(row.priority);
@@ -458,7 +481,11 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn bytes(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(corrupt)?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(corrupt)?;
         let slice = &self.buf[self.pos..end];
         self.pos = end;
         Ok(slice)
@@ -467,10 +494,14 @@ impl Reader<'_> {
         Ok(self.bytes(1)?[0])
     }
     fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().map_err(|_| corrupt())?))
+        Ok(u32::from_le_bytes(
+            self.bytes(4)?.try_into().map_err(|_| corrupt())?,
+        ))
     }
     fn i64(&mut self) -> Result<i64> {
-        Ok(i64::from_le_bytes(self.bytes(8)?.try_into().map_err(|_| corrupt())?))
+        Ok(i64::from_le_bytes(
+            self.bytes(8)?.try_into().map_err(|_| corrupt())?,
+        ))
     }
     fn oid(&mut self) -> Result<ObjectId> {
         ObjectId::try_from(self.bytes(20)?).map_err(|_| corrupt())
@@ -491,7 +522,8 @@ fn corrupt() -> Error {
 /// Write a file so readers see either the old or the new contents, never a torn one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().expect("cache files live in a directory");
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),

@@ -21,7 +21,9 @@ pub fn parse(text: &str) -> Result<Vec<Map<String, Value>>> {
         let value: Value = serde_json::from_str(line)
             .map_err(|e| Error::invalid(format!("line {line_no}: malformed JSON: {e}")))?;
         let Value::Object(object) = value else {
-            return Err(Error::invalid(format!("line {line_no}: expected a JSON object")));
+            return Err(Error::invalid(format!(
+                "line {line_no}: expected a JSON object"
+            )));
         };
         check_issue(&object).map_err(|msg| Error::invalid(format!("line {line_no}: {msg}")))?;
         out.push(object);
@@ -30,7 +32,10 @@ pub fn parse(text: &str) -> Result<Vec<Map<String, Value>>> {
 }
 
 fn check_issue(object: &Map<String, Value>) -> std::result::Result<(), String> {
-    let id = object.get("id").and_then(Value::as_str).ok_or("missing string field \"id\"")?;
+    let id = object
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or("missing string field \"id\"")?;
     schema::validate_id(id).map_err(|e| e.to_string())?;
     match object.get("title") {
         Some(Value::String(t)) if !t.trim().is_empty() => {}
@@ -49,24 +54,34 @@ fn check_issue(object: &Map<String, Value>) -> std::result::Result<(), String> {
         }
     }
     if let Some(labels) = object.get("labels") {
-        let ok = labels.as_array().is_some_and(|a| a.iter().all(Value::is_string)) || labels.is_null();
+        let ok = labels
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string))
+            || labels.is_null();
         if !ok {
             return Err(format!("{id}: \"labels\" must be an array of strings"));
         }
     }
     if let Some(deps) = object.get("dependencies") {
         if !deps.is_null() {
-            let deps = deps.as_array().ok_or(format!("{id}: \"dependencies\" must be an array"))?;
+            let deps = deps
+                .as_array()
+                .ok_or(format!("{id}: \"dependencies\" must be an array"))?;
             for dep in deps {
                 let target = dep.get("depends_on_id").and_then(Value::as_str);
                 if target.is_none_or(|t| schema::validate_id(t).is_err()) {
-                    return Err(format!("{id}: a dependency lacks a valid \"depends_on_id\""));
+                    return Err(format!(
+                        "{id}: a dependency lacks a valid \"depends_on_id\""
+                    ));
                 }
             }
         }
     }
     if let Some(comments) = object.get("comments") {
-        let ok = comments.is_null() || comments.as_array().is_some_and(|a| a.iter().all(Value::is_object));
+        let ok = comments.is_null()
+            || comments
+                .as_array()
+                .is_some_and(|a| a.iter().all(Value::is_object));
         if !ok {
             return Err(format!("{id}: \"comments\" must be an array of objects"));
         }
@@ -89,14 +104,26 @@ pub fn record_from_bd(object: &Map<String, Value>, stamp: &Stamp, nonce: &str) -
             record.set(key, value.clone(), stamp);
         }
     }
-    for label in object.get("labels").and_then(Value::as_array).into_iter().flatten() {
+    for label in object
+        .get("labels")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(label) = label.as_str() {
             record.set_label(label, true, stamp);
         }
     }
-    for dep in object.get("dependencies").and_then(Value::as_array).into_iter().flatten() {
+    for dep in object
+        .get("dependencies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let Some(dep) = dep.as_object() else { continue };
-        let Some(target) = dep.get("depends_on_id").and_then(Value::as_str) else { continue };
+        let Some(target) = dep.get("depends_on_id").and_then(Value::as_str) else {
+            continue;
+        };
         let kind = dep.get("type").and_then(Value::as_str).unwrap_or("blocks");
         add_dep(&mut record, target, kind, stamp, "", "");
         let member = record.deps.get_mut(target).expect("just added");
@@ -105,10 +132,19 @@ pub fn record_from_bd(object: &Map<String, Value>, stamp: &Stamp, nonce: &str) -
             .filter(|(k, _)| *k != "issue_id" && *k != "depends_on_id")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        member.data.insert("type".into(), Value::String(kind.to_string()));
+        member
+            .data
+            .insert("type".into(), Value::String(kind.to_string()));
     }
-    for comment in object.get("comments").and_then(Value::as_array).into_iter().flatten() {
-        record.comments.insert(comment_key(comment), comment.clone());
+    for comment in object
+        .get("comments")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        record
+            .comments
+            .insert(comment_key(comment), comment.clone());
     }
     Ok(record)
 }

@@ -26,7 +26,13 @@ pub struct Poured {
 /// Turn a step id from a formula into an id component.
 fn id_part(step: &str) -> String {
     step.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -37,15 +43,33 @@ fn id_part(step: &str) -> String {
 pub fn pour(beads: &Beads<'_>, actor: &Actor, cooked: &Cooked, on: Option<&str>) -> Result<Poured> {
     let wisp = beads.collection != super::COLLECTION;
     if cooked.steps.is_empty() {
-        return Err(Error::invalid(format!("formula {} has no steps to pour", cooked.formula)));
+        return Err(Error::invalid(format!(
+            "formula {} has no steps to pour",
+            cooked.formula
+        )));
     }
     beads.store.write(beads.collection, actor, |snap, batch| {
         let config = beads.config(snap)?;
         let now = chrono::Utc::now();
-        let count: usize = snap.header(COUNT_HEADER).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let count: usize = snap
+            .header(COUNT_HEADER)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let infix = if wisp { "-wisp" } else { "-mol" };
-        let seed = format!("{}|{}|{}|{:?}", cooked.formula, actor.name, now.timestamp_nanos_opt().unwrap_or(0), cooked.vars);
-        let root_id = new_hash_id(snap, &format!("{}{infix}", config.prefix), &seed, count + 1, &HashSet::new())?;
+        let seed = format!(
+            "{}|{}|{}|{:?}",
+            cooked.formula,
+            actor.name,
+            now.timestamp_nanos_opt().unwrap_or(0),
+            cooked.vars
+        );
+        let root_id = new_hash_id(
+            snap,
+            &format!("{}{infix}", config.prefix),
+            &seed,
+            count + 1,
+            &HashSet::new(),
+        )?;
         let mut metadata = Map::new();
         metadata.insert("formula".into(), json!(cooked.formula));
         metadata.insert("formula_kind".into(), json!(cooked.kind));
@@ -75,7 +99,11 @@ pub fn pour(beads: &Beads<'_>, actor: &Actor, cooked: &Cooked, on: Option<&str>)
         let step_id = |step: &str| format!("{root_id}.{}", id_part(step));
         for (i, step) in cooked.steps.iter().enumerate() {
             let mut fields = Map::new();
-            for (key, value) in [("description", &step.description), ("acceptance_criteria", &step.acceptance), ("notes", &step.notes)] {
+            for (key, value) in [
+                ("description", &step.description),
+                ("acceptance_criteria", &step.acceptance),
+                ("notes", &step.notes),
+            ] {
                 if !value.is_empty() {
                     fields.insert(key.into(), json!(value));
                 }
@@ -103,14 +131,26 @@ pub fn pour(beads: &Beads<'_>, actor: &Actor, cooked: &Cooked, on: Option<&str>)
             fields.insert("metadata".into(), Value::Object(metadata));
             // Distinct creation times (the index keeps milliseconds) keep the formula order.
             let created = now + chrono::Duration::milliseconds(i as i64 + 1);
-            fields.insert("created_at".into(), json!(created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)));
+            fields.insert(
+                "created_at".into(),
+                json!(created.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            );
             plan.push(NewBead {
                 id: Some(step_id(&step.id)),
                 title: step.title.clone(),
                 fields,
                 labels: step.labels.clone(),
-                parent: Some(step.parent.as_deref().map(step_id).unwrap_or_else(|| root_id.clone())),
-                deps: step.needs.iter().map(|n| (step_id(n), "blocks".to_string())).collect(),
+                parent: Some(
+                    step.parent
+                        .as_deref()
+                        .map(step_id)
+                        .unwrap_or_else(|| root_id.clone()),
+                ),
+                deps: step
+                    .needs
+                    .iter()
+                    .map(|n| (step_id(n), "blocks".to_string()))
+                    .collect(),
             });
         }
         let mut created = beads.create_in(snap, batch, actor, &plan, "")?;
@@ -119,15 +159,32 @@ pub fn pour(beads: &Beads<'_>, actor: &Actor, cooked: &Cooked, on: Option<&str>)
         }
         let root = created.remove(0);
         Ok(Outcome::Commit {
-            message: format!("mol {} {root_id}: {} ({} steps)", if wisp { "wisp" } else { "pour" }, cooked.formula, created.len()),
-            value: Poured { root, steps: created },
+            message: format!(
+                "mol {} {root_id}: {} ({} steps)",
+                if wisp { "wisp" } else { "pour" },
+                cooked.formula,
+                created.len()
+            ),
+            value: Poured {
+                root,
+                steps: created,
+            },
         })
     })
 }
 
 /// Record on the work bead which molecule runs it.
-pub fn attach(snap: &Snapshot<'_>, batch: &mut crate::store::WriteBatch, actor: &Actor, on: &str, root: &str, formula: &str) -> Result<()> {
-    let bytes = snap.read(&record_path(on))?.ok_or_else(|| Error::NotFound(on.to_string()))?;
+pub fn attach(
+    snap: &Snapshot<'_>,
+    batch: &mut crate::store::WriteBatch,
+    actor: &Actor,
+    on: &str,
+    root: &str,
+    formula: &str,
+) -> Result<()> {
+    let bytes = snap
+        .read(&record_path(on))?
+        .ok_or_else(|| Error::NotFound(on.to_string()))?;
     let mut record = Record::parse(&bytes)?;
     if record.is_deleted() {
         return Err(Error::invalid(format!("bead {on} was deleted")));
@@ -144,7 +201,9 @@ pub fn attach(snap: &Snapshot<'_>, batch: &mut crate::store::WriteBatch, actor: 
 
 /// The rows of a molecule's steps (all descendants of the root), oldest first.
 pub fn step_rows(index: &Index, root: &str) -> Vec<usize> {
-    let mut rows: Vec<usize> = (0..index.len()).filter(|&i| has_ancestor(index, &index.rows[i], root)).collect();
+    let mut rows: Vec<usize> = (0..index.len())
+        .filter(|&i| has_ancestor(index, &index.rows[i], root))
+        .collect();
     rows.sort_by_key(|&i| (index.rows[i].created_ms, i));
     rows
 }
@@ -202,7 +261,11 @@ pub fn progress(index: &Index, root: &str, now_ms: i64) -> Result<Value> {
         if !index.assignee(row).is_empty() {
             step["assignee"] = json!(index.assignee(row));
         }
-        let needs: Vec<&str> = index.deps(row).filter(|(_, k, _)| *k == "blocks").map(|(t, _, _)| t).collect();
+        let needs: Vec<&str> = index
+            .deps(row)
+            .filter(|(_, k, _)| *k == "blocks")
+            .map(|(t, _, _)| t)
+            .collect();
         if !needs.is_empty() {
             step["needs"] = json!(needs);
         }
@@ -245,7 +308,12 @@ pub fn molecule_of(index: &Index, id: &str) -> Option<String> {
 /// `close --continue`, after `step` was closed: close containers whose steps are all closed,
 /// then either close the molecule (every step closed) or claim its next ready step for
 /// `actor`. One commit; bd's JSON shape.
-pub fn continue_after_close(beads: &Beads<'_>, actor: &Actor, step: &str, now_ms: i64) -> Result<Value> {
+pub fn continue_after_close(
+    beads: &Beads<'_>,
+    actor: &Actor,
+    step: &str,
+    now_ms: i64,
+) -> Result<Value> {
     beads.store.write(beads.collection, actor, |snap, batch| {
         let index = beads.index(snap)?;
         let answer = |next: Value, advanced: bool, complete: bool, mol: &Option<String>| {
@@ -260,17 +328,28 @@ pub fn continue_after_close(beads: &Beads<'_>, actor: &Actor, step: &str, now_ms
         };
         let stamp = Stamp(batch.clock, actor.name.clone());
         let rows = step_rows(&index, &mol);
-        let mut closed: HashSet<usize> = rows.iter().copied().filter(|&i| index.status(&index.rows[i]) == "closed").collect();
+        let mut closed: HashSet<usize> = rows
+            .iter()
+            .copied()
+            .filter(|&i| index.status(&index.rows[i]) == "closed")
+            .collect();
         let mut touched = Vec::new();
         // Close finished containers, innermost first (rows are sorted parents-first).
         for &i in rows.iter().rev() {
             if closed.contains(&i) {
                 continue;
             }
-            let children: Vec<usize> = rows.iter().copied().filter(|&c| index.rows[c].parent as usize == i).collect();
+            let children: Vec<usize> = rows
+                .iter()
+                .copied()
+                .filter(|&c| index.rows[c].parent as usize == i)
+                .collect();
             if !children.is_empty() && children.iter().all(|c| closed.contains(c)) {
                 closed.insert(i);
-                touched.push((index.id(&index.rows[i]).to_string(), "all child steps closed"));
+                touched.push((
+                    index.id(&index.rows[i]).to_string(),
+                    "all child steps closed",
+                ));
             }
         }
         let complete = rows.iter().all(|i| closed.contains(i));
@@ -328,7 +407,12 @@ pub fn continue_after_close(beads: &Beads<'_>, actor: &Actor, step: &str, now_ms
 }
 
 /// Every bead of a molecule (root first, then steps), read from `snap`.
-pub fn members(beads: &Beads<'_>, snap: &Snapshot<'_>, index: &Index, root: &str) -> Result<Vec<Record>> {
+pub fn members(
+    beads: &Beads<'_>,
+    snap: &Snapshot<'_>,
+    index: &Index,
+    root: &str,
+) -> Result<Vec<Record>> {
     let mut out = vec![beads.load(snap, root)?];
     for i in step_rows(index, root) {
         out.push(Record::parse(&snap.read_blob(index.rows[i].blob)?)?);
@@ -355,7 +439,10 @@ pub fn burn(beads: &Beads<'_>, actor: &Actor, root: &str) -> Result<usize> {
             return Ok(Outcome::Unchanged(0));
         }
         super::ops::carry_count(snap, batch, 0);
-        Ok(Outcome::Commit { message: format!("mol burn {root}: {n} beads"), value: n })
+        Ok(Outcome::Commit {
+            message: format!("mol burn {root}: {n} beads"),
+            value: n,
+        })
     })
 }
 
@@ -375,11 +462,22 @@ pub fn digest_text(members: &[Record]) -> String {
 
 /// Squash a molecule into one closed digest bead in the main store that summarises its steps;
 /// the molecule's beads are then closed (`keep`) or tombstoned. Returns the digest.
-pub fn squash(beads: &Beads<'_>, main: &Beads<'_>, actor: &Actor, root: &str, summary: Option<&str>, keep: bool) -> Result<Record> {
+pub fn squash(
+    beads: &Beads<'_>,
+    main: &Beads<'_>,
+    actor: &Actor,
+    root: &str,
+    summary: Option<&str>,
+    keep: bool,
+) -> Result<Record> {
     let snap = beads.snapshot()?;
     let index = beads.index(&snap)?;
     let members = members(beads, &snap, &index, root)?;
-    let done = members.iter().skip(1).filter(|r| r.status() == "closed").count();
+    let done = members
+        .iter()
+        .skip(1)
+        .filter(|r| r.status() == "closed")
+        .count();
     let total = members.len() - 1;
     let formula = members[0].str("source_formula").unwrap_or("").to_string();
     let mut description = String::new();
@@ -387,7 +485,9 @@ pub fn squash(beads: &Beads<'_>, main: &Beads<'_>, actor: &Actor, root: &str, su
         description.push_str(summary.trim());
         description.push_str("\n\n");
     }
-    description.push_str(&format!("Squashed molecule {root} ({formula}): {done}/{total} steps closed.\n\n"));
+    description.push_str(&format!(
+        "Squashed molecule {root} ({formula}): {done}/{total} steps closed.\n\n"
+    ));
     description.push_str(&digest_text(&members));
     let mut fields = Map::new();
     fields.insert("issue_type".into(), json!("event"));
@@ -406,7 +506,8 @@ pub fn squash(beads: &Beads<'_>, main: &Beads<'_>, actor: &Actor, root: &str, su
     };
     let same_store = beads.collection == main.collection;
     let digest = main.store.write(main.collection, actor, |snap, batch| {
-        let mut created = main.create_in(snap, batch, actor, std::slice::from_ref(&digest_bead), "")?;
+        let mut created =
+            main.create_in(snap, batch, actor, std::slice::from_ref(&digest_bead), "")?;
         if same_store {
             let stamp = Stamp(batch.clock, actor.name.clone());
             for record in &members {
@@ -423,10 +524,16 @@ pub fn squash(beads: &Beads<'_>, main: &Beads<'_>, actor: &Actor, root: &str, su
     })?;
     if !same_store {
         // A wisp: its beads live in the local store, retired in a second commit there.
-        beads.modify(actor, "squash", &members.iter().map(|r| r.id.clone()).collect::<Vec<_>>(), false, |edit| {
-            retire(edit.record, edit.stamp, keep, root);
-            Ok(true)
-        })?;
+        beads.modify(
+            actor,
+            "squash",
+            &members.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            false,
+            |edit| {
+                retire(edit.record, edit.stamp, keep, root);
+                Ok(true)
+            },
+        )?;
     }
     Ok(digest)
 }
@@ -436,7 +543,11 @@ fn retire(record: &mut Record, stamp: &Stamp, keep: bool, root: &str) {
         if record.status() != "closed" {
             record.set("status", json!("closed"), stamp);
             record.set("closed_at", json!(now_rfc3339()), stamp);
-            record.set("close_reason", json!(format!("squashed with {root}")), stamp);
+            record.set(
+                "close_reason",
+                json!(format!("squashed with {root}")),
+                stamp,
+            );
         }
     } else {
         record.deleted.get_or_insert_with(|| stamp.clone());

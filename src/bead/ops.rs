@@ -32,7 +32,13 @@ pub const CONFIG_KEYS: [&str; 3] = ["prefix", "types", "statuses"];
 
 impl Config {
     fn from_registers(registers: &BTreeMap<String, Register>) -> Result<Config> {
-        let text = |k: &str| registers.get(k).and_then(|r| r.v.as_str()).unwrap_or("").to_string();
+        let text = |k: &str| {
+            registers
+                .get(k)
+                .and_then(|r| r.v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
         let list = |k: &str| {
             text(k)
                 .split(',')
@@ -113,7 +119,8 @@ impl<'a, 'r> Edit<'a, 'r> {
     }
 
     pub fn index(&self) -> Result<&Index> {
-        self.index.ok_or_else(|| Error::Git("index not loaded for this edit".into()))
+        self.index
+            .ok_or_else(|| Error::Git("index not loaded for this edit".into()))
     }
 }
 
@@ -152,7 +159,9 @@ impl<'s> Beads<'s> {
     }
 
     pub fn config(&self, snap: &Snapshot<'_>) -> Result<Config> {
-        let bytes = snap.read(CONFIG_PATH)?.ok_or(Error::NotInitialized("bead"))?;
+        let bytes = snap
+            .read(CONFIG_PATH)?
+            .ok_or(Error::NotInitialized("bead"))?;
         let registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
             .map_err(|e| Error::Git(format!("corrupt {CONFIG_PATH}: {e}")))?;
         Config::from_registers(&registers)
@@ -204,7 +213,9 @@ impl<'s> Beads<'s> {
             schema::validate_prefix(value)?;
         }
         self.store.write(self.collection, actor, |snap, batch| {
-            let bytes = snap.read(CONFIG_PATH)?.ok_or(Error::NotInitialized("bead"))?;
+            let bytes = snap
+                .read(CONFIG_PATH)?
+                .ok_or(Error::NotInitialized("bead"))?;
             let mut registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
                 .map_err(|e| Error::Git(format!("corrupt {CONFIG_PATH}: {e}")))?;
             registers.insert(
@@ -224,7 +235,13 @@ impl<'s> Beads<'s> {
     }
 
     /// Resolve a full id, an id without its prefix, or a unique prefix of either.
-    pub fn resolve(&self, snap: &Snapshot<'_>, config: &Config, partial: &str, index: &mut Option<Index>) -> Result<String> {
+    pub fn resolve(
+        &self,
+        snap: &Snapshot<'_>,
+        config: &Config,
+        partial: &str,
+        index: &mut Option<Index>,
+    ) -> Result<String> {
         let partial = partial.trim();
         if partial.is_empty() || partial.contains('/') {
             return Err(Error::NotFound(partial.to_string()));
@@ -292,9 +309,16 @@ impl<'s> Beads<'s> {
             let ids: Vec<&str> = created.iter().map(|r| r.id.as_str()).collect();
             let message = match created.as_slice() {
                 [one] => format!("bead create {}: {}", one.id, one.title()),
-                _ => format!("bead create {} beads: {}", created.len(), summarize_ids(&ids)),
+                _ => format!(
+                    "bead create {} beads: {}",
+                    created.len(),
+                    summarize_ids(&ids)
+                ),
             };
-            Ok(Outcome::Commit { message, value: created })
+            Ok(Outcome::Commit {
+                message,
+                value: created,
+            })
         })
     }
 
@@ -312,7 +336,10 @@ impl<'s> Beads<'s> {
         let config = self.config(snap)?;
         let mut index = None;
         let stamp = Stamp(batch.clock, actor.name.clone());
-        let count: usize = snap.header(COUNT_HEADER).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let count: usize = snap
+            .header(COUNT_HEADER)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let mut taken: HashSet<String> = HashSet::new();
         let mut created = Vec::new();
         let now = now_rfc3339();
@@ -332,7 +359,14 @@ impl<'s> Beads<'s> {
                 }
                 (None, Some(parent)) => next_child_id(snap, parent, &taken)?,
                 (None, None) => {
-                    let seed = format!("{}|{}|{}|{}|{}", bead.title, text_field(&bead.fields, "description"), actor.name, now, n);
+                    let seed = format!(
+                        "{}|{}|{}|{}|{}",
+                        bead.title,
+                        text_field(&bead.fields, "description"),
+                        actor.name,
+                        now,
+                        n
+                    );
                     let prefix = format!("{}{infix}", config.prefix);
                     new_hash_id(snap, &prefix, &seed, count + created.len() + 1, &taken)?
                 }
@@ -364,7 +398,14 @@ impl<'s> Beads<'s> {
                 record.set_label(&schema::validate_label(label)?, true, &stamp);
             }
             if let Some(parent) = &parent {
-                add_dep(&mut record, parent, "parent-child", &stamp, &actor.name, &now);
+                add_dep(
+                    &mut record,
+                    parent,
+                    "parent-child",
+                    &stamp,
+                    &actor.name,
+                    &now,
+                );
             }
             for (target, kind) in &bead.deps {
                 let kind = schema::validate_dep_type(kind)?;
@@ -401,7 +442,11 @@ impl<'s> Beads<'s> {
         }
         self.store.write(self.collection, actor, |snap, batch| {
             let config = self.config(snap)?;
-            let mut index = if with_index { Some(self.index(snap)?) } else { None };
+            let mut index = if with_index {
+                Some(self.index(snap)?)
+            } else {
+                None
+            };
             let stamp = Stamp(batch.clock, actor.name.clone());
             let mut resolved = Vec::new();
             for partial in ids {
@@ -442,22 +487,36 @@ impl<'s> Beads<'s> {
                 [one] => format!("bead {verb} {one}: {first}"),
                 many => format!("bead {verb} {}", summarize_ids(many)),
             };
-            Ok(Outcome::Commit { message, value: out })
+            Ok(Outcome::Commit {
+                message,
+                value: out,
+            })
         })
     }
 
     /// Import records in bd's JSONL shape: all or nothing, one commit. Existing ids are
     /// updated field by field (bd's upsert); returns (created, updated, unchanged).
-    pub fn import(&self, actor: &Actor, beads: Vec<Map<String, Value>>) -> Result<(usize, usize, usize)> {
+    pub fn import(
+        &self,
+        actor: &Actor,
+        beads: Vec<Map<String, Value>>,
+    ) -> Result<(usize, usize, usize)> {
         self.store.write(self.collection, actor, |snap, batch| {
             let _config = self.config(snap)?;
             let stamp = Stamp(batch.clock, actor.name.clone());
             let (mut created, mut updated, mut unchanged) = (0, 0, 0);
             let mut seen = HashSet::new();
             for (line, object) in beads.iter().enumerate() {
-                let id = object.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = object
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 if !seen.insert(id.clone()) {
-                    return Err(Error::invalid(format!("line {}: id {id} appears twice", line + 1)));
+                    return Err(Error::invalid(format!(
+                        "line {}: id {id} appears twice",
+                        line + 1
+                    )));
                 }
                 let existing = match snap.read(&record_path(&id))? {
                     Some(bytes) => Some(Record::parse(&bytes)?),
@@ -508,7 +567,14 @@ pub fn check_no_cycle(index: &Index, from: &str, to: &str, kind: &str) -> Result
 }
 
 /// Add (or revive) a dependency member.
-pub fn add_dep(record: &mut Record, target: &str, kind: &str, stamp: &Stamp, actor: &str, now: &str) -> bool {
+pub fn add_dep(
+    record: &mut Record,
+    target: &str,
+    kind: &str,
+    stamp: &Stamp,
+    actor: &str,
+    now: &str,
+) -> bool {
     if let Some(existing) = record.deps.get(target) {
         if existing.on && existing.data.get("type").and_then(Value::as_str) == Some(kind) {
             return false;
@@ -569,7 +635,13 @@ fn validate_fields(fields: &mut Map<String, Value>, config: &Config) -> Result<(
     Ok(())
 }
 
-pub fn new_hash_id(snap: &Snapshot<'_>, prefix: &str, seed: &str, count: usize, taken: &HashSet<String>) -> Result<String> {
+pub fn new_hash_id(
+    snap: &Snapshot<'_>,
+    prefix: &str,
+    seed: &str,
+    count: usize,
+    taken: &HashSet<String>,
+) -> Result<String> {
     let mut len = adaptive_length(count);
     loop {
         for nonce in 0..10u32 {
@@ -623,12 +695,16 @@ pub fn claim(edit: &mut Edit<'_, '_>) -> Result<bool> {
     let id = edit.record.id.clone();
     if let Some(holder) = edit.record.assignee() {
         if holder != me {
-            return Err(Error::Conflict(format!("{id} is already claimed by {holder}")));
+            return Err(Error::Conflict(format!(
+                "{id} is already claimed by {holder}"
+            )));
         }
     }
     let status = edit.record.status().to_string();
     if !["open", "in_progress", "hooked"].contains(&status.as_str()) {
-        return Err(Error::invalid(format!("{id} is not claimable: its status is {status}")));
+        return Err(Error::invalid(format!(
+            "{id} is not claimable: its status is {status}"
+        )));
     }
     let mut changed = edit.set("assignee", json!(me));
     changed |= edit.set_status("in_progress");
@@ -639,7 +715,9 @@ pub fn claim(edit: &mut Edit<'_, '_>) -> Result<bool> {
 pub fn check_closable(edit: &Edit<'_, '_>) -> Result<()> {
     let index = edit.index()?;
     let id = &edit.record.id;
-    let Some(pos) = index.position(id) else { return Ok(()) };
+    let Some(pos) = index.position(id) else {
+        return Ok(());
+    };
     let row = &index.rows[pos];
     let blockers: Vec<&str> = index
         .blockers(row)

@@ -67,7 +67,9 @@ impl Filter {
             if !self.labels.iter().all(|l| labels.contains(&l.as_str())) {
                 return false;
             }
-            if !self.labels_any.is_empty() && !self.labels_any.iter().any(|l| labels.contains(&l.as_str())) {
+            if !self.labels_any.is_empty()
+                && !self.labels_any.iter().any(|l| labels.contains(&l.as_str()))
+            {
                 return false;
             }
         }
@@ -130,7 +132,9 @@ fn select(
 }
 
 fn text_matches(snap: &Snapshot<'_>, index: &Index, row: &Row, needle: &str) -> Result<bool> {
-    if index.id(row).to_lowercase().contains(needle) || index.title(row).to_lowercase().contains(needle) {
+    if index.id(row).to_lowercase().contains(needle)
+        || index.title(row).to_lowercase().contains(needle)
+    {
         return Ok(true);
     }
     let record = Record::parse(&snap.read_blob(row.blob)?)?;
@@ -159,8 +163,16 @@ pub fn sort_rows(index: &Index, rows: &mut [usize], sort: Sort, now_ms: i64) {
             })
         }
         Sort::Id => rows.sort_by(|a, b| index.id(&index.rows[*a]).cmp(index.id(&index.rows[*b]))),
-        Sort::Title => rows.sort_by(|a, b| index.title(&index.rows[*a]).cmp(index.title(&index.rows[*b]))),
-        Sort::Status => rows.sort_by(|a, b| index.status(&index.rows[*a]).cmp(index.status(&index.rows[*b]))),
+        Sort::Title => rows.sort_by(|a, b| {
+            index
+                .title(&index.rows[*a])
+                .cmp(index.title(&index.rows[*b]))
+        }),
+        Sort::Status => rows.sort_by(|a, b| {
+            index
+                .status(&index.rows[*a])
+                .cmp(index.status(&index.rows[*b]))
+        }),
     }
 }
 
@@ -171,8 +183,18 @@ fn limit(rows: &mut Vec<usize>, limit: usize) {
 }
 
 /// `list`: (matching rows after the limit, how many matched in all).
-pub fn list(snap: &Snapshot<'_>, index: &Index, filter: &Filter, sort: Sort, reverse: bool, max: usize, now_ms: i64) -> Result<(Vec<usize>, usize)> {
-    let mut rows = select(snap, index, filter, |row| filter.matches_row(index, row, &DEFAULT_LIST_STATUSES))?;
+pub fn list(
+    snap: &Snapshot<'_>,
+    index: &Index,
+    filter: &Filter,
+    sort: Sort,
+    reverse: bool,
+    max: usize,
+    now_ms: i64,
+) -> Result<(Vec<usize>, usize)> {
+    let mut rows = select(snap, index, filter, |row| {
+        filter.matches_row(index, row, &DEFAULT_LIST_STATUSES)
+    })?;
     let total = rows.len();
     sort_rows(index, &mut rows, sort, now_ms);
     if reverse {
@@ -183,10 +205,22 @@ pub fn list(snap: &Snapshot<'_>, index: &Index, filter: &Filter, sort: Sort, rev
 }
 
 /// `ready`: open beads nothing holds up, as bd computes them.
-pub fn ready(snap: &Snapshot<'_>, index: &Index, filter: &Filter, sort: Sort, max: usize, now_ms: i64) -> Result<(Vec<usize>, usize)> {
-    let all_statuses = Filter { all: true, statuses: Vec::new(), ..filter.clone() };
+pub fn ready(
+    snap: &Snapshot<'_>,
+    index: &Index,
+    filter: &Filter,
+    sort: Sort,
+    max: usize,
+    now_ms: i64,
+) -> Result<(Vec<usize>, usize)> {
+    let all_statuses = Filter {
+        all: true,
+        statuses: Vec::new(),
+        ..filter.clone()
+    };
     let mut rows = select(snap, index, filter, |row| {
-        all_statuses.matches_row(index, row, &[]) && graph::not_ready_reason(index, row, now_ms).is_none()
+        all_statuses.matches_row(index, row, &[])
+            && graph::not_ready_reason(index, row, now_ms).is_none()
     })?;
     let total = rows.len();
     sort_rows(index, &mut rows, sort, now_ms);
@@ -195,10 +229,22 @@ pub fn ready(snap: &Snapshot<'_>, index: &Index, filter: &Filter, sort: Sort, ma
 }
 
 /// `blocked`: beads not closed whose computed state is blocked.
-pub fn blocked(snap: &Snapshot<'_>, index: &Index, filter: &Filter, sort: Sort, max: usize, now_ms: i64) -> Result<(Vec<usize>, usize)> {
-    let any_status = Filter { all: true, ..filter.clone() };
+pub fn blocked(
+    snap: &Snapshot<'_>,
+    index: &Index,
+    filter: &Filter,
+    sort: Sort,
+    max: usize,
+    now_ms: i64,
+) -> Result<(Vec<usize>, usize)> {
+    let any_status = Filter {
+        all: true,
+        ..filter.clone()
+    };
     let mut rows = select(snap, index, filter, |row| {
-        index.is_blocked(row) && index.status(row) != "closed" && any_status.matches_row(index, row, &[])
+        index.is_blocked(row)
+            && index.status(row) != "closed"
+            && any_status.matches_row(index, row, &[])
     })?;
     let total = rows.len();
     sort_rows(index, &mut rows, sort, now_ms);
@@ -215,7 +261,9 @@ pub fn explain(index: &Index, now_ms: i64) -> Value {
             continue;
         }
         match graph::not_ready_reason(index, row, now_ms) {
-            None => ready.push(json!({"id": index.id(row), "title": index.title(row), "priority": row.priority})),
+            None => ready.push(
+                json!({"id": index.id(row), "title": index.title(row), "priority": row.priority}),
+            ),
             Some(reason) => not_ready.push(json!({
                 "id": index.id(row),
                 "title": index.title(row),
@@ -306,14 +354,30 @@ fn tree_node<'a>(
         let edges: Vec<(&str, &str)> = if up {
             reverse
                 .get(id)
-                .map(|v| v.iter().map(|(i, k)| (index.id(&index.rows[*i]), *k)).collect())
+                .map(|v| {
+                    v.iter()
+                        .map(|(i, k)| (index.id(&index.rows[*i]), *k))
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
-            row.map(|r| index.deps(r).map(|(t, k, _)| (t, k)).collect()).unwrap_or_default()
+            row.map(|r| index.deps(r).map(|(t, k, _)| (t, k)).collect())
+                .unwrap_or_default()
         };
         let children: Vec<Value> = edges
             .into_iter()
-            .map(|(child, k)| tree_node(index, child, Some(k), up, reverse, path, depth + 1, max_depth))
+            .map(|(child, k)| {
+                tree_node(
+                    index,
+                    child,
+                    Some(k),
+                    up,
+                    reverse,
+                    path,
+                    depth + 1,
+                    max_depth,
+                )
+            })
             .collect();
         if !children.is_empty() {
             node["children"] = Value::Array(children);
@@ -325,16 +389,24 @@ fn tree_node<'a>(
 
 /// The commits of the bead history that changed `id`'s record, newest first.
 pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<Value>> {
-    let Some(tip) = snap.tip else { return Ok(Vec::new()) };
+    let Some(tip) = snap.tip else {
+        return Ok(Vec::new());
+    };
     let repo = snap.repo();
     let path = record_path(id);
-    let shard = path.rsplit_once('/').map(|(dir, _)| dir.to_string()).unwrap_or_default();
+    let shard = path
+        .rsplit_once('/')
+        .map(|(dir, _)| dir.to_string())
+        .unwrap_or_default();
     let entry_at = |tree: gix::ObjectId, p: &str| -> Result<Option<gix::ObjectId>> {
         let view = crate::store::Store::tree_view(repo, tree);
         Ok(view.resolve(p)?.map(|e| e.oid))
     };
     let mut out = Vec::new();
-    let walk = repo.rev_walk([tip]).all().map_err(|e| Error::Git(e.to_string()))?;
+    let walk = repo
+        .rev_walk([tip])
+        .all()
+        .map_err(|e| Error::Git(e.to_string()))?;
     for info in walk {
         let info = info.map_err(|e| Error::Git(e.to_string()))?;
         let commit = repo.find_commit(info.id)?;
@@ -346,7 +418,8 @@ pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<Value>> {
         let changed = match parent_tree {
             None => entry_at(tree, &path)?.is_some(),
             Some(pt) => {
-                entry_at(tree, &shard)? != entry_at(pt, &shard)? && entry_at(tree, &path)? != entry_at(pt, &path)?
+                entry_at(tree, &shard)? != entry_at(pt, &shard)?
+                    && entry_at(tree, &path)? != entry_at(pt, &path)?
             }
         };
         if changed {

@@ -90,7 +90,9 @@ impl Record {
     }
 
     pub fn str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+        self.get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn status(&self) -> &str {
@@ -134,11 +136,16 @@ impl Record {
 
     /// Labels currently present, sorted.
     pub fn label_names(&self) -> impl Iterator<Item = &str> {
-        self.labels.iter().filter(|(_, m)| m.on).map(|(k, _)| k.as_str())
+        self.labels
+            .iter()
+            .filter(|(_, m)| m.on)
+            .map(|(k, _)| k.as_str())
     }
 
     pub fn set_label(&mut self, label: &str, on: bool, at: &Stamp) -> bool {
-        if self.labels.get(label).map(|m| m.on) == Some(on) || (!on && !self.labels.contains_key(label)) {
+        if self.labels.get(label).map(|m| m.on) == Some(on)
+            || (!on && !self.labels.contains_key(label))
+        {
             return false;
         }
         self.labels.insert(
@@ -155,7 +162,11 @@ impl Record {
     /// Dependencies currently present: (depends_on_id, type, data).
     pub fn live_deps(&self) -> impl Iterator<Item = (&str, &str, &Member)> {
         self.deps.iter().filter(|(_, m)| m.on).map(|(target, m)| {
-            let kind = m.data.get("type").and_then(Value::as_str).unwrap_or("blocks");
+            let kind = m
+                .data
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("blocks");
             (target.as_str(), kind, m)
         })
     }
@@ -176,7 +187,10 @@ impl Record {
                 out.insert(key.clone(), register.v.clone());
             }
         }
-        let labels: Vec<Value> = self.label_names().map(|l| Value::String(l.into())).collect();
+        let labels: Vec<Value> = self
+            .label_names()
+            .map(|l| Value::String(l.into()))
+            .collect();
         if !labels.is_empty() {
             out.insert("labels".into(), Value::Array(labels));
         }
@@ -249,13 +263,14 @@ fn join_members(ours: &mut BTreeMap<String, Member>, theirs: &BTreeMap<String, M
 /// Later stamp wins; equal stamps (the same actor name at the same clock on two clones)
 /// fall back to comparing the values, so every clone picks the same winner.
 fn register_cmp(a: &Register, b: &Register) -> Ordering {
-    a.at.cmp(&b.at).then_with(|| canonical(&a.v).cmp(&canonical(&b.v)))
+    a.at.cmp(&b.at)
+        .then_with(|| canonical(&a.v).cmp(&canonical(&b.v)))
 }
 
 fn member_cmp(a: &Member, b: &Member) -> Ordering {
-    a.at.cmp(&b.at)
-        .then_with(|| a.on.cmp(&b.on))
-        .then_with(|| canonical(&Value::Object(a.data.clone())).cmp(&canonical(&Value::Object(b.data.clone()))))
+    a.at.cmp(&b.at).then_with(|| a.on.cmp(&b.on)).then_with(|| {
+        canonical(&Value::Object(a.data.clone())).cmp(&canonical(&Value::Object(b.data.clone())))
+    })
 }
 
 fn canonical(value: &Value) -> String {
@@ -265,7 +280,10 @@ fn canonical(value: &Value) -> String {
 fn comment_order(a: &Value, b: &Value) -> Ordering {
     let key = |v: &Value| {
         (
-            v.get("created_at").and_then(Value::as_str).unwrap_or("").to_string(),
+            v.get("created_at")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             canonical(v.get("id").unwrap_or(&Value::Null)),
         )
     };

@@ -2,30 +2,88 @@
 
 use crate::error::{Error, Result};
 
-pub const STATUSES: [&str; 7] = ["open", "in_progress", "blocked", "deferred", "closed", "pinned", "hooked"];
+pub const STATUSES: [&str; 7] = [
+    "open",
+    "in_progress",
+    "blocked",
+    "deferred",
+    "closed",
+    "pinned",
+    "hooked",
+];
 
 /// Types every store knows: bd's core types plus the ones the rest of the suite records.
 pub const TYPES: [&str; 20] = [
-    "task", "bug", "feature", "epic", "chore", "decision", "message", "spike", "story", "milestone",
-    "molecule", "gate", "event", "convoy", "agent", "role", "rig", "merge-request", "slot", "queue",
+    "task",
+    "bug",
+    "feature",
+    "epic",
+    "chore",
+    "decision",
+    "message",
+    "spike",
+    "story",
+    "milestone",
+    "molecule",
+    "gate",
+    "event",
+    "convoy",
+    "agent",
+    "role",
+    "rig",
+    "merge-request",
+    "slot",
+    "queue",
 ];
 
 /// Types never offered by `ready` (bd's list).
-pub const NOT_WORK_TYPES: [&str; 7] = ["merge-request", "gate", "molecule", "message", "agent", "role", "rig"];
+pub const NOT_WORK_TYPES: [&str; 7] = [
+    "merge-request",
+    "gate",
+    "molecule",
+    "message",
+    "agent",
+    "role",
+    "rig",
+];
 
 /// Dependency types that hold up the dependent bead.
 pub const BLOCKING_DEP_TYPES: [&str; 2] = ["blocks", "conditional-blocks"];
 
 /// bd's well-known dependency types; any other name up to 50 characters is kept as a plain link.
 pub const KNOWN_DEP_TYPES: [&str; 20] = [
-    "blocks", "parent-child", "conditional-blocks", "waits-for", "related", "relates-to",
-    "discovered-from", "replies-to", "duplicates", "supersedes", "tracks", "authored-by",
-    "assigned-to", "approved-by", "attests", "until", "caused-by", "validates", "delegated-from",
+    "blocks",
+    "parent-child",
+    "conditional-blocks",
+    "waits-for",
+    "related",
+    "relates-to",
+    "discovered-from",
+    "replies-to",
+    "duplicates",
+    "supersedes",
+    "tracks",
+    "authored-by",
+    "assigned-to",
+    "approved-by",
+    "attests",
+    "until",
+    "caused-by",
+    "validates",
+    "delegated-from",
     "thread",
 ];
 
 /// Fields `update --set` may not touch: they are managed by the commands that own them.
-pub const MANAGED_FIELDS: [&str; 7] = ["id", "labels", "dependencies", "comments", "created_at", "created_by", "closed_at"];
+pub const MANAGED_FIELDS: [&str; 7] = [
+    "id",
+    "labels",
+    "dependencies",
+    "comments",
+    "created_at",
+    "created_by",
+    "closed_at",
+];
 
 pub fn normalize_type(raw: &str, custom: &[String]) -> Result<String> {
     let lowered = raw.trim().to_ascii_lowercase();
@@ -52,7 +110,7 @@ pub fn normalize_type(raw: &str, custom: &[String]) -> Result<String> {
 
 pub fn normalize_status(raw: &str, custom: &[String]) -> Result<String> {
     let lowered = raw.trim().to_ascii_lowercase().replace('-', "_");
-    if STATUSES.contains(&lowered.as_str()) || custom.iter().any(|c| *c == lowered) {
+    if STATUSES.contains(&lowered.as_str()) || custom.contains(&lowered) {
         Ok(lowered)
     } else {
         Err(Error::invalid(format!(
@@ -78,7 +136,9 @@ pub fn validate_dep_type(raw: &str) -> Result<String> {
     let kind = raw.trim().to_ascii_lowercase();
     let ok = !kind.is_empty()
         && kind.len() <= 50
-        && kind.chars().all(|c| c.is_ascii_alphanumeric() || "-_:".contains(c));
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_:".contains(c));
     if ok {
         Ok(kind)
     } else {
@@ -94,7 +154,9 @@ pub fn validate_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 200
         && !id.starts_with(['.', '-'])
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
     if ok {
         Ok(())
     } else {
@@ -108,7 +170,9 @@ pub fn validate_prefix(prefix: &str) -> Result<()> {
     let ok = !prefix.is_empty()
         && prefix.len() <= 32
         && prefix.starts_with(|c: char| c.is_ascii_alphabetic())
-        && prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         && !prefix.ends_with('-');
     if ok {
         Ok(())

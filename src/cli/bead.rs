@@ -7,7 +7,6 @@ use clap::{Args, Parser, Subcommand};
 use super::{finish, GlobalArgs};
 use crate::bead::query::Sort;
 
-
 /// Track work as beads stored under refs/gastown/beads
 ///
 /// Beads are issues with bd's schema: ids like gt-a1b2, statuses, priorities 0-4, labels,
@@ -15,7 +14,9 @@ use crate::bead::query::Sort;
 /// the acting agent; `ready` lists the open work nothing blocks.
 #[derive(Debug, Parser)]
 #[command(name = "git-bead", version, about, long_about)]
-#[command(after_help = "Exit status: 0 ok, 1 bad input or refused, 2 usage, 3 store busy, 4 claim conflict, 5 repository failure.")]
+#[command(
+    after_help = "Exit status: 0 ok, 1 bad input or refused, 2 usage, 3 store busy, 4 claim conflict, 5 repository failure."
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -3,8 +3,8 @@
 use serde_json::{json, Map, Value};
 
 use super::bead::{
-    CommentCommand, Command, ConfigCommand, CreateArgs, DepCommand, LabelCommand, ListArgs, QueryArgs, ReadyArgs,
-    UpdateArgs,
+    Command, CommentCommand, ConfigCommand, CreateArgs, DepCommand, LabelCommand, ListArgs,
+    QueryArgs, ReadyArgs, UpdateArgs,
 };
 use super::bead_view::{print_rows, record_lines};
 use super::{print_json, print_text, resolve_path, Ctx};
@@ -28,9 +28,12 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Show { ids } => show(ctx, &beads, &ids),
         Command::List(args) => list(ctx, &beads, args),
         Command::Update(args) => update(ctx, &store, &beads, args),
-        Command::Close { ids, reason, force, continue_molecule } => {
-            close(ctx, &store, &beads, &ids, reason, force, continue_molecule)
-        }
+        Command::Close {
+            ids,
+            reason,
+            force,
+            continue_molecule,
+        } => close(ctx, &store, &beads, &ids, reason, force, continue_molecule),
         Command::Reopen { ids, reason } => reopen(ctx, &store, &beads, &ids, reason),
         Command::Delete { ids } => {
             let actor = ctx.actor(&store)?;
@@ -52,15 +55,34 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             let index = beads.index(&snap)?;
             let filter = filter_from(&args, false, None)?;
             let sort = args.sort.unwrap_or(Sort::Priority);
-            let (rows, total) = query::blocked(&snap, &index, &filter, sort, args.limit.unwrap_or(0), now_ms())?;
+            let (rows, total) = query::blocked(
+                &snap,
+                &index,
+                &filter,
+                sort,
+                args.limit.unwrap_or(0),
+                now_ms(),
+            )?;
             print_rows(ctx, &snap, &index, &rows, total, true)
         }
-        Command::Search { query: text, query_args, all } => {
+        Command::Search {
+            query: text,
+            query_args,
+            all,
+        } => {
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
             let filter = filter_from(&query_args, all, Some(text))?;
             let sort = query_args.sort.unwrap_or(Sort::Priority);
-            let (rows, total) = query::list(&snap, &index, &filter, sort, false, query_args.limit.unwrap_or(50), now_ms())?;
+            let (rows, total) = query::list(
+                &snap,
+                &index,
+                &filter,
+                sort,
+                false,
+                query_args.limit.unwrap_or(50),
+                now_ms(),
+            )?;
             print_rows(ctx, &snap, &index, &rows, total, false)
         }
         Command::Stats => {
@@ -72,14 +94,23 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             } else {
                 let mut text = format!(
                     "Total: {}  Open: {}  In progress: {}  Closed: {}  Ready: {}  Blocked: {}\n",
-                    stats["total"], stats["open"], stats["in_progress"], stats["closed"], stats["ready"], stats["blocked"]
+                    stats["total"],
+                    stats["open"],
+                    stats["in_progress"],
+                    stats["closed"],
+                    stats["ready"],
+                    stats["blocked"]
                 );
                 for key in ["by_status", "by_type", "by_priority"] {
                     let parts: Vec<String> = stats[key]
                         .as_object()
                         .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
                         .unwrap_or_default();
-                    text.push_str(&format!("{}: {}\n", key.trim_start_matches("by_"), parts.join(", ")));
+                    text.push_str(&format!(
+                        "{}: {}\n",
+                        key.trim_start_matches("by_"),
+                        parts.join(", ")
+                    ));
                 }
                 print_text(&text)?;
             }
@@ -95,12 +126,18 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             } else {
                 let mut text = String::new();
                 for e in &entries {
-                    let short = &e["commit"].as_str().unwrap_or("")[..12.min(e["commit"].as_str().unwrap_or("").len())];
+                    let short = &e["commit"].as_str().unwrap_or("")
+                        [..12.min(e["commit"].as_str().unwrap_or("").len())];
                     text.push_str(&format!(
                         "{short} {} {} {}\n",
                         e["date"].as_str().unwrap_or(""),
                         e["author"].as_str().unwrap_or(""),
-                        e["message"].as_str().unwrap_or("").lines().next().unwrap_or("")
+                        e["message"]
+                            .as_str()
+                            .unwrap_or("")
+                            .lines()
+                            .next()
+                            .unwrap_or("")
                     ));
                 }
                 print_text(&text)?;
@@ -108,7 +145,10 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             Ok(0)
         }
         Command::Import { file, dry_run } => import(ctx, &store, &beads, &file, dry_run),
-        Command::Export { output, include_deleted } => export(ctx, &beads, output, include_deleted),
+        Command::Export {
+            output,
+            include_deleted,
+        } => export(ctx, &beads, output, include_deleted),
         Command::Config(cmd) => config(ctx, &store, &beads, cmd),
     }
 }
@@ -116,11 +156,16 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
 /// The first bead id a command names, to pick the store it lives in.
 fn first_id(command: &Command) -> Option<&str> {
     let id = match command {
-        Command::Show { ids } | Command::Close { ids, .. } | Command::Reopen { ids, .. } | Command::Delete { ids } => ids.first(),
+        Command::Show { ids }
+        | Command::Close { ids, .. }
+        | Command::Reopen { ids, .. }
+        | Command::Delete { ids } => ids.first(),
         Command::Update(args) => args.ids.first(),
         Command::Log { id, .. } => Some(id),
         Command::Comments(CommentCommand::Add { id, .. } | CommentCommand::List { id }) => Some(id),
-        Command::Dep(DepCommand::Add { issue, .. } | DepCommand::Remove { issue, .. }) => Some(issue),
+        Command::Dep(DepCommand::Add { issue, .. } | DepCommand::Remove { issue, .. }) => {
+            Some(issue)
+        }
         Command::Dep(DepCommand::Tree { id, .. }) => Some(id),
         _ => None,
     };
@@ -132,9 +177,18 @@ fn now_ms() -> i64 {
 }
 
 /// Resolve an id that may name a deleted bead (for `log`).
-fn resolve_any(beads: &Beads<'_>, snap: &crate::store::Snapshot<'_>, config: &crate::bead::Config, id: &str) -> Result<String> {
+fn resolve_any(
+    beads: &Beads<'_>,
+    snap: &crate::store::Snapshot<'_>,
+    config: &crate::bead::Config,
+    id: &str,
+) -> Result<String> {
     for candidate in [id.to_string(), format!("{}-{id}", config.prefix)] {
-        if schema::validate_id(&candidate).is_ok() && snap.resolve(&crate::bead::id::record_path(&candidate))?.is_some() {
+        if schema::validate_id(&candidate).is_ok()
+            && snap
+                .resolve(&crate::bead::id::record_path(&candidate))?
+                .is_some()
+        {
             return Ok(candidate);
         }
     }
@@ -149,11 +203,19 @@ fn init(ctx: &Ctx, store: &Store, beads: &Beads<'_>, prefix: Option<String>) -> 
     };
     let (config, created) = beads.init(&actor, &prefix)?;
     if ctx.global.json {
-        print_json(&json!({"prefix": config.prefix, "created": created, "ref": Store::ref_name(crate::bead::COLLECTION)}))?;
+        print_json(
+            &json!({"prefix": config.prefix, "created": created, "ref": Store::ref_name(crate::bead::COLLECTION)}),
+        )?;
     } else if created {
-        ctx.status(format!("Initialized bead store with prefix '{}' in refs/gastown/beads", config.prefix));
+        ctx.status(format!(
+            "Initialized bead store with prefix '{}' in refs/gastown/beads",
+            config.prefix
+        ));
     } else {
-        ctx.status(format!("Bead store already initialized with prefix '{}'", config.prefix));
+        ctx.status(format!(
+            "Bead store already initialized with prefix '{}'",
+            config.prefix
+        ));
     }
     Ok(0)
 }
@@ -184,9 +246,12 @@ fn default_prefix(store: &Store) -> String {
 }
 
 fn json_arg(raw: &str, what: &str) -> Result<Value> {
-    let value: Value = serde_json::from_str(raw).map_err(|e| Error::invalid(format!("bad {what} JSON '{raw}': {e}")))?;
+    let value: Value = serde_json::from_str(raw)
+        .map_err(|e| Error::invalid(format!("bad {what} JSON '{raw}': {e}")))?;
     if !value.is_object() {
-        return Err(Error::invalid(format!("{what} must be a JSON object, got '{raw}'")));
+        return Err(Error::invalid(format!(
+            "{what} must be a JSON object, got '{raw}'"
+        )));
     }
     Ok(value)
 }
@@ -204,7 +269,9 @@ fn create(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: CreateArgs) -> Resu
         Some(file) => {
             let path = resolve_path(ctx, file);
             let text = read_input(&path)?;
-            let is_json = path.extension().is_some_and(|e| e == "jsonl" || e == "json");
+            let is_json = path
+                .extension()
+                .is_some_and(|e| e == "jsonl" || e == "json");
             if is_json {
                 super::bead_view::beads_from_jsonl(&text)?
             } else {
@@ -221,7 +288,12 @@ fn create(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: CreateArgs) -> Resu
             print_json(&records[0].to_json(true))?;
         }
     } else if args.silent {
-        print_text(&records.iter().map(|r| format!("{}\n", r.id)).collect::<String>())?;
+        print_text(
+            &records
+                .iter()
+                .map(|r| format!("{}\n", r.id))
+                .collect::<String>(),
+        )?;
     } else {
         for record in &records {
             print_text(&format!("Created {}: {}\n", record.id, record.title()))?;
@@ -264,7 +336,12 @@ fn new_bead_from_args(args: &CreateArgs) -> Result<NewBead> {
         id: args.id.clone(),
         title: args.title.clone().unwrap_or_default(),
         fields,
-        labels: args.labels.iter().filter(|l| !l.trim().is_empty()).cloned().collect(),
+        labels: args
+            .labels
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect(),
         parent: args.parent.clone(),
         deps: parse_dep_specs(&args.deps)?,
     })
@@ -287,10 +364,12 @@ pub fn parse_dep_specs(specs: &[String]) -> Result<Vec<(String, String)>> {
 fn read_input(path: &std::path::Path) -> Result<String> {
     if path == std::path::Path::new("-") {
         let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).map_err(|e| Error::io("reading standard input", e))?;
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::io("reading standard input", e))?;
         Ok(text)
     } else {
-        std::fs::read_to_string(path).map_err(|e| Error::invalid(format!("cannot read '{}': {e}", path.display())))
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("cannot read '{}': {e}", path.display())))
     }
 }
 
@@ -319,7 +398,11 @@ pub fn filter_from(args: &QueryArgs, all: bool, text: Option<String>) -> Result<
         .map(|p| schema::parse_priority(p).map(|p| p as u8))
         .collect::<Result<Vec<_>>>()?;
     Ok(Filter {
-        statuses: args.status.iter().map(|s| s.trim().to_ascii_lowercase().replace('-', "_")).collect(),
+        statuses: args
+            .status
+            .iter()
+            .map(|s| s.trim().to_ascii_lowercase().replace('-', "_"))
+            .collect(),
         all,
         types: args.issue_type.clone(),
         labels: args.label.clone(),
@@ -382,10 +465,25 @@ fn ready(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: ReadyArgs) -> Result
         }
         return Ok(0);
     }
-    let (rows, total) = query::ready(&snap, &index, &filter, sort, args.query.limit.unwrap_or(100), now_ms())?;
+    let (rows, total) = query::ready(
+        &snap,
+        &index,
+        &filter,
+        sort,
+        args.query.limit.unwrap_or(100),
+        now_ms(),
+    )?;
     if rows.is_empty() && !ctx.global.json {
-        let open = index.rows.iter().filter(|r| index.status(r) == "open").count();
-        ctx.status(if open == 0 { "No open beads." } else { "No ready work: every open bead is blocked or deferred (see `git bead blocked`)." });
+        let open = index
+            .rows
+            .iter()
+            .filter(|r| index.status(r) == "open")
+            .count();
+        ctx.status(if open == 0 {
+            "No open beads."
+        } else {
+            "No ready work: every open bead is blocked or deferred (see `git bead blocked`)."
+        });
         return Ok(0);
     }
     print_rows(ctx, &snap, &index, &rows, total, false)
@@ -412,7 +510,10 @@ fn update(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: UpdateArgs) -> Resu
         }
     }
     if let Some(a) = &args.assignee {
-        sets.push(("assignee".into(), if a.is_empty() { Value::Null } else { json!(a) }));
+        sets.push((
+            "assignee".into(),
+            if a.is_empty() { Value::Null } else { json!(a) },
+        ));
     }
     if let Some(p) = &args.priority {
         sets.push(("priority".into(), json!(schema::parse_priority(p)?)));
@@ -435,19 +536,31 @@ fn update(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: UpdateArgs) -> Resu
             .ok_or_else(|| Error::invalid(format!("bad --set '{pair}': use KEY=VALUE")))?;
         let key = key.trim();
         if key.is_empty() || schema::MANAGED_FIELDS.contains(&key) || key == "status" {
-            return Err(Error::invalid(format!("--set cannot change '{key}'; use the command that manages it")));
+            return Err(Error::invalid(format!(
+                "--set cannot change '{key}'; use the command that manages it"
+            )));
         }
         let value = serde_json::from_str(raw).unwrap_or_else(|_| json!(raw));
         sets.push((key.to_string(), value));
     }
     for key in &args.unset {
-        if schema::MANAGED_FIELDS.contains(&key.as_str()) || ["title", "status", "priority", "issue_type"].contains(&key.as_str()) {
+        if schema::MANAGED_FIELDS.contains(&key.as_str())
+            || ["title", "status", "priority", "issue_type"].contains(&key.as_str())
+        {
             return Err(Error::invalid(format!("--unset cannot remove '{key}'")));
         }
         sets.push((key.clone(), Value::Null));
     }
-    let labels_add: Vec<String> = args.add_label.iter().map(|l| schema::validate_label(l)).collect::<Result<_>>()?;
-    let labels_remove: Vec<String> = args.remove_label.iter().map(|l| l.trim().to_string()).collect();
+    let labels_add: Vec<String> = args
+        .add_label
+        .iter()
+        .map(|l| schema::validate_label(l))
+        .collect::<Result<_>>()?;
+    let labels_remove: Vec<String> = args
+        .remove_label
+        .iter()
+        .map(|l| l.trim().to_string())
+        .collect();
     // Resolve the new parent before taking the lock; it is re-checked inside.
     let parent = match &args.parent {
         Some(p) if !p.is_empty() => {
@@ -462,41 +575,51 @@ fn update(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: UpdateArgs) -> Resu
     let issue_type = args.issue_type.clone();
     let append = args.append_notes.clone();
     let needs_index = matches!(parent, Some(Some(_)));
-    let records = beads.modify(&actor, if args.claim { "claim" } else { "update" }, &args.ids, needs_index, |edit| {
-        let mut changed = false;
-        if let Some(t) = &issue_type {
-            let t = schema::normalize_type(t, &edit.config.types)?;
-            changed |= edit.set("issue_type", json!(t));
-        }
-        if let Some(s) = &status {
-            let s = schema::normalize_status(s, &edit.config.statuses)?;
-            changed |= edit.set_status(&s);
-        }
-        for (key, value) in &sets {
-            changed |= edit.set(key, value.clone());
-        }
-        if let Some(extra) = &append {
-            let notes = match edit.record.str("notes") {
-                Some(old) => format!("{old}\n\n{extra}"),
-                None => extra.clone(),
-            };
-            changed |= edit.set("notes", json!(notes));
-        }
-        for label in &labels_add {
-            changed |= edit.record.set_label(label, true, edit.stamp);
-        }
-        for label in &labels_remove {
-            changed |= edit.record.set_label(label, false, edit.stamp);
-        }
-        if let Some(parent) = &parent {
-            changed |= set_parent(edit, parent.as_deref())?;
-        }
-        if args.claim {
-            changed |= claim(edit)?;
-        }
-        Ok(changed)
-    })?;
-    done(ctx, if args.claim { "Claimed" } else { "Updated" }, &records)
+    let records = beads.modify(
+        &actor,
+        if args.claim { "claim" } else { "update" },
+        &args.ids,
+        needs_index,
+        |edit| {
+            let mut changed = false;
+            if let Some(t) = &issue_type {
+                let t = schema::normalize_type(t, &edit.config.types)?;
+                changed |= edit.set("issue_type", json!(t));
+            }
+            if let Some(s) = &status {
+                let s = schema::normalize_status(s, &edit.config.statuses)?;
+                changed |= edit.set_status(&s);
+            }
+            for (key, value) in &sets {
+                changed |= edit.set(key, value.clone());
+            }
+            if let Some(extra) = &append {
+                let notes = match edit.record.str("notes") {
+                    Some(old) => format!("{old}\n\n{extra}"),
+                    None => extra.clone(),
+                };
+                changed |= edit.set("notes", json!(notes));
+            }
+            for label in &labels_add {
+                changed |= edit.record.set_label(label, true, edit.stamp);
+            }
+            for label in &labels_remove {
+                changed |= edit.record.set_label(label, false, edit.stamp);
+            }
+            if let Some(parent) = &parent {
+                changed |= set_parent(edit, parent.as_deref())?;
+            }
+            if args.claim {
+                changed |= claim(edit)?;
+            }
+            Ok(changed)
+        },
+    )?;
+    done(
+        ctx,
+        if args.claim { "Claimed" } else { "Updated" },
+        &records,
+    )
 }
 
 fn set_parent(edit: &mut Edit<'_, '_>, parent: Option<&str>) -> Result<bool> {
@@ -516,13 +639,26 @@ fn set_parent(edit: &mut Edit<'_, '_>, parent: Option<&str>) -> Result<bool> {
     }
     if let Some(parent) = parent {
         if parent == id {
-            return Err(Error::invalid(format!("bead {id} cannot be its own parent")));
+            return Err(Error::invalid(format!(
+                "bead {id} cannot be its own parent"
+            )));
         }
-        if edit.snap.resolve(&crate::bead::id::record_path(parent))?.is_none() {
+        if edit
+            .snap
+            .resolve(&crate::bead::id::record_path(parent))?
+            .is_none()
+        {
             return Err(Error::NotFound(parent.to_string()));
         }
         check_no_cycle(edit.index()?, &id, parent, "parent-child")?;
-        changed |= add_dep(edit.record, parent, "parent-child", edit.stamp, &edit.actor.name, &now_rfc3339());
+        changed |= add_dep(
+            edit.record,
+            parent,
+            "parent-child",
+            edit.stamp,
+            &edit.actor.name,
+            &now_rfc3339(),
+        );
     }
     Ok(changed)
 }
@@ -551,7 +687,12 @@ fn close(
         Ok(changed)
     })?;
     if continue_molecule {
-        let outcome = crate::bead::molecule::continue_after_close(beads, &actor, &records[records.len() - 1].id, now_ms())?;
+        let outcome = crate::bead::molecule::continue_after_close(
+            beads,
+            &actor,
+            &records[records.len() - 1].id,
+            now_ms(),
+        )?;
         if ctx.global.json {
             print_json(&outcome)?;
         } else {
@@ -563,7 +704,10 @@ fn close(
                     next.get("title").and_then(Value::as_str).unwrap_or("")
                 ));
             } else if outcome["molecule_complete"] == json!(true) {
-                text.push_str(&format!("Molecule {} complete\n", outcome["molecule_id"].as_str().unwrap_or("")));
+                text.push_str(&format!(
+                    "Molecule {} complete\n",
+                    outcome["molecule_id"].as_str().unwrap_or("")
+                ));
             } else {
                 text.push_str("No next step is ready\n");
             }
@@ -574,7 +718,13 @@ fn close(
     done(ctx, "Closed", &records)
 }
 
-fn reopen(ctx: &Ctx, store: &Store, beads: &Beads<'_>, ids: &[String], reason: Option<String>) -> Result<i32> {
+fn reopen(
+    ctx: &Ctx,
+    store: &Store,
+    beads: &Beads<'_>,
+    ids: &[String],
+    reason: Option<String>,
+) -> Result<i32> {
     let actor = ctx.actor(store)?;
     let records = beads.modify(&actor, "reopen", ids, false, |edit| {
         if edit.record.status() != "closed" {
@@ -604,7 +754,11 @@ fn done(ctx: &Ctx, verb: &str, records: &[Record]) -> Result<i32> {
 
 fn dep(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: DepCommand) -> Result<i32> {
     match cmd {
-        DepCommand::Add { issue, depends_on, dep_type } => {
+        DepCommand::Add {
+            issue,
+            depends_on,
+            dep_type,
+        } => {
             let actor = ctx.actor(store)?;
             let kind = schema::validate_dep_type(&dep_type)?;
             let target = {
@@ -632,9 +786,14 @@ fn dep(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: DepCommand) -> Result<i
                 Ok(add_dep(edit.record, &target, &kind, edit.stamp, &edit.actor.name, &now_rfc3339()))
             })?;
             if ctx.global.json {
-                print_json(&json!({"issue_id": records[0].id, "depends_on_id": target, "type": kind}))?;
+                print_json(
+                    &json!({"issue_id": records[0].id, "depends_on_id": target, "type": kind}),
+                )?;
             } else {
-                ctx.status(format!("{} now depends on {target} ({kind})", records[0].id));
+                ctx.status(format!(
+                    "{} now depends on {target} ({kind})",
+                    records[0].id
+                ));
             }
             Ok(0)
         }
@@ -647,14 +806,19 @@ fn dep(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: DepCommand) -> Result<i
             };
             let records = beads.modify(&actor, "dep remove", &[issue], false, |edit| {
                 let Some(member) = edit.record.deps.get_mut(&target).filter(|m| m.on) else {
-                    return Err(Error::invalid(format!("{} does not depend on {target}", edit.record.id)));
+                    return Err(Error::invalid(format!(
+                        "{} does not depend on {target}",
+                        edit.record.id
+                    )));
                 };
                 member.on = false;
                 member.at = edit.stamp.clone();
                 Ok(true)
             })?;
             if ctx.global.json {
-                print_json(&json!({"issue_id": records[0].id, "depends_on_id": target, "removed": true}))?;
+                print_json(
+                    &json!({"issue_id": records[0].id, "depends_on_id": target, "removed": true}),
+                )?;
             } else {
                 ctx.status(format!("{} no longer depends on {target}", records[0].id));
             }
@@ -685,7 +849,10 @@ fn dep(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: DepCommand) -> Result<i
             } else if cycles.is_empty() {
                 ctx.status("No dependency cycles.");
             } else {
-                let text: String = cycles.iter().map(|c| format!("{}\n", c.join(" → "))).collect();
+                let text: String = cycles
+                    .iter()
+                    .map(|c| format!("{}\n", c.join(" → ")))
+                    .collect();
                 print_text(&text)?;
             }
             Ok(if cycles.is_empty() { 0 } else { 1 })
@@ -726,14 +893,21 @@ fn label(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: LabelCommand) -> Resu
             if ctx.global.json {
                 print_json(&counts)?;
             } else {
-                print_text(&counts.iter().map(|(l, n)| format!("{l}\t{n}\n")).collect::<String>())?;
+                print_text(
+                    &counts
+                        .iter()
+                        .map(|(l, n)| format!("{l}\t{n}\n"))
+                        .collect::<String>(),
+                )?;
             }
             return Ok(0);
         }
     };
     let label = schema::validate_label(&ids.pop().expect("clap requires two values"))?;
     let actor = ctx.actor(store)?;
-    let records = beads.modify(&actor, verb, &ids, false, |edit| Ok(edit.record.set_label(&label, on, edit.stamp)))?;
+    let records = beads.modify(&actor, verb, &ids, false, |edit| {
+        Ok(edit.record.set_label(&label, on, edit.stamp))
+    })?;
     done(ctx, if on { "Labelled" } else { "Unlabelled" }, &records)
 }
 
@@ -752,7 +926,10 @@ fn comments(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: CommentCommand) ->
             if ctx.global.json {
                 print_json(&added)?;
             } else {
-                ctx.status(format!("Comment added to {}", added["issue_id"].as_str().unwrap_or("")));
+                ctx.status(format!(
+                    "Comment added to {}",
+                    added["issue_id"].as_str().unwrap_or("")
+                ));
             }
             Ok(0)
         }
@@ -761,7 +938,11 @@ fn comments(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: CommentCommand) ->
             let config = beads.config(&snap)?;
             let id = beads.resolve(&snap, &config, &id, &mut None)?;
             let record = beads.load(&snap, &id)?;
-            let comments = record.to_json(true).get("comments").cloned().unwrap_or(json!([]));
+            let comments = record
+                .to_json(true)
+                .get("comments")
+                .cloned()
+                .unwrap_or(json!([]));
             if ctx.global.json {
                 print_json(&comments)?;
             } else {
@@ -785,7 +966,13 @@ fn comments(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: CommentCommand) ->
     }
 }
 
-fn import(ctx: &Ctx, store: &Store, beads: &Beads<'_>, file: &std::path::Path, dry_run: bool) -> Result<i32> {
+fn import(
+    ctx: &Ctx,
+    store: &Store,
+    beads: &Beads<'_>,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> Result<i32> {
     let path = resolve_path(ctx, file);
     let text = read_input(&path)?;
     let objects = jsonl::parse(&text)?;
@@ -802,7 +989,12 @@ fn import(ctx: &Ctx, store: &Store, beads: &Beads<'_>, file: &std::path::Path, d
         if ctx.global.json {
             print_json(&summary)?;
         } else {
-            ctx.status(format!("{} records: {} new, {} already present (nothing written)", objects.len(), objects.len() - existing, existing));
+            ctx.status(format!(
+                "{} records: {} new, {} already present (nothing written)",
+                objects.len(),
+                objects.len() - existing,
+                existing
+            ));
         }
         return Ok(0);
     }
@@ -811,12 +1003,19 @@ fn import(ctx: &Ctx, store: &Store, beads: &Beads<'_>, file: &std::path::Path, d
     if ctx.global.json {
         print_json(&json!({"created": created, "updated": updated, "unchanged": unchanged}))?;
     } else {
-        ctx.status(format!("Imported: {created} created, {updated} updated, {unchanged} unchanged"));
+        ctx.status(format!(
+            "Imported: {created} created, {updated} updated, {unchanged} unchanged"
+        ));
     }
     Ok(0)
 }
 
-fn export(ctx: &Ctx, beads: &Beads<'_>, output: Option<std::path::PathBuf>, include_deleted: bool) -> Result<i32> {
+fn export(
+    ctx: &Ctx,
+    beads: &Beads<'_>,
+    output: Option<std::path::PathBuf>,
+    include_deleted: bool,
+) -> Result<i32> {
     let snap = beads.snapshot()?;
     let mut records = Vec::new();
     for (_, blob) in snap.walk("beads")? {
@@ -841,8 +1040,13 @@ fn export(ctx: &Ctx, beads: &Beads<'_>, output: Option<std::path::PathBuf>, incl
     match output {
         Some(path) => {
             let path = resolve_path(ctx, &path);
-            std::fs::write(&path, text).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            ctx.status(format!("Exported {} beads to {}", records.len(), path.display()));
+            std::fs::write(&path, text)
+                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+            ctx.status(format!(
+                "Exported {} beads to {}",
+                records.len(),
+                path.display()
+            ));
         }
         None => print_text(&text)?,
     }
@@ -876,7 +1080,10 @@ fn config(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: ConfigCommand) -> Re
         print_json(&shown)?;
     } else {
         let text = match shown {
-            Value::Object(map) => map.iter().map(|(k, v)| format!("{k} = {}\n", plain(v))).collect(),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| format!("{k} = {}\n", plain(v)))
+                .collect(),
             other => format!("{}\n", plain(&other)),
         };
         print_text(&text)?;

@@ -9,7 +9,14 @@ use crate::error::{Error, Result};
 use crate::store::Snapshot;
 
 /// Print index rows: full records as a JSON array, or one line each.
-pub fn print_rows(ctx: &Ctx, snap: &Snapshot<'_>, index: &Index, rows: &[usize], total: usize, with_blockers: bool) -> Result<i32> {
+pub fn print_rows(
+    ctx: &Ctx,
+    snap: &Snapshot<'_>,
+    index: &Index,
+    rows: &[usize],
+    total: usize,
+    with_blockers: bool,
+) -> Result<i32> {
     if ctx.global.json {
         let mut out = Vec::with_capacity(rows.len());
         for &i in rows {
@@ -43,13 +50,19 @@ pub fn print_rows(ctx: &Ctx, snap: &Snapshot<'_>, index: &Index, rows: &[usize],
             text.push_str(&format!("  [{}]", labels.join(", ")));
         }
         if with_blockers {
-            text.push_str(&format!("  ← {}", crate::bead::graph::blocked_reason(index, row)));
+            text.push_str(&format!(
+                "  ← {}",
+                crate::bead::graph::blocked_reason(index, row)
+            ));
         }
         text.push('\n');
     }
     print_text(&text)?;
     if total > rows.len() {
-        ctx.status(format!("Showing {} of {total} (use --limit 0 for all)", rows.len()));
+        ctx.status(format!(
+            "Showing {} of {total} (use --limit 0 for all)",
+            rows.len()
+        ));
     }
     Ok(0)
 }
@@ -94,7 +107,10 @@ pub fn record_lines(record: &Record) -> String {
     if !labels.is_empty() {
         out.push_str(&format!("Labels: {}\n", labels.join(", ")));
     }
-    let deps: Vec<String> = record.live_deps().map(|(t, k, _)| format!("{t} ({k})")).collect();
+    let deps: Vec<String> = record
+        .live_deps()
+        .map(|(t, k, _)| format!("{t} ({k})"))
+        .collect();
     if !deps.is_empty() {
         out.push_str(&format!("Depends on: {}\n", deps.join(", ")));
     }
@@ -133,7 +149,11 @@ pub fn explain_text(explained: &Value) -> String {
         s["open"], s["ready"], s["not_ready"], s["cycles"]
     ));
     for item in explained["ready"].as_array().into_iter().flatten() {
-        out.push_str(&format!("ready    {}  {}\n", item["id"].as_str().unwrap_or(""), item["title"].as_str().unwrap_or("")));
+        out.push_str(&format!(
+            "ready    {}  {}\n",
+            item["id"].as_str().unwrap_or(""),
+            item["title"].as_str().unwrap_or("")
+        ));
     }
     for item in explained["blocked"].as_array().into_iter().flatten() {
         out.push_str(&format!(
@@ -144,7 +164,12 @@ pub fn explain_text(explained: &Value) -> String {
         ));
     }
     for cycle in explained["cycles"].as_array().into_iter().flatten() {
-        let ids: Vec<&str> = cycle.as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+        let ids: Vec<&str> = cycle
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
         out.push_str(&format!("cycle    {}\n", ids.join(" → ")));
     }
     out
@@ -152,8 +177,15 @@ pub fn explain_text(explained: &Value) -> String {
 
 pub fn tree_text(node: &Value, depth: usize, out: &mut String) {
     let indent = "  ".repeat(depth);
-    let kind = node["dep_type"].as_str().map(|k| format!(" ({k})")).unwrap_or_default();
-    let cycle = if node["cycle"] == json!(true) { "  [cycle]" } else { "" };
+    let kind = node["dep_type"]
+        .as_str()
+        .map(|k| format!(" ({k})"))
+        .unwrap_or_default();
+    let cycle = if node["cycle"] == json!(true) {
+        "  [cycle]"
+    } else {
+        ""
+    };
     out.push_str(&format!(
         "{indent}{} [{}] {}{kind}{cycle}\n",
         node["id"].as_str().unwrap_or(""),
@@ -173,9 +205,13 @@ pub fn beads_from_jsonl(text: &str) -> Result<Vec<NewBead>> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| Error::invalid(format!("line {}: malformed JSON: {e}", n + 1)))?;
+        let value: Value = serde_json::from_str(line)
+            .map_err(|e| Error::invalid(format!("line {}: malformed JSON: {e}", n + 1)))?;
         let Value::Object(mut object) = value else {
-            return Err(Error::invalid(format!("line {}: expected a JSON object", n + 1)));
+            return Err(Error::invalid(format!(
+                "line {}: expected a JSON object",
+                n + 1
+            )));
         };
         let title = match object.remove("title") {
             Some(Value::String(t)) if !t.trim().is_empty() => t,
@@ -191,8 +227,12 @@ pub fn beads_from_jsonl(text: &str) -> Result<Vec<NewBead>> {
                 }
             }
         }
-        let parent = object.remove("parent").and_then(|v| v.as_str().map(str::to_string));
-        let id = object.remove("id").and_then(|v| v.as_str().map(str::to_string));
+        let parent = object
+            .remove("parent")
+            .and_then(|v| v.as_str().map(str::to_string));
+        let id = object
+            .remove("id")
+            .and_then(|v| v.as_str().map(str::to_string));
         out.push(NewBead {
             id,
             title,
@@ -210,8 +250,15 @@ pub fn beads_from_jsonl(text: &str) -> Result<Vec<NewBead>> {
 
 fn take_strings(object: &mut Map<String, Value>, key: &str) -> Vec<String> {
     match object.remove(key) {
-        Some(Value::Array(items)) => items.into_iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
-        Some(Value::String(s)) => s.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        Some(Value::String(s)) => s
+            .split(',')
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -223,43 +270,58 @@ pub fn beads_from_markdown(text: &str) -> Result<Vec<NewBead>> {
     let mut out: Vec<NewBead> = Vec::new();
     let mut section: Option<String> = None;
     let mut buffer = String::new();
-    let flush = |bead: Option<&mut NewBead>, section: &Option<String>, buffer: &mut String| -> Result<()> {
-        let content = buffer.trim().to_string();
-        buffer.clear();
-        let Some(bead) = bead else { return Ok(()) };
-        if content.is_empty() {
-            return Ok(());
-        }
-        let key = section.as_deref().unwrap_or("description").to_ascii_lowercase();
-        match key.as_str() {
-            "description" => {
-                bead.fields.insert("description".into(), json!(content));
+    let flush =
+        |bead: Option<&mut NewBead>, section: &Option<String>, buffer: &mut String| -> Result<()> {
+            let content = buffer.trim().to_string();
+            buffer.clear();
+            let Some(bead) = bead else { return Ok(()) };
+            if content.is_empty() {
+                return Ok(());
             }
-            "priority" => {
-                bead.fields.insert("priority".into(), json!(content));
+            let key = section
+                .as_deref()
+                .unwrap_or("description")
+                .to_ascii_lowercase();
+            match key.as_str() {
+                "description" => {
+                    bead.fields.insert("description".into(), json!(content));
+                }
+                "priority" => {
+                    bead.fields.insert("priority".into(), json!(content));
+                }
+                "type" => {
+                    bead.fields.insert("issue_type".into(), json!(content));
+                }
+                "design" | "notes" | "assignee" => {
+                    bead.fields.insert(key, json!(content));
+                }
+                "acceptance criteria" | "acceptance" => {
+                    bead.fields
+                        .insert("acceptance_criteria".into(), json!(content));
+                }
+                "labels" => bead.labels.extend(
+                    content
+                        .split([',', '\n'])
+                        .map(|l| l.trim().to_string())
+                        .filter(|l| !l.is_empty()),
+                ),
+                "dependencies" | "deps" => {
+                    let specs: Vec<String> = content
+                        .split([',', '\n'])
+                        .map(|l| l.trim().trim_start_matches("- ").to_string())
+                        .filter(|l| !l.is_empty())
+                        .collect();
+                    bead.deps.extend(super::bead_run::parse_dep_specs(&specs)?);
+                }
+                other => {
+                    return Err(Error::invalid(format!(
+                        "unknown section '### {other}' under '{}'",
+                        bead.title
+                    )))
+                }
             }
-            "type" => {
-                bead.fields.insert("issue_type".into(), json!(content));
-            }
-            "design" | "notes" | "assignee" => {
-                bead.fields.insert(key, json!(content));
-            }
-            "acceptance criteria" | "acceptance" => {
-                bead.fields.insert("acceptance_criteria".into(), json!(content));
-            }
-            "labels" => bead.labels.extend(content.split([',', '\n']).map(|l| l.trim().to_string()).filter(|l| !l.is_empty())),
-            "dependencies" | "deps" => {
-                let specs: Vec<String> = content
-                    .split([',', '\n'])
-                    .map(|l| l.trim().trim_start_matches("- ").to_string())
-                    .filter(|l| !l.is_empty())
-                    .collect();
-                bead.deps.extend(super::bead_run::parse_dep_specs(&specs)?);
-            }
-            other => return Err(Error::invalid(format!("unknown section '### {other}' under '{}'", bead.title))),
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     for line in text.lines() {
         if let Some(title) = line.strip_prefix("## ") {
             flush(out.last_mut(), &section, &mut buffer)?;
@@ -278,7 +340,9 @@ pub fn beads_from_markdown(text: &str) -> Result<Vec<NewBead>> {
     }
     flush(out.last_mut(), &section, &mut buffer)?;
     if out.is_empty() {
-        return Err(Error::invalid("the markdown file holds no '## Title' sections"));
+        return Err(Error::invalid(
+            "the markdown file holds no '## Title' sections",
+        ));
     }
     Ok(out)
 }

@@ -32,13 +32,17 @@ pub fn man_page(cmd: &clap::Command) -> Result<Vec<u8>> {
 
 /// Write `<name>.1` for every binary and `<name>-<sub>.1` for each subcommand into `dir`.
 pub fn write_man_pages(dir: &Path) -> Result<Vec<String>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut written = Vec::new();
     for cmd in commands() {
         let mut cmd = cmd;
         cmd.build();
         let mut pages = vec![(cmd.get_name().to_string(), cmd.clone())];
-        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help") {
+        for sub in cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+        {
             let name = format!("{}-{}", cmd.get_name(), sub.get_name());
             pages.push((name.clone(), sub.clone().name(name)));
         }

@@ -4,10 +4,10 @@
 pub mod bead;
 mod bead_run;
 mod bead_view;
-pub mod formula;
-pub mod mol;
 pub mod docs;
+pub mod formula;
 pub mod gastown;
+pub mod mol;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -113,7 +113,13 @@ fn non_empty_env(key: &str) -> Option<String> {
 
 fn email_local_part(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '.' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '.'
+            }
+        })
         .collect()
 }
 
@@ -166,7 +172,11 @@ fn report_peak_memory() {
     }
     if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
         if let Some(line) = status.lines().find(|l| l.starts_with("VmHWM:")) {
-            let kb = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim();
+            let kb = line
+                .trim_start_matches("VmHWM:")
+                .trim()
+                .trim_end_matches("kB")
+                .trim();
             let _ = writeln!(std::io::stderr(), "peak_rss_kb={kb}");
         }
     }

@@ -20,7 +20,9 @@ use crate::store::Store;
 /// ephemeral molecule kept in the clone-local store refs/gastown/local/wisps, never synced.
 #[derive(Debug, Parser)]
 #[command(name = "git-mol", version, about, long_about)]
-#[command(after_help = "Exit status: 0 ok, 1 bad input, 2 usage, 3 store busy, 5 repository failure.")]
+#[command(
+    after_help = "Exit status: 0 ok, 1 bad input, 2 usage, 3 store busy, 5 repository failure."
+)]
 pub struct MolCli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -138,7 +140,11 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             for beads in [Beads::new(&store), Beads::wisps(&store)] {
                 let Ok(snap) = beads.snapshot() else { continue };
                 let index = beads.index(&snap)?;
-                for row in index.rows.iter().filter(|r| index.issue_type(r) == "molecule") {
+                for row in index
+                    .rows
+                    .iter()
+                    .filter(|r| index.issue_type(r) == "molecule")
+                {
                     if !all && index.status(row) == "closed" {
                         continue;
                     }
@@ -166,7 +172,11 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
                             m["progress"]["done"],
                             m["progress"]["total"],
                             m["title"].as_str().unwrap_or(""),
-                            if m["wisp"] == json!(true) { "  (wisp)" } else { "" }
+                            if m["wisp"] == json!(true) {
+                                "  (wisp)"
+                            } else {
+                                ""
+                            }
                         )
                     })
                     .collect();
@@ -174,11 +184,22 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             }
             Ok(0)
         }
-        MolCommand::Squash { mol, summary, keep_children } => {
+        MolCommand::Squash {
+            mol,
+            summary,
+            keep_children,
+        } => {
             let actor = ctx.actor(&store)?;
             let (beads, id) = resolve(&store, &mol)?;
             let main = Beads::new(&store);
-            let digest = molecule::squash(&beads, &main, &actor, &id, summary.as_deref(), keep_children)?;
+            let digest = molecule::squash(
+                &beads,
+                &main,
+                &actor,
+                &id,
+                summary.as_deref(),
+                keep_children,
+            )?;
             if ctx.global.json {
                 print_json(&digest.to_json(true))?;
             } else {
@@ -234,11 +255,17 @@ fn pour(ctx: &Ctx, store: &Store, args: PourArgs, wisp: bool) -> Result<i32> {
     if wisp {
         if let Some(on) = &on {
             // The work bead lives in the shared store: record the attachment there.
-            Beads::new(store).modify(&actor, "attach", std::slice::from_ref(on), false, |edit| {
-                let mut changed = edit.set("attached_molecule", json!(poured.root.id));
-                changed |= edit.set("attached_formula", json!(cooked.formula));
-                Ok(changed)
-            })?;
+            Beads::new(store).modify(
+                &actor,
+                "attach",
+                std::slice::from_ref(on),
+                false,
+                |edit| {
+                    let mut changed = edit.set("attached_molecule", json!(poured.root.id));
+                    changed |= edit.set("attached_formula", json!(cooked.formula));
+                    Ok(changed)
+                },
+            )?;
         }
     }
     if ctx.global.json {
@@ -266,7 +293,10 @@ fn resolve<'s>(store: &'s Store, mol: &str) -> Result<(Beads<'s>, String)> {
     let id = beads.resolve(&snap, &config, mol, &mut None)?;
     let record = beads.load(&snap, &id)?;
     if record.issue_type() != "molecule" {
-        return Err(Error::invalid(format!("{id} is not a molecule (its type is {})", record.issue_type())));
+        return Err(Error::invalid(format!(
+            "{id} is not a molecule (its type is {})",
+            record.issue_type()
+        )));
     }
     Ok((beads, id))
 }
@@ -281,21 +311,30 @@ fn current_molecule<'s>(ctx: &Ctx, store: &'s Store) -> Result<(Beads<'s>, Strin
         let index: Index = beads.index(&snap)?;
         for row in &index.rows {
             let status = index.status(row);
-            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked") {
+            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked")
+            {
                 if let Some(mol) = molecule::molecule_of(&index, index.id(row)) {
-                    if index.get(&mol).is_some_and(|r| index.issue_type(r) == "molecule") {
+                    if index
+                        .get(&mol)
+                        .is_some_and(|r| index.issue_type(r) == "molecule")
+                    {
                         return Ok((beads, mol));
                     }
                 }
             }
-            if index.issue_type(row) == "molecule" && status != "closed" && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t) {
+            if index.issue_type(row) == "molecule"
+                && status != "closed"
+                && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t)
+            {
                 newest = Some((row.created_ms, collection, index.id(row).to_string()));
             }
         }
     }
     match newest {
         Some((_, collection, id)) => Ok((Beads { store, collection }, id)),
-        None => Err(Error::invalid("no molecule in progress; pour one with `git mol pour FORMULA`")),
+        None => Err(Error::invalid(
+            "no molecule in progress; pour one with `git mol pour FORMULA`",
+        )),
     }
 }
 
@@ -316,16 +355,28 @@ fn progress_text(progress: &Value) -> String {
             "blocked" => "[-]",
             _ => "[.]",
         };
-        let indent = if step.get("parent").is_some() { "    " } else { "  " };
+        let indent = if step.get("parent").is_some() {
+            "    "
+        } else {
+            "  "
+        };
         out.push_str(&format!(
             "{indent}{mark} {}  {}  ({}){}\n",
             step["id"].as_str().unwrap_or(""),
             step["title"].as_str().unwrap_or(""),
             step["state"].as_str().unwrap_or(""),
-            step["assignee"].as_str().map(|a| format!(" @{a}")).unwrap_or_default()
+            step["assignee"]
+                .as_str()
+                .map(|a| format!(" @{a}"))
+                .unwrap_or_default()
         ));
     }
-    let next: Vec<&str> = progress["next"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let next: Vec<&str> = progress["next"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     if !next.is_empty() {
         out.push_str(&format!("Next: {}\n", next.join(", ")));
     }

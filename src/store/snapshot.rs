@@ -168,7 +168,12 @@ impl<'r> Snapshot<'r> {
         Ok(out)
     }
 
-    fn walk_tree(&self, tree: ObjectId, prefix: &str, out: &mut Vec<(String, ObjectId)>) -> Result<()> {
+    fn walk_tree(
+        &self,
+        tree: ObjectId,
+        prefix: &str,
+        out: &mut Vec<(String, ObjectId)>,
+    ) -> Result<()> {
         for entry in self.entries_of(tree)? {
             let path = join(prefix, &entry.name);
             if entry.is_tree {
@@ -183,7 +188,11 @@ impl<'r> Snapshot<'r> {
     /// Files below `path` that differ between `older` (a tree id) and this snapshot: each
     /// as (path, blob id here or `None` if removed). Unchanged subtrees are skipped by id, so
     /// the cost follows the size of the change, not of the store.
-    pub fn changed_since(&self, older: ObjectId, path: &str) -> Result<Vec<(String, Option<ObjectId>)>> {
+    pub fn changed_since(
+        &self,
+        older: ObjectId,
+        path: &str,
+    ) -> Result<Vec<(String, Option<ObjectId>)>> {
         let mut out = Vec::new();
         let old_root = Snapshot {
             repo: self.repo,
@@ -267,4 +276,3 @@ impl std::fmt::Debug for Snapshot<'_> {
             .finish()
     }
 }
-
