@@ -176,10 +176,24 @@ pub fn sort_rows(index: &Index, rows: &mut [usize], sort: Sort, now_ms: i64) {
     }
 }
 
-fn limit(rows: &mut Vec<usize>, limit: usize) {
-    if limit > 0 && rows.len() > limit {
-        rows.truncate(limit);
+/// Sort the matches and cut them to `max` (0 = all): (page, how many matched).
+fn page(
+    index: &Index,
+    mut rows: Vec<usize>,
+    sort: Sort,
+    reverse: bool,
+    max: usize,
+    now_ms: i64,
+) -> (Vec<usize>, usize) {
+    let total = rows.len();
+    sort_rows(index, &mut rows, sort, now_ms);
+    if reverse {
+        rows.reverse();
     }
+    if max > 0 && rows.len() > max {
+        rows.truncate(max);
+    }
+    (rows, total)
 }
 
 /// `list`: (matching rows after the limit, how many matched in all).
@@ -192,16 +206,10 @@ pub fn list(
     max: usize,
     now_ms: i64,
 ) -> Result<(Vec<usize>, usize)> {
-    let mut rows = select(snap, index, filter, |row| {
+    let rows = select(snap, index, filter, |row| {
         filter.matches_row(index, row, &DEFAULT_LIST_STATUSES)
     })?;
-    let total = rows.len();
-    sort_rows(index, &mut rows, sort, now_ms);
-    if reverse {
-        rows.reverse();
-    }
-    limit(&mut rows, max);
-    Ok((rows, total))
+    Ok(page(index, rows, sort, reverse, max, now_ms))
 }
 
 /// `ready`: open beads nothing holds up, as bd computes them.
@@ -218,14 +226,11 @@ pub fn ready(
         statuses: Vec::new(),
         ..filter.clone()
     };
-    let mut rows = select(snap, index, filter, |row| {
+    let rows = select(snap, index, filter, |row| {
         all_statuses.matches_row(index, row, &[])
             && graph::not_ready_reason(index, row, now_ms).is_none()
     })?;
-    let total = rows.len();
-    sort_rows(index, &mut rows, sort, now_ms);
-    limit(&mut rows, max);
-    Ok((rows, total))
+    Ok(page(index, rows, sort, false, max, now_ms))
 }
 
 /// `blocked`: beads not closed whose computed state is blocked.
@@ -241,15 +246,12 @@ pub fn blocked(
         all: true,
         ..filter.clone()
     };
-    let mut rows = select(snap, index, filter, |row| {
+    let rows = select(snap, index, filter, |row| {
         index.is_blocked(row)
             && index.status(row) != "closed"
             && any_status.matches_row(index, row, &[])
     })?;
-    let total = rows.len();
-    sort_rows(index, &mut rows, sort, now_ms);
-    limit(&mut rows, max);
-    Ok((rows, total))
+    Ok(page(index, rows, sort, false, max, now_ms))
 }
 
 /// `ready --explain`: every open bead with its verdict.

@@ -25,16 +25,7 @@ pub struct WriteLock {
 
 impl WriteLock {
     pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<WriteLock> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
+        let file = open_lock_file(path)?;
         let start = Instant::now();
         let mut pause = Duration::from_micros(200);
         loop {
@@ -59,16 +50,7 @@ impl WriteLock {
 
     /// Take the lock only if it is free right now.
     pub fn try_acquire(path: &Path) -> Result<Option<WriteLock>> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))?;
+        let file = open_lock_file(path)?;
         match file.try_lock_exclusive() {
             Ok(()) => Ok(Some(WriteLock { file })),
             Err(err) if is_contended(&err) => Ok(None),
@@ -81,6 +63,20 @@ impl Drop for WriteLock {
     fn drop(&mut self) {
         let _ = FileExt::unlock(&self.file);
     }
+}
+
+/// Open (creating it and its directory if needed) the file a lock is taken on.
+fn open_lock_file(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    }
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))
 }
 
 fn is_contended(err: &std::io::Error) -> bool {
