@@ -109,6 +109,18 @@ pub fn compute(rows: &[RowData]) -> Computed {
     }
 }
 
+/// Whether a bead is ready work (`not_ready_reason` is `None`), without building a reason:
+/// this runs for every row on each `ready`.
+pub fn is_ready(index: &Index, row: &Row, now_ms: i64) -> bool {
+    let deferred = |r: &Row| r.defer_ms != NO_TIME && r.defer_ms > now_ms;
+    index.status(row) == "open"
+        && !index.is_blocked(row)
+        && !index.is_ephemeral(row)
+        && !deferred(row)
+        && (row.parent == NONE || !deferred(&index.rows[row.parent as usize]))
+        && !NOT_WORK_TYPES.contains(&index.issue_type(row))
+}
+
 /// Why a bead is not ready, or `None` when it is.
 pub fn not_ready_reason(index: &Index, row: &Row, now_ms: i64) -> Option<String> {
     let status = index.status(row);
@@ -316,4 +328,69 @@ fn cycle_in(index: &Index, edges: &[Vec<usize>], component: &[usize]) -> Vec<Str
     path.into_iter()
         .map(|i| index.id(&index.rows[i]).to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, status: &str, deps: &[(&str, &str)], parent: Option<&str>) -> RowData {
+        let mut all: Vec<(String, String, String)> = deps
+            .iter()
+            .map(|(t, k)| (t.to_string(), k.to_string(), String::new()))
+            .collect();
+        if let Some(p) = parent {
+            all.push((p.to_string(), "parent-child".into(), String::new()));
+        }
+        RowData {
+            id: id.into(),
+            title: id.into(),
+            status: status.into(),
+            issue_type: "task".into(),
+            assignee: String::new(),
+            priority: 2,
+            created_ms: 0,
+            updated_ms: 0,
+            defer_ms: NO_TIME,
+            ephemeral: false,
+            labels: Vec::new(),
+            deps: all,
+            blob: gix::ObjectId::null(gix::hash::Kind::Sha1),
+        }
+    }
+
+    #[test]
+    fn blocked_propagates_through_parents_and_survives_cycles() {
+        // Sorted by id, as the index keeps them.
+        let rows = vec![
+            row("a", "open", &[], None),
+            row("b", "open", &[("a", "blocks")], None),
+            row("c", "open", &[], Some("b")),
+            row("d", "open", &[], Some("c")),
+            row("e", "closed", &[("a", "blocks")], None),
+            row("f", "open", &[("g", "blocks")], None),
+            row("g", "open", &[("f", "blocks")], None),
+            row("h", "open", &[], Some("i")),
+            row("i", "open", &[], Some("h")),
+            row(
+                "j",
+                "open",
+                &[("missing", "blocks"), ("a", "related")],
+                None,
+            ),
+        ];
+        let c = compute(&rows);
+        let blocked: Vec<&str> = rows
+            .iter()
+            .zip(&c.blocked)
+            .filter(|(_, b)| **b)
+            .map(|(r, _)| r.id.as_str())
+            .collect();
+        assert_eq!(blocked, vec!["b", "c", "d", "f", "g", "h", "i"]);
+        assert_eq!(c.blockers[1], vec![0]);
+        assert!(
+            c.blockers[2].is_empty(),
+            "c is blocked through its parent, not directly"
+        );
+    }
 }

@@ -227,8 +227,7 @@ pub fn ready(
         ..filter.clone()
     };
     let rows = select(snap, index, filter, |row| {
-        all_statuses.matches_row(index, row, &[])
-            && graph::not_ready_reason(index, row, now_ms).is_none()
+        all_statuses.matches_row(index, row, &[]) && graph::is_ready(index, row, now_ms)
     })?;
     Ok(page(index, rows, sort, false, max, now_ms))
 }
@@ -293,7 +292,7 @@ pub fn stats(index: &Index, now_ms: i64) -> Value {
         *by_status.entry(index.status(row)).or_default() += 1;
         *by_type.entry(index.issue_type(row)).or_default() += 1;
         *by_priority.entry(format!("P{}", row.priority)).or_default() += 1;
-        if graph::not_ready_reason(index, row, now_ms).is_none() {
+        if graph::is_ready(index, row, now_ms) {
             ready += 1;
         }
         if index.is_blocked(row) && index.status(row) != "closed" {
