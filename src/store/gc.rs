@@ -184,6 +184,65 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
     Ok(report)
 }
 
+/// Whether an object write failed because a concurrent gc (ours, or the user's own
+/// `git gc`) removed an empty `objects/xx` directory between gix creating it and renaming
+/// the object into it. The write is idempotent, so the caller simply writes again.
+pub fn raced_with_gc(err: &crate::Error) -> bool {
+    matches!(err, crate::Error::Git(text) if text.contains("persist loose object")
+        || text.contains("temporary object file"))
+}
+
+/// A ref update in flight, recorded (under the collection's flock) in
+/// `<state>/locks/<ref>.inflight` as the pid and the new commit, and removed when dropped.
+/// The next flock holder that still finds a marker knows its writer died mid-update (it
+/// could not hold the flock otherwise); a ref lock created after that marker and holding
+/// its commit id (or nothing yet) is that writer's leftover and goes at once. Other ref
+/// locks (a live git process's) fall under the [`STALE_REF_LOCK`] age rule only.
+pub struct InflightRefUpdate {
+    path: PathBuf,
+}
+
+impl InflightRefUpdate {
+    /// Call with the collection's flock held, right before moving `ref_name` to `new`.
+    pub fn begin(
+        common_dir: &Path,
+        ref_name: &str,
+        new: gix::ObjectId,
+    ) -> Option<InflightRefUpdate> {
+        let path = common_dir
+            .join("gastown")
+            .join("locks")
+            .join(format!("{}.inflight", ref_name.replace('/', "%")));
+        if let Ok(previous) = std::fs::read_to_string(&path) {
+            // The marker's writer died mid-update. A ref lock it created is younger than the
+            // marker and holds its commit id, or nothing yet (killed before gix wrote it).
+            let lock = common_dir.join(format!("{ref_name}.lock"));
+            let dead_oid = previous
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or_default()
+                .to_string();
+            let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            if let (Ok(content), Some(marked), Some(locked)) =
+                (std::fs::read_to_string(&lock), mtime(&path), mtime(&lock))
+            {
+                let content = content.trim();
+                if locked >= marked && (content.is_empty() || content == dead_oid) {
+                    let _ = std::fs::remove_file(&lock);
+                }
+            }
+        }
+        std::fs::write(&path, format!("{} {new}\n", std::process::id())).ok()?;
+        Some(InflightRefUpdate { path })
+    }
+}
+
+impl Drop for InflightRefUpdate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Remove `<ref>.lock` if a killed process left it: called by writers that hold the
 /// collection's flock, so no gastown writer can own it; a git process that bypasses our
 /// lock holds a ref lock for milliseconds. Returns true when the caller should retry (the
@@ -219,6 +278,33 @@ mod tests {
             std::fs::write(fan.join(format!("{i:038}")), b"x").unwrap();
         }
         assert_eq!(estimate_loose(dir.path()), 3 * 256);
+    }
+
+    #[test]
+    fn a_ref_lock_left_by_a_dead_gastown_writer_goes_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("gastown/locks")).unwrap();
+        std::fs::create_dir_all(dir.path().join("refs/gastown")).unwrap();
+        let name = "refs/gastown/beads";
+        let lock = dir.path().join("refs/gastown/beads.lock");
+        let dead = gix::ObjectId::from_hex(b"1111111111111111111111111111111111111111").unwrap();
+        let live = gix::ObjectId::from_hex(b"2222222222222222222222222222222222222222").unwrap();
+        // A writer killed after gix wrote its ref lock: marker and lock name one commit.
+        let marker = InflightRefUpdate::begin(dir.path(), name, dead).unwrap();
+        std::fs::write(&lock, format!("{dead}\n")).unwrap();
+        std::mem::forget(marker);
+        let next = InflightRefUpdate::begin(dir.path(), name, live).unwrap();
+        assert!(!lock.exists(), "the dead writer's ref lock is removed");
+        // A ref lock holding another commit (a live git process) stays.
+        std::fs::write(&lock, format!("{live}0\n")).unwrap();
+        drop(next);
+        let again = InflightRefUpdate::begin(dir.path(), name, dead).unwrap();
+        assert!(lock.exists());
+        drop(again);
+        assert!(!dir
+            .path()
+            .join("gastown/locks/refs%gastown%beads.inflight")
+            .exists());
     }
 
     #[test]

@@ -191,7 +191,10 @@ impl Store {
                 Err(err) if gc::raced_with_gc(&err) => continue,
                 other => other?,
             };
-            match self.move_ref(&ref_name, commit, snap.tip, &message, actor) {
+            let inflight = gc::InflightRefUpdate::begin(&self.common_dir, &ref_name, commit);
+            let moved = self.move_ref(&ref_name, commit, snap.tip, &message, actor);
+            drop(inflight);
+            match moved {
                 Ok(()) => {
                     gc::after_write(self);
                     return Ok(value);

@@ -141,7 +141,11 @@ pub fn merge_tip_as(
                 (action, theirs, described.report)
             }
             Relation::Diverged { base_clock } => {
-                let merged = merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)?;
+                let merged = match merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)
+                {
+                    Err(err) if gc::raced_with_gc(&err) => continue,
+                    other => other?,
+                };
                 let clock = ours.clock.max(theirs_snap.clock) + 1;
                 let mut headers = vec![(CLOCK_HEADER.to_string(), clock.to_string())];
                 headers.extend(merged.headers);
@@ -151,12 +155,18 @@ pub fn merge_tip_as(
                 );
                 let parents = [ours.tip.expect("diverged tips exist"), theirs];
                 let commit =
-                    store.write_commit(merged.tree, &parents, actor, &message, &headers)?;
+                    match store.write_commit(merged.tree, &parents, actor, &message, &headers) {
+                        Err(err) if gc::raced_with_gc(&err) => continue,
+                        other => other?,
+                    };
                 ("merged", commit, merged.report)
             }
         };
         let reflog = format!("sync: {action} {collection} from {from}");
-        match store.move_ref(&ref_name, new_tip, ours.tip, &reflog, actor) {
+        let inflight = gc::InflightRefUpdate::begin(store.common_dir(), &ref_name, new_tip);
+        let moved = store.move_ref(&ref_name, new_tip, ours.tip, &reflog, actor);
+        drop(inflight);
+        match moved {
             Ok(()) => {
                 gc::after_write(store);
                 let cycles = if collection == crate::bead::COLLECTION {
