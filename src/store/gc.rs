@@ -193,8 +193,9 @@ pub fn raced_with_gc(err: &crate::Error) -> bool {
 }
 
 /// A ref update in flight, recorded (under the collection's flock) in
-/// `<state>/locks/<ref>.inflight` as the pid and the new commit, and removed when dropped.
-/// The next flock holder that still finds a marker knows its writer died mid-update (it
+/// `<state>/locks/<ref>.inflight` as the pid and the new commit, and emptied when dropped
+/// (the file itself stays: creating files is the expensive part of a write). The next
+/// flock holder that finds the marker still filled knows its writer died mid-update (it
 /// could not hold the flock otherwise); a ref lock created after that marker and holding
 /// its commit id (or nothing yet) is that writer's leftover and goes at once. Other ref
 /// locks (a live git process's) fall under the [`STALE_REF_LOCK`] age rule only.
@@ -213,15 +214,11 @@ impl InflightRefUpdate {
             .join("gastown")
             .join("locks")
             .join(format!("{}.inflight", ref_name.replace('/', "%")));
-        if let Ok(previous) = std::fs::read_to_string(&path) {
+        let previous = std::fs::read_to_string(&path).unwrap_or_default();
+        if let Some(dead_oid) = previous.split_whitespace().nth(1) {
             // The marker's writer died mid-update. A ref lock it created is younger than the
             // marker and holds its commit id, or nothing yet (killed before gix wrote it).
             let lock = common_dir.join(format!("{ref_name}.lock"));
-            let dead_oid = previous
-                .split_whitespace()
-                .nth(1)
-                .unwrap_or_default()
-                .to_string();
             let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
             if let (Ok(content), Some(marked), Some(locked)) =
                 (std::fs::read_to_string(&lock), mtime(&path), mtime(&lock))
@@ -239,7 +236,7 @@ impl InflightRefUpdate {
 
 impl Drop for InflightRefUpdate {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        let _ = std::fs::write(&self.path, b"");
     }
 }
 
@@ -295,16 +292,19 @@ mod tests {
         std::mem::forget(marker);
         let next = InflightRefUpdate::begin(dir.path(), name, live).unwrap();
         assert!(!lock.exists(), "the dead writer's ref lock is removed");
-        // A ref lock holding another commit (a live git process) stays.
-        std::fs::write(&lock, format!("{live}0\n")).unwrap();
         drop(next);
-        let again = InflightRefUpdate::begin(dir.path(), name, dead).unwrap();
+        // A ref lock holding another commit belongs to a live git process: it stays.
+        std::mem::forget(InflightRefUpdate::begin(dir.path(), name, dead).unwrap());
+        std::fs::write(&lock, format!("{live}\n")).unwrap();
+        let again = InflightRefUpdate::begin(dir.path(), name, live).unwrap();
         assert!(lock.exists());
         drop(again);
-        assert!(!dir
-            .path()
-            .join("gastown/locks/refs%gastown%beads.inflight")
-            .exists());
+        let marker = dir.path().join("gastown/locks/refs%gastown%beads.inflight");
+        assert_eq!(
+            std::fs::read(marker).unwrap(),
+            b"",
+            "a finished update leaves no claim"
+        );
     }
 
     #[test]
