@@ -541,15 +541,13 @@ fn the_documented_refspec_lets_plain_git_fetch_carry_state_and_sync_merges_it() 
     let net = Net::new();
     let a = net.dir("a");
     let b = net.clone("b");
-    net.env.git_ok(
-        &b,
-        &[
-            "config",
-            "--add",
-            "remote.origin.fetch",
-            "+refs/gastown/*:refs/gastown-remotes/origin/*",
-        ],
-    );
+    for spec in [
+        "+refs/gastown/*:refs/gastown-remotes/origin/*",
+        "^refs/gastown/local/*",
+    ] {
+        net.env
+            .git_ok(&b, &["config", "--add", "remote.origin.fetch", spec]);
+    }
     let id = net.create(&a, "alice", "made on a", &[]);
     net.sync(&a);
     net.env.git_ok(&b, &["fetch", "-q", "origin"]);
@@ -581,6 +579,66 @@ fn the_documented_refspec_lets_plain_git_fetch_carry_state_and_sync_merges_it() 
     );
     let out = net.env.run_in(&b, "gastown", &["sync"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("overwrite local state"));
+}
+
+#[test]
+fn the_documented_push_refspecs_let_plain_git_push_carry_state_safely() {
+    let net = Net::new();
+    let a = net.dir("a");
+    let b = net.clone("b");
+    for spec in [
+        "HEAD",
+        "refs/gastown/*:refs/gastown/*",
+        "^refs/gastown/local/*",
+    ] {
+        net.env
+            .git_ok(&b, &["config", "--add", "remote.origin.push", spec]);
+    }
+    std::fs::write(b.join("file"), "x\n").unwrap();
+    net.env.git_ok(&b, &["add", "file"]);
+    net.env.git_ok(&b, &["commit", "-qm", "work"]);
+    let empty_tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let wisps = net
+        .env
+        .git_ok(&b, &["commit-tree", "-m", "wisps", empty_tree]);
+    net.env.git_ok(
+        &b,
+        &["update-ref", "refs/gastown/local/wisps", wisps.trim()],
+    );
+    let first = net.create(&b, "bob", "pushed by plain git push", &[]);
+    net.env.git_ok(&b, &["push", "-q", "origin"]);
+    assert_eq!(
+        net.env.ref_tip(&net.remote(), "refs/gastown/beads"),
+        net.tip(&b)
+    );
+    assert!(
+        net.env.ref_tip(&net.remote(), "refs/heads/main").is_some(),
+        "the branch went too"
+    );
+    assert_eq!(
+        net.env.ref_tip(&net.remote(), "refs/gastown/local/wisps"),
+        None
+    );
+    // Another clone pushed meanwhile: plain git push is refused, nothing is overwritten.
+    net.sync(&a);
+    let from_a = net.create(&a, "alice", "from a", &[]);
+    net.sync(&a);
+    let second = net.create(&b, "bob", "second from b", &[]);
+    let out = net.env.git(&b, &["push", "-q", "origin"]);
+    assert!(
+        !out.status.success(),
+        "a non-fast-forward push of the state is rejected"
+    );
+    assert_eq!(
+        net.env.ref_tip(&net.remote(), "refs/gastown/beads"),
+        net.tip(&a)
+    );
+    let report = net.sync(&b);
+    assert_eq!(report["pushed"], serde_json::json!(["beads"]), "{report}");
+    net.settle(&[&a, &b]);
+    let mut want = vec![first, from_a, second];
+    want.sort();
+    assert_eq!(net.ids(&a), want);
 }
 
 #[test]

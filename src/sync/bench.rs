@@ -78,20 +78,28 @@ struct Bins {
 }
 
 impl Bins {
+    /// Beside the running executable, or one directory up (a cargo test or bench binary
+    /// runs from `target/<profile>/deps/`), or on PATH.
     fn locate() -> Result<Bins> {
         let exe =
             std::env::current_exe().map_err(|e| Error::io("locating the running executable", e))?;
-        let dir = exe.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dirs: Vec<PathBuf> = exe
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .map(Path::to_path_buf)
+            .collect();
         let find = |name: &str| {
-            let path = dir.join(name);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(Error::invalid(format!(
-                    "{name} not found beside {}; build all binaries first",
-                    exe.display()
-                )))
-            }
+            dirs.iter()
+                .map(|dir| dir.join(name))
+                .find(|path| path.is_file())
+                .or_else(|| which::which(name).ok())
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{name} not found beside {} nor on PATH; build all binaries first",
+                        exe.display()
+                    ))
+                })
         };
         Ok(Bins {
             bead: find("git-bead")?,
