@@ -52,6 +52,10 @@ pub enum Command {
         /// Directory to write into
         #[arg(long, default_value = "man")]
         dir: std::path::PathBuf,
+        /// Write into <prefix>/share/man/man1 beside the installed binaries (e.g.
+        /// ~/.cargo/share/man/man1), where man finds them for `git bead --help`
+        #[arg(long, conflicts_with = "dir")]
+        install: bool,
     },
     /// Print shell completions for every gastown command
     Completions {
@@ -86,8 +90,20 @@ fn run(ctx: &Ctx, command: Command) -> Result<i32> {
                 ))?;
             }
         }
-        Command::Man { dir } => {
-            let dir = super::resolve_path(ctx, &dir);
+        Command::Man { dir, install } => {
+            let dir = if install {
+                let exe = std::env::current_exe()
+                    .map_err(|e| crate::Error::io("locating the running executable", e))?;
+                let prefix = exe.parent().and_then(|bin| bin.parent()).ok_or_else(|| {
+                    crate::Error::invalid(format!(
+                        "cannot tell the install prefix of {}",
+                        exe.display()
+                    ))
+                })?;
+                prefix.join("share").join("man").join("man1")
+            } else {
+                super::resolve_path(ctx, &dir)
+            };
             let written = super::docs::write_man_pages(&dir)?;
             ctx.status(format!(
                 "wrote {} man pages to {}",
