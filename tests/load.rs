@@ -140,7 +140,7 @@ fn thirty_two_writers_in_eight_worktrees_lose_nothing_and_claims_stay_exclusive(
         for (id, title) in &done.created {
             assert_eq!(titles.get(id), Some(title));
         }
-        for (id, note) in done.notes.iter().skip(0) {
+        for (id, note) in &done.notes {
             let bead = env.bead_json(&["show", id]);
             assert_eq!(&bead[0]["notes"], note);
         }
