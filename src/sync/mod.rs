@@ -25,7 +25,7 @@ use crate::store::remote::{self, Git, PushResult, Remote};
 use crate::store::{Actor, RefMove, Store, WriteLock, CLOCK_HEADER};
 
 /// Attempts of fetch-merge-push before giving up when other clones keep pushing.
-pub const DEFAULT_ATTEMPTS: usize = 8;
+pub const DEFAULT_ATTEMPTS: usize = 10;
 
 /// What happened to one collection.
 #[derive(Debug, Clone, Serialize)]
@@ -392,13 +392,14 @@ fn dangerous_refspecs(store: &Store, remote: &Remote) -> Vec<String> {
         .collect()
 }
 
-/// A pause that grows with the attempt and varies between processes.
+/// Randomised exponential backoff: up to 20 ms after the first rejection, doubling, capped
+/// at one second, different in every process so racing clones spread out.
 fn jitter(attempt: usize) -> Duration {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 20);
-    let spread = 20 * attempt as u64;
-    Duration::from_millis(5 + seed % spread.max(1))
+    let seed = u64::from(nanos).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ u64::from(std::process::id());
+    let spread = (20u64 << attempt.saturating_sub(1).min(6)).min(1000);
+    Duration::from_millis(2 + seed % spread)
 }
