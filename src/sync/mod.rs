@@ -106,7 +106,7 @@ pub fn merge_tip_as(
     from: &str,
 ) -> Result<CollectionReport> {
     let ref_name = Store::ref_name(collection);
-    let _lock = store.lock(collection)?;
+    let lock = store.lock(collection)?;
     for _attempt in 0..16 {
         let ours = store.snapshot(collection)?;
         let theirs_snap = store.snapshot_at(theirs)?;
@@ -169,6 +169,7 @@ pub fn merge_tip_as(
         match moved {
             Ok(()) => {
                 gc::after_write(store);
+                drop(lock);
                 let cycles = if collection == crate::bead::COLLECTION {
                     bead_cycles(store)?
                 } else {
