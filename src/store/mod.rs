@@ -13,8 +13,6 @@ mod snapshot;
 
 use std::path::{Path, PathBuf};
 
-use gix::refs::transaction::{LogChange, PreviousValue, RefEdit, RefLog};
-use gix::refs::Target;
 use gix::ObjectId;
 
 pub use lock::{lock_timeout, WriteLock};
@@ -272,40 +270,63 @@ impl Store {
         ref_name: &str,
         new: ObjectId,
         expected: Option<ObjectId>,
-        message: &str,
-        actor: &Actor,
+        _message: &str,
+        _actor: &Actor,
     ) -> std::result::Result<(), RefMove> {
-        let name: gix::refs::FullName = ref_name
-            .try_into()
-            .map_err(|_| RefMove::Failed(Error::invalid(format!("bad ref name '{ref_name}'"))))?;
-        let expected = match expected {
-            Some(oid) => PreviousValue::MustExistAndMatch(Target::Object(oid)),
-            None => PreviousValue::MustNotExist,
-        };
-        let edit = RefEdit::update_with_log(
-            name,
-            new,
-            expected,
-            LogChange {
-                mode: RefLog::AndReference,
-                force_create_reflog: false,
-                message: message.lines().next().unwrap_or_default().into(),
-            },
-        );
-        let committer = gix::actor::Signature {
-            name: actor.name.as_str().into(),
-            email: actor.email.as_str().into(),
-            time: now(),
-        };
-        let mut time_buf = gix::date::parse::TimeBuf::default();
-        match self
-            .repo
-            .edit_references_as([edit], Some(committer.to_ref(&mut time_buf)))
-        {
-            Ok(_) => Ok(()),
-            Err(err) if err.is_conflict() => Err(RefMove::Moved),
-            Err(err) => Err(RefMove::Failed(err.into())),
+        // git's own protocol for a loose ref: create `<ref>.lock` exclusively, check the
+        // current value under it, write, rename into place. (gix's transaction would also lock
+        // packed-refs on every update once that file exists, serialising every writer of the
+        // repository on one more file.) refs/gastown is not reflogged by default, so no log.
+        let bad = |what: String| RefMove::Failed(Error::Git(what));
+        let valid = ref_name.starts_with("refs/")
+            && ref_name.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.ends_with(".lock"));
+        if !valid {
+            return Err(RefMove::Failed(Error::invalid(format!("bad ref name '{ref_name}'"))));
         }
+        let path = self.common_dir.join(ref_name);
+        let lock = self.common_dir.join(format!("{ref_name}.lock"));
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| bad(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(RefMove::Failed(Error::Busy {
+                    what: ref_name.to_string(),
+                    waited_ms: 0,
+                }))
+            }
+            Err(e) => return Err(bad(format!("locking {}: {e}", lock.display()))),
+        };
+        let result = (|| {
+            let current = match std::fs::read_to_string(&path) {
+                Ok(text) => match ObjectId::from_hex(text.trim().as_bytes()) {
+                    Ok(oid) => Some(oid),
+                    Err(_) => return Err(bad(format!("{ref_name} is not a plain ref: '{}'", text.trim()))),
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Not loose: maybe packed. `git pack-refs` cannot prune it while we hold
+                    // its lock, so this read is current.
+                    match self.repo.try_find_reference(ref_name).map_err(|e| RefMove::Failed(e.into()))? {
+                        Some(reference) => reference.try_id().map(|id| id.detach()),
+                        None => None,
+                    }
+                }
+                Err(e) => return Err(bad(format!("reading {}: {e}", path.display()))),
+            };
+            if current != expected {
+                return Err(RefMove::Moved);
+            }
+            use std::io::Write as _;
+            file.write_all(format!("{new}\n").as_bytes())
+                .map_err(|e| bad(format!("writing {}: {e}", lock.display())))?;
+            drop(file);
+            std::fs::rename(&lock, &path).map_err(|e| bad(format!("renaming {}: {e}", lock.display())))
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&lock);
+        }
+        result
     }
 
     /// Tips of every ref under `prefix` (e.g. `refs/gastown/`), for sync and diagnostics.
