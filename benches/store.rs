@@ -9,6 +9,7 @@
 //!   --no-molecule               skip the 1,023-step molecule pour and `mol current`
 //!   --no-sync                   skip the sync and concurrency benchmarks
 //!   --json FILE                 also write all figures as JSON
+//!   --dir DIR                   where to build the stores (default: target/tmp)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -24,6 +25,7 @@ struct Options {
     sync: bool,
     molecule: bool,
     json: Option<PathBuf>,
+    dir: Option<PathBuf>,
 }
 
 fn options() -> Options {
@@ -35,6 +37,7 @@ fn options() -> Options {
         sync: true,
         molecule: true,
         json: None,
+        dir: None,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -53,6 +56,7 @@ fn options() -> Options {
                 o.history_size = value.parse().expect("--history-size takes a number")
             }
             "--json" => o.json = Some(PathBuf::from(value)),
+            "--dir" => o.dir = Some(PathBuf::from(value)),
             "--no-sync" => {
                 o.sync = false;
                 i += 1;
@@ -324,26 +328,32 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
     eprintln!("history: {n} beads, {updates} updates");
     let dir = build_store(root, home, n);
     let (fresh, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
-    let store = gastown::store::Store::open(&dir).expect("store opens");
-    let beads = gastown::bead::Beads::new(&store);
     let actor = gastown::store::Actor {
         name: "bench".into(),
         email: "bench@gastown.local".into(),
     };
     let start = Instant::now();
+    let mut store = gastown::store::Store::open(&dir).expect("store opens");
     for i in 0..updates {
+        // A long-lived process: reopen now and then, as the CLI does on every command, and
+        // let the automatic housekeeping roll up the per-write packs.
+        if i % 1000 == 999 {
+            store = gastown::store::Store::open(&dir).expect("store opens");
+        }
         let id = format!("bn-{:06x}", (i * 7919) % n);
-        beads
+        gastown::bead::Beads::new(&store)
             .modify(&actor, "update", &[id], false, |edit| {
                 Ok(edit.set("notes", json!(format!("update {i}"))))
             })
             .expect("update works");
+        if i % 10 == 0 {
+            gastown::store::gc::run(&store, &dir, true, false).expect("gc runs");
+        }
         if i > 0 && i % 10_000 == 0 {
             eprintln!(
                 "  {i} updates ({:.0}/s)",
                 i as f64 / start.elapsed().as_secs_f64()
             );
-            git(&dir, home, &["gc", "--quiet"]);
         }
     }
     git(&dir, home, &["gc", "--quiet"]);
@@ -359,9 +369,17 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
 
 fn main() {
     let o = options();
+    // Work under target/ rather than /tmp: on a machine whose /tmp saw thousands of test
+    // directories come and go, ext4 can take ~1 ms per new file there (scanning recently
+    // freed inodes), which would measure the machine's /tmp instead of the store.
+    let base = o
+        .dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_TARGET_TMPDIR")));
+    std::fs::create_dir_all(&base).unwrap();
     let root = tempfile::Builder::new()
         .prefix("gastown-bench")
-        .tempdir()
+        .tempdir_in(&base)
         .unwrap();
     let home = root.path().join("home");
     std::fs::create_dir_all(&home).unwrap();

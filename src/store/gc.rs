@@ -20,8 +20,9 @@ use crate::error::Result;
 
 /// Default estimated loose-object count that triggers an automatic gc (git's `gc.auto`).
 pub const DEFAULT_AUTO_THRESHOLD: u64 = 6700;
-/// Packs beyond which an automatic gc consolidates them with a full `git gc`.
-pub const AUTO_PACK_LIMIT: usize = 50;
+/// Packs beyond which an automatic gc rolls them up (git's `gc.autoPackLimit`); every write
+/// adds one small pack.
+pub const AUTO_PACK_LIMIT: usize = 20;
 /// A ref lock file older than this under our collection lock was left by a killed process.
 pub const STALE_REF_LOCK: Duration = Duration::from_secs(1);
 /// After an automatic gc that could not get below the threshold (unreachable objects
@@ -84,12 +85,20 @@ fn stamp_path(store: &Store) -> PathBuf {
 
 /// The hook run after every successful write: cheap unless a gc is due.
 pub fn after_write(store: &Store) {
-    let loose = estimate_loose(store.common_dir());
-    if loose == 0 {
+    let threshold = auto_threshold(store);
+    if threshold == 0 {
         return;
     }
-    let threshold = auto_threshold(store);
-    if threshold == 0 || loose <= threshold {
+    // Each write adds one small pack: consolidate them before lookups slow down.
+    if count_packs(store.common_dir()) > AUTO_PACK_LIMIT {
+        if let Ok(Some(lock)) = WriteLock::try_acquire(&gc_lock_path(store)) {
+            drop(lock);
+            let _ = spawn_detached(store);
+        }
+        return;
+    }
+    let loose = estimate_loose(store.common_dir());
+    if loose == 0 || loose <= threshold {
         return;
     }
     // A recent automatic gc that left us above the threshold (unreachable loose objects it
@@ -120,10 +129,13 @@ pub fn after_write(store: &Store) {
 fn spawn_detached(store: &Store) -> std::io::Result<()> {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe()?;
+    // Beside the running binary, or one level up (a test or benchmark in target/*/deps).
     let program = exe
-        .parent()
+        .ancestors()
+        .skip(1)
+        .take(2)
         .map(|dir| dir.join("git-gastown"))
-        .filter(|p| p.is_file())
+        .find(|p| p.is_file())
         .ok_or_else(|| std::io::Error::other("git-gastown not found"))?;
     let mut child = std::process::Command::new(program)
         .args(["gc", "--auto", "--quiet", "-C"])
@@ -159,9 +171,10 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
         packs_before: count_packs(&common),
         ..GcReport::default()
     };
+    let too_many_packs = report.packs_before > AUTO_PACK_LIMIT;
     if auto {
         let threshold = auto_threshold(store);
-        if threshold == 0 || report.loose_before <= threshold {
+        if threshold == 0 || (report.loose_before <= threshold && !too_many_packs) {
             report.loose_after = report.loose_before;
             report.packs_after = report.packs_before;
             return Ok(report);
@@ -169,11 +182,23 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
     }
     let git = Git::new(cwd)?;
     git.maintenance(&["pack-refs", "--all"])?;
-    report.full = full || report.packs_before >= AUTO_PACK_LIMIT;
+    report.full = full;
     if report.full {
         git.maintenance(&["gc", "--quiet"])?;
     } else {
+        // Pack loose objects, then roll the small per-write packs into geometrically
+        // growing ones: the large base pack is left alone, and (as --stdin-packs packs every
+        // object of the rolled-up packs) nothing an in-flight write just wrote is dropped.
         git.maintenance(&["repack", "-d", "-q", "--no-write-bitmap-index"])?;
+        if count_packs(&common) > 1 {
+            git.maintenance(&[
+                "repack",
+                "--geometric=2",
+                "-d",
+                "-q",
+                "--no-write-bitmap-index",
+            ])?;
+        }
     }
     report.ran = true;
     report.loose_after = estimate_loose(&common);

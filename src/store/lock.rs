@@ -3,6 +3,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use fs2::FileExt;
@@ -26,24 +28,43 @@ pub struct WriteLock {
 impl WriteLock {
     pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<WriteLock> {
         let file = open_lock_file(path)?;
+        match file.try_lock_exclusive() {
+            Ok(()) => return Ok(WriteLock { file }),
+            Err(err) if is_contended(&err) => {}
+            Err(err) => return Err(Error::io(format!("locking {}", path.display()), err)),
+        }
+        // Contended: wait in the kernel, which hands the lock over the moment it is released
+        // (polling with sleeps leaves it idle between polls, which costs dozens of writers
+        // much of their throughput). A helper thread blocks so that the wait can time out.
         let start = Instant::now();
-        let mut pause = Duration::from_micros(200);
-        loop {
-            match file.try_lock_exclusive() {
-                Ok(()) => return Ok(WriteLock { file }),
-                Err(err) if is_contended(&err) => {
-                    let waited = start.elapsed();
-                    if waited >= timeout {
-                        return Err(Error::Busy {
-                            what: what.to_string(),
-                            waited_ms: waited.as_millis(),
-                        });
-                    }
-                    std::thread::sleep(pause.min(timeout - waited));
-                    // Back off, but keep polling often: hold times are milliseconds.
-                    pause = (pause * 2).min(Duration::from_millis(8));
+        let waiter = file
+            .try_clone()
+            .map_err(|e| Error::io(format!("locking {}", path.display()), e))?;
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel();
+        let flag = Arc::clone(&cancelled);
+        std::thread::spawn(move || {
+            let result = waiter.lock_exclusive();
+            if result.is_ok() && flag.load(Ordering::SeqCst) {
+                // The caller gave up: let the next writer in.
+                let _ = FileExt::unlock(&waiter);
+            }
+            let _ = tx.send(result);
+        });
+        match rx.recv_timeout(timeout) {
+            Ok(Ok(())) => Ok(WriteLock { file }),
+            Ok(Err(err)) => Err(Error::io(format!("locking {}", path.display()), err)),
+            Err(_) => {
+                cancelled.store(true, Ordering::SeqCst);
+                // If the thread got the lock just now, it unlocks (flag set) or its result is
+                // dropped with our descriptor; either way nothing stays locked.
+                if let Ok(Ok(())) = rx.try_recv() {
+                    let _ = FileExt::unlock(&file);
                 }
-                Err(err) => return Err(Error::io(format!("locking {}", path.display()), err)),
+                Err(Error::Busy {
+                    what: what.to_string(),
+                    waited_ms: start.elapsed().as_millis(),
+                })
             }
         }
     }

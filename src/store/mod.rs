@@ -8,6 +8,7 @@
 
 pub mod gc;
 mod lock;
+mod pack;
 pub mod remote;
 mod snapshot;
 
@@ -59,7 +60,10 @@ impl WriteBatch {
 
     /// A header this batch already sets.
     pub fn header_value(&self, key: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,7 +80,22 @@ pub enum Outcome<T> {
 impl Store {
     /// Open the repository that contains `dir` (honouring GIT_DIR), refusing reftable.
     pub fn open(dir: &Path) -> Result<Store> {
-        let repo = match gix::discover_with_environment_overrides(dir) {
+        // Every write adds a small pack and concurrent writers add many while one waits for
+        // the lock; gix sizes its pack-index slots when the repository is opened (at least
+        // 32 by default), and a pack beyond them is not found. Leave ample room.
+        let slots = gix::odb::store::init::Slots::AsNeededByDiskState {
+            multiplier: 2.0,
+            minimum: 1024,
+        };
+        let mut trust = gix::sec::trust::Mapping::<gix::open::Options>::default();
+        trust.full = trust.full.object_store_slots(slots);
+        trust.reduced = trust.reduced.object_store_slots(slots);
+        let discovered = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+            dir,
+            Default::default(),
+            trust,
+        );
+        let repo = match discovered.map(gix::Repository::from) {
             Ok(repo) => repo,
             Err(err) => {
                 if let Some(git_dir) = find_git_dir(dir) {
@@ -94,10 +113,15 @@ impl Store {
         }
         let mut repo = repo;
         repo.object_cache_size_if_unset(8 * 1024 * 1024);
+        // New objects stay in memory until a ref is about to point at them; then they are
+        // written together as one pack (see pack.rs).
+        repo.objects.enable_object_memory();
         // gix's default delta-base cache may grow to 96 MB when many objects are read (an
         // index rebuild); 16 MB keeps most of the speed at a sixth of the memory.
         repo.objects.set_pack_cache(|| {
-            Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(16 * 1024 * 1024))
+            Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(
+                16 * 1024 * 1024,
+            ))
         });
         Ok(Store { repo, common_dir })
     }
@@ -136,7 +160,9 @@ impl Store {
     }
 
     pub fn lock_path(&self, collection: &str) -> PathBuf {
-        self.state_dir().join("locks").join(format!("{collection}.lock"))
+        self.state_dir()
+            .join("locks")
+            .join(format!("{collection}.lock"))
     }
 
     /// Take the collection's writer lock, waiting at most the configured timeout.
@@ -228,7 +254,11 @@ impl Store {
     }
 
     /// Upsert already-written blobs (used by merges, which copy entries between trees).
-    pub fn write_tree_entries(&self, base: ObjectId, entries: &[(String, ObjectId)]) -> Result<ObjectId> {
+    pub fn write_tree_entries(
+        &self,
+        base: ObjectId,
+        entries: &[(String, ObjectId)],
+    ) -> Result<ObjectId> {
         let mut editor = self.repo.edit_tree(base)?;
         for (path, oid) in entries {
             editor.upsert(path.as_str(), gix::object::tree::EntryKind::Blob, *oid)?;
@@ -278,36 +308,63 @@ impl Store {
         // packed-refs on every update once that file exists, serialising every writer of the
         // repository on one more file.) refs/gastown is not reflogged by default, so no log.
         let bad = |what: String| RefMove::Failed(Error::Git(what));
+        self.persist_objects().map_err(RefMove::Failed)?;
         let valid = ref_name.starts_with("refs/")
-            && ref_name.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.ends_with(".lock"));
+            && ref_name
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".." && !c.ends_with(".lock"));
         if !valid {
-            return Err(RefMove::Failed(Error::invalid(format!("bad ref name '{ref_name}'"))));
+            return Err(RefMove::Failed(Error::invalid(format!(
+                "bad ref name '{ref_name}'"
+            ))));
         }
         let path = self.common_dir.join(ref_name);
         let lock = self.common_dir.join(format!("{ref_name}.lock"));
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| bad(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| bad(format!("creating {}: {e}", dir.display())))?;
         }
-        let mut file = match std::fs::OpenOptions::new().write(true).create_new(true).open(&lock) {
-            Ok(file) => file,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(RefMove::Failed(Error::Busy {
-                    what: ref_name.to_string(),
-                    waited_ms: 0,
-                }))
+        // A git process (`git pack-refs` from a gc, a user's update-ref) may hold the ref's
+        // lock for a moment: wait for it a while, as git does (core.filesRefLockTimeout).
+        let started = std::time::Instant::now();
+        let mut file = loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(file) => break file,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if started.elapsed() >= std::time::Duration::from_secs(1) {
+                        return Err(RefMove::Failed(Error::Busy {
+                            what: ref_name.to_string(),
+                            waited_ms: started.elapsed().as_millis(),
+                        }));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                }
+                Err(e) => return Err(bad(format!("locking {}: {e}", lock.display()))),
             }
-            Err(e) => return Err(bad(format!("locking {}: {e}", lock.display()))),
         };
         let result = (|| {
             let current = match std::fs::read_to_string(&path) {
                 Ok(text) => match ObjectId::from_hex(text.trim().as_bytes()) {
                     Ok(oid) => Some(oid),
-                    Err(_) => return Err(bad(format!("{ref_name} is not a plain ref: '{}'", text.trim()))),
+                    Err(_) => {
+                        return Err(bad(format!(
+                            "{ref_name} is not a plain ref: '{}'",
+                            text.trim()
+                        )))
+                    }
                 },
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     // Not loose: maybe packed. `git pack-refs` cannot prune it while we hold
                     // its lock, so this read is current.
-                    match self.repo.try_find_reference(ref_name).map_err(|e| RefMove::Failed(e.into()))? {
+                    match self
+                        .repo
+                        .try_find_reference(ref_name)
+                        .map_err(|e| RefMove::Failed(e.into()))?
+                    {
                         Some(reference) => reference.try_id().map(|id| id.detach()),
                         None => None,
                     }
@@ -321,12 +378,26 @@ impl Store {
             file.write_all(format!("{new}\n").as_bytes())
                 .map_err(|e| bad(format!("writing {}: {e}", lock.display())))?;
             drop(file);
-            std::fs::rename(&lock, &path).map_err(|e| bad(format!("renaming {}: {e}", lock.display())))
+            std::fs::rename(&lock, &path)
+                .map_err(|e| bad(format!("renaming {}: {e}", lock.display())))
         })();
         if result.is_err() {
             let _ = std::fs::remove_file(&lock);
         }
         result
+    }
+
+    /// Write the objects created since the last call (held in memory) as one pack.
+    pub fn persist_objects(&self) -> Result<()> {
+        let Some(storage) = self.repo.objects.reset_object_memory() else {
+            return Ok(());
+        };
+        let mut storage = storage;
+        let objects: Vec<(ObjectId, gix::objs::Kind, Vec<u8>)> = std::mem::take(&mut *storage)
+            .into_iter()
+            .map(|(oid, (kind, data))| (oid, kind, data))
+            .collect();
+        pack::write_pack(&self.common_dir.join("objects"), objects)
     }
 
     /// Tips of every ref under `prefix` (e.g. `refs/gastown/`), for sync and diagnostics.

@@ -39,7 +39,10 @@ impl Env {
 
     /// Just a home directory.
     pub fn empty() -> Env {
-        let root = tempfile::Builder::new().prefix("gastown-test").tempdir().unwrap();
+        let root = tempfile::Builder::new()
+            .prefix("gastown-test")
+            .tempdir()
+            .unwrap();
         let env = Env { root };
         std::fs::create_dir_all(env.home()).unwrap();
         std::fs::write(
@@ -84,19 +87,29 @@ impl Env {
     }
 
     pub fn git(&self, dir: &Path, args: &[&str]) -> Output {
-        self.command("git", dir).args(args).output().expect("git runs")
+        self.command("git", dir)
+            .args(args)
+            .output()
+            .expect("git runs")
     }
 
     pub fn git_ok(&self, dir: &Path, args: &[&str]) -> String {
         let out = self.git(dir, args);
-        assert!(out.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     /// Run `git-<tool>` (the binary itself) in `dir`.
     pub fn run_in(&self, dir: &Path, tool: &str, args: &[&str]) -> Output {
         let program = bin_dir().join(format!("git-{tool}"));
-        self.command(program.to_str().unwrap(), dir).args(args).output().expect("binary runs")
+        self.command(program.to_str().unwrap(), dir)
+            .args(args)
+            .output()
+            .expect("binary runs")
     }
 
     pub fn bead(&self, args: &[&str]) -> Output {
@@ -126,13 +139,18 @@ impl Env {
         let mut args = vec!["create", title];
         args.extend_from_slice(extra);
         let v = self.bead_json(&args);
-        v["id"].as_str().expect("created bead has an id").to_string()
+        v["id"]
+            .as_str()
+            .expect("created bead has an id")
+            .to_string()
     }
 
     /// The tip of a ref, or None.
     pub fn ref_tip(&self, dir: &Path, name: &str) -> Option<String> {
         let out = self.git(dir, &["rev-parse", "--verify", "-q", name]);
-        out.status.success().then(|| String::from_utf8(out.stdout).unwrap().trim().to_string())
+        out.status
+            .success()
+            .then(|| String::from_utf8(out.stdout).unwrap().trim().to_string())
     }
 }
 
