@@ -240,7 +240,7 @@ fn build_store(root: &Path, home: &Path, n: usize) -> PathBuf {
         start.elapsed().as_secs_f64()
     );
     git(&dir, home, &["pack-refs", "--all"]);
-    git(&dir, home, &["repack", "-adq"]);
+    git(&dir, home, &["repack", "-adfq"]);
     bead(&dir, home, &["ready", "--json"]);
     dir
 }
@@ -337,7 +337,7 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
     for i in 0..updates {
         // A long-lived process: reopen now and then, as the CLI does on every command, and
         // let the automatic housekeeping roll up the per-write packs.
-        if i % 1000 == 999 {
+        if i % 200 == 199 {
             store = gastown::store::Store::open(&dir).expect("store opens");
         }
         let id = format!("bn-{:06x}", (i * 7919) % n);
@@ -346,8 +346,13 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
                 Ok(edit.set("notes", json!(format!("update {i}"))))
             })
             .expect("update works");
-        if i % 10 == 0 {
-            gastown::store::gc::run(&store, &dir, true, false).expect("gc runs");
+        if i % 10 == 0
+            && gastown::store::gc::run(&store, &dir, true, false)
+                .expect("gc runs")
+                .ran
+        {
+            // The roll-up replaced packs this process had open: look afresh.
+            store = gastown::store::Store::open(&dir).expect("store opens");
         }
         if i > 0 && i % 10_000 == 0 {
             eprintln!(
@@ -356,7 +361,7 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
             );
         }
     }
-    git(&dir, home, &["gc", "--quiet"]);
+    git(&dir, home, &["gc", "--aggressive", "--quiet"]);
     bead(&dir, home, &["ready", "--json"]);
     let (deep, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
     let ratio = deep / fresh;

@@ -63,6 +63,13 @@ impl Error {
         }
     }
 
+    /// An object or pack that could not be found: after a concurrent `git repack` this is
+    /// transient, and a fresh look at the object database finds it.
+    pub fn is_vanished_object(&self) -> bool {
+        matches!(self, Error::Git(text) if text.contains("could not be found")
+            || (text.contains("pack") && text.contains("No such file")))
+    }
+
     /// A short machine-readable name for `--json` error output.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -12,7 +12,7 @@ use crate::bead::query::Sort;
 /// Beads are issues with bd's schema: ids like gt-a1b2, statuses, priorities 0-4, labels,
 /// dependencies and comments. Every write is one commit on refs/gastown/beads authored by
 /// the acting agent; `ready` lists the open work nothing blocks.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "git-bead", version, about, long_about)]
 #[command(
     after_help = "Exit status: 0 ok, 1 bad input or refused, 2 usage, 3 store busy, 4 claim conflict, 5 repository failure."
@@ -24,7 +24,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Create the bead store in this repository
     Init {
@@ -125,7 +125,7 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
     /// Title of the bead
     #[arg(required_unless_present = "file")]
@@ -183,7 +183,7 @@ pub struct CreateArgs {
     pub silent: bool,
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Clone, Args)]
 pub struct QueryArgs {
     /// Only these statuses (comma-separated)
     #[arg(long, short, value_delimiter = ',')]
@@ -216,7 +216,7 @@ pub struct QueryArgs {
     pub sort: Option<Sort>,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub query: QueryArgs,
@@ -231,7 +231,7 @@ pub struct ListArgs {
     pub reverse: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ReadyArgs {
     #[command(flatten)]
     pub query: QueryArgs,
@@ -243,7 +243,7 @@ pub struct ReadyArgs {
     pub claim: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct UpdateArgs {
     #[arg(required = true)]
     pub ids: Vec<String>,
@@ -302,7 +302,7 @@ pub struct UpdateArgs {
     pub unset: Vec<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum DepCommand {
     /// Make ISSUE depend on DEPENDS_ON
     Add {
@@ -328,7 +328,7 @@ pub enum DepCommand {
     Cycles,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum LabelCommand {
     /// Add LABEL to beads: IDS... LABEL
     Add {
@@ -344,7 +344,7 @@ pub enum LabelCommand {
     List { id: Option<String> },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum CommentCommand {
     /// Add a comment to a bead
     Add { id: String, text: String },
@@ -352,7 +352,7 @@ pub enum CommentCommand {
     List { id: String },
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum ConfigCommand {
     /// Print one setting
     Get { key: String },
@@ -367,5 +367,8 @@ pub fn main() -> ! {
     let json = super::wants_json(&args);
     let cli = Cli::parse_from(args);
     let ctx = super::Ctx::new(cli.global.clone());
-    finish(json, super::bead_run::run(&ctx, cli.command))
+    finish(
+        json,
+        super::retrying(|| super::bead_run::run(&ctx, cli.command.clone())),
+    )
 }

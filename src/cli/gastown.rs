@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::sync::SyncOptions;
 
 /// Suite-level commands of gastown: sync between clones, housekeeping, version, man pages, completions
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "git-gastown", version, about, long_about = None)]
 pub struct Cli {
     #[command(flatten)]
@@ -16,7 +16,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Fetch the remote's gastown state, merge it into ours and push the result
     ///
@@ -69,7 +69,7 @@ pub fn main() -> ! {
     let json = super::wants_json(&args);
     let cli = Cli::parse_from(args);
     let ctx = Ctx::new(cli.global.clone());
-    finish(json, run(&ctx, cli.command))
+    finish(json, super::retrying(|| run(&ctx, cli.command.clone())))
 }
 
 fn run(ctx: &Ctx, command: Command) -> Result<i32> {

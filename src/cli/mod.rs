@@ -182,6 +182,16 @@ fn report_peak_memory() {
     }
 }
 
+/// Run a command, and once more if the object database changed under it: a concurrent
+/// housekeeping run may roll up the pack a reader had looked into, and a fresh start sees
+/// the packs as they are now. Commands are safe to re-run (a write that failed wrote nothing).
+pub fn retrying(mut run: impl FnMut() -> Result<i32>) -> Result<i32> {
+    match run() {
+        Err(err) if err.is_vanished_object() => run(),
+        other => other,
+    }
+}
+
 /// Whether `--json` appears among the raw arguments (for errors raised before parsing ends).
 pub fn wants_json(args: &[std::ffi::OsString]) -> bool {
     args.iter().any(|a| a == "--json")

@@ -18,7 +18,7 @@ use crate::store::Store;
 /// child bead per step (`<root>.<step>`), whose `needs` become blocking dependencies so the
 /// steps come ready in order. Walk one with `git bead close STEP --continue`. A wisp is an
 /// ephemeral molecule kept in the clone-local store refs/gastown/local/wisps, never synced.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = "git-mol", version, about, long_about)]
 #[command(
     after_help = "Exit status: 0 ok, 1 bad input, 2 usage, 3 store busy, 5 repository failure."
@@ -30,7 +30,7 @@ pub struct MolCli {
     pub command: MolCommand,
 }
 
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct PourArgs {
     /// Formula name or file
     pub formula: String,
@@ -45,7 +45,7 @@ pub struct PourArgs {
     pub preset: Option<String>,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum MolCommand {
     /// Pour a formula into a persistent molecule (one commit)
     Pour(PourArgs),
@@ -83,7 +83,7 @@ pub fn main() -> ! {
     let json = super::wants_json(&args);
     let cli = MolCli::parse_from(args);
     let ctx = Ctx::new(cli.global.clone());
-    finish(json, run(&ctx, cli.command))
+    finish(json, super::retrying(|| run(&ctx, cli.command.clone())))
 }
 
 fn now_ms() -> i64 {

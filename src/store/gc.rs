@@ -184,7 +184,8 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
     git.maintenance(&["pack-refs", "--all"])?;
     report.full = full;
     if report.full {
-        git.maintenance(&["gc", "--quiet"])?;
+        // Per-write packs hold whole objects; --aggressive recomputes deltas across them.
+        git.maintenance(&["gc", "--aggressive", "--quiet"])?;
     } else {
         // Pack loose objects, then roll the small per-write packs into geometrically
         // growing ones: the large base pack is left alone, and (as --stdin-packs packs every

@@ -47,7 +47,7 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
         }
         pack.push(byte);
         let mut deflate =
-            gix_zlib::stream::deflate::Write::new(&mut pack, gix_zlib::Compression::BEST_SPEED);
+            gix_zlib::stream::deflate::Write::new(&mut pack, gix_zlib::Compression::DEFAULT);
         deflate.write_all(data).map_err(|e| io("compressing", e))?;
         deflate.flush().map_err(|e| io("compressing", e))?;
         drop(deflate);
