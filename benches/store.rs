@@ -361,7 +361,8 @@ fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usi
             );
         }
     }
-    git(&dir, home, &["gc", "--aggressive", "--quiet"]);
+    // The tool's own full gc: it waits for any automatic one still running.
+    gastown::store::gc::run(&store, &dir, false, true).expect("full gc runs");
     bead(&dir, home, &["ready", "--json"]);
     let (deep, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
     let ratio = deep / fresh;

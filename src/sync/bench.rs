@@ -190,10 +190,15 @@ fn edit(
     stride: usize,
     field: &str,
 ) -> Result<()> {
-    let store = Store::open(dir)?;
-    let beads = Beads::new(&store);
+    let mut store = Store::open(dir)?;
     let who = actor(who);
     for i in 0..edits {
+        // Each write adds a small pack: roll them up as the CLI's housekeeping would, and
+        // look afresh when that replaced packs this long-lived process had open.
+        if i % 10 == 0 && crate::store::gc::run(&store, dir, true, false)?.ran {
+            store = Store::open(dir)?;
+        }
+        let beads = Beads::new(&store);
         let id = ids[(i * stride) % ids.len()].clone();
         let value = json!(format!("{} {i}", who.name));
         beads.modify(&who, "update", &[id], false, |e| {
