@@ -3,15 +3,14 @@
 use serde_json::{json, Map, Value};
 
 use super::bead::{
-    Command, CommentCommand, ConfigCommand, CreateArgs, DepCommand, LabelCommand, ListArgs,
-    QueryArgs, ReadyArgs, UpdateArgs,
+    Command, CommentCommand, CreateArgs, DepCommand, ListArgs, QueryArgs, ReadyArgs, UpdateArgs,
 };
 use super::bead_view::{print_rows, record_lines};
 use super::{print_json, print_text, resolve_path, Ctx};
 use crate::bead::ops::{add_dep, check_no_cycle, claim, Edit};
 use crate::bead::query::{self, Filter, Sort};
 use crate::bead::schema::{self, now_rfc3339};
-use crate::bead::{jsonl, Beads, NewBead, Record};
+use crate::bead::{Beads, NewBead, Record};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -46,9 +45,9 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             })?;
             done(ctx, "Deleted", &records)
         }
-        Command::Dep(cmd) => dep(ctx, &store, &beads, cmd),
-        Command::Label(cmd) => label(ctx, &store, &beads, cmd),
-        Command::Comments(cmd) => comments(ctx, &store, &beads, cmd),
+        Command::Dep(cmd) => super::bead_links::dep(ctx, &store, &beads, cmd),
+        Command::Label(cmd) => super::bead_links::label(ctx, &store, &beads, cmd),
+        Command::Comments(cmd) => super::bead_links::comments(ctx, &store, &beads, cmd),
         Command::Ready(args) => ready(ctx, &store, &beads, args),
         Command::Blocked(args) => {
             let snap = beads.snapshot()?;
@@ -144,12 +143,14 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Import { file, dry_run } => import(ctx, &store, &beads, &file, dry_run),
+        Command::Import { file, dry_run } => {
+            super::bead_data::import(ctx, &store, &beads, &file, dry_run)
+        }
         Command::Export {
             output,
             include_deleted,
-        } => export(ctx, &beads, output, include_deleted),
-        Command::Config(cmd) => config(ctx, &store, &beads, cmd),
+        } => super::bead_data::export(ctx, &beads, output, include_deleted),
+        Command::Config(cmd) => super::bead_data::config(ctx, &store, &beads, cmd),
     }
 }
 
@@ -177,7 +178,7 @@ fn now_ms() -> i64 {
 }
 
 /// Resolve an id that may name a deleted bead (for `log`).
-fn resolve_any(
+pub(super) fn resolve_any(
     beads: &Beads<'_>,
     snap: &crate::store::Snapshot<'_>,
     config: &crate::bead::Config,
@@ -361,7 +362,7 @@ pub fn parse_dep_specs(specs: &[String]) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn read_input(path: &std::path::Path) -> Result<String> {
+pub(super) fn read_input(path: &std::path::Path) -> Result<String> {
     if path == std::path::Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -741,7 +742,7 @@ fn reopen(
     done(ctx, "Reopened", &records)
 }
 
-fn done(ctx: &Ctx, verb: &str, records: &[Record]) -> Result<i32> {
+pub(super) fn done(ctx: &Ctx, verb: &str, records: &[Record]) -> Result<i32> {
     if ctx.global.json {
         print_json(&records.iter().map(|r| r.to_json(true)).collect::<Vec<_>>())?;
     } else {
@@ -750,351 +751,4 @@ fn done(ctx: &Ctx, verb: &str, records: &[Record]) -> Result<i32> {
         }
     }
     Ok(0)
-}
-
-fn dep(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: DepCommand) -> Result<i32> {
-    match cmd {
-        DepCommand::Add {
-            issue,
-            depends_on,
-            dep_type,
-        } => {
-            let actor = ctx.actor(store)?;
-            let kind = schema::validate_dep_type(&dep_type)?;
-            let target = {
-                let snap = beads.snapshot()?;
-                let config = beads.config(&snap)?;
-                beads.resolve(&snap, &config, &depends_on, &mut None)?
-            };
-            let records = beads.modify(&actor, "dep add", &[issue], true, |edit| {
-                let id = edit.record.id.clone();
-                if id == target {
-                    return Err(Error::invalid(format!("bead {id} cannot depend on itself")));
-                }
-                if edit.snap.resolve(&crate::bead::id::record_path(&target))?.is_none() {
-                    return Err(Error::NotFound(target.clone()));
-                }
-                if let Some((_, existing, _)) = edit.record.live_deps().find(|(t, _, _)| *t == target) {
-                    if existing == kind {
-                        return Ok(false);
-                    }
-                    return Err(Error::invalid(format!(
-                        "{id} already depends on {target} as '{existing}'; remove that first (one type per pair)"
-                    )));
-                }
-                check_no_cycle(edit.index()?, &id, &target, &kind)?;
-                Ok(add_dep(edit.record, &target, &kind, edit.stamp, &edit.actor.name, &now_rfc3339()))
-            })?;
-            if ctx.global.json {
-                print_json(
-                    &json!({"issue_id": records[0].id, "depends_on_id": target, "type": kind}),
-                )?;
-            } else {
-                ctx.status(format!(
-                    "{} now depends on {target} ({kind})",
-                    records[0].id
-                ));
-            }
-            Ok(0)
-        }
-        DepCommand::Remove { issue, depends_on } => {
-            let actor = ctx.actor(store)?;
-            let target = {
-                let snap = beads.snapshot()?;
-                let config = beads.config(&snap)?;
-                resolve_any(beads, &snap, &config, &depends_on).unwrap_or(depends_on.clone())
-            };
-            let records = beads.modify(&actor, "dep remove", &[issue], false, |edit| {
-                let Some(member) = edit.record.deps.get_mut(&target).filter(|m| m.on) else {
-                    return Err(Error::invalid(format!(
-                        "{} does not depend on {target}",
-                        edit.record.id
-                    )));
-                };
-                member.on = false;
-                member.at = edit.stamp.clone();
-                Ok(true)
-            })?;
-            if ctx.global.json {
-                print_json(
-                    &json!({"issue_id": records[0].id, "depends_on_id": target, "removed": true}),
-                )?;
-            } else {
-                ctx.status(format!("{} no longer depends on {target}", records[0].id));
-            }
-            Ok(0)
-        }
-        DepCommand::Tree { id, up, depth } => {
-            let snap = beads.snapshot()?;
-            let config = beads.config(&snap)?;
-            let mut index = Some(beads.index(&snap)?);
-            let id = beads.resolve(&snap, &config, &id, &mut index)?;
-            let index = index.expect("loaded above");
-            let tree = query::dep_tree(&index, &id, up, depth);
-            if ctx.global.json {
-                print_json(&tree)?;
-            } else {
-                let mut text = String::new();
-                super::bead_view::tree_text(&tree, 0, &mut text);
-                print_text(&text)?;
-            }
-            Ok(0)
-        }
-        DepCommand::Cycles => {
-            let snap = beads.snapshot()?;
-            let index = beads.index(&snap)?;
-            let cycles = crate::bead::graph::cycles(&index);
-            if ctx.global.json {
-                print_json(&cycles)?;
-            } else if cycles.is_empty() {
-                ctx.status("No dependency cycles.");
-            } else {
-                let text: String = cycles
-                    .iter()
-                    .map(|c| format!("{}\n", c.join(" → ")))
-                    .collect();
-                print_text(&text)?;
-            }
-            Ok(if cycles.is_empty() { 0 } else { 1 })
-        }
-    }
-}
-
-fn label(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: LabelCommand) -> Result<i32> {
-    let (mut ids, on, verb) = match cmd {
-        LabelCommand::Add { ids_and_label } => (ids_and_label, true, "label add"),
-        LabelCommand::Remove { ids_and_label } => (ids_and_label, false, "label remove"),
-        LabelCommand::List { id } => {
-            let snap = beads.snapshot()?;
-            let index = beads.index(&snap)?;
-            let counts: std::collections::BTreeMap<String, usize> = match id {
-                Some(id) => {
-                    let config = beads.config(&snap)?;
-                    let id = beads.resolve(&snap, &config, &id, &mut None)?;
-                    let record = beads.load(&snap, &id)?;
-                    let labels: Vec<&str> = record.label_names().collect();
-                    if ctx.global.json {
-                        print_json(&labels)?;
-                    } else {
-                        print_text(&labels.iter().map(|l| format!("{l}\n")).collect::<String>())?;
-                    }
-                    return Ok(0);
-                }
-                None => {
-                    let mut counts = std::collections::BTreeMap::new();
-                    for row in &index.rows {
-                        for label in index.labels(row) {
-                            *counts.entry(label.to_string()).or_default() += 1;
-                        }
-                    }
-                    counts
-                }
-            };
-            if ctx.global.json {
-                print_json(&counts)?;
-            } else {
-                print_text(
-                    &counts
-                        .iter()
-                        .map(|(l, n)| format!("{l}\t{n}\n"))
-                        .collect::<String>(),
-                )?;
-            }
-            return Ok(0);
-        }
-    };
-    let label = schema::validate_label(&ids.pop().expect("clap requires two values"))?;
-    let actor = ctx.actor(store)?;
-    let records = beads.modify(&actor, verb, &ids, false, |edit| {
-        Ok(edit.record.set_label(&label, on, edit.stamp))
-    })?;
-    done(ctx, if on { "Labelled" } else { "Unlabelled" }, &records)
-}
-
-fn comments(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: CommentCommand) -> Result<i32> {
-    match cmd {
-        CommentCommand::Add { id, text } => {
-            if text.trim().is_empty() {
-                return Err(Error::invalid("a comment needs text"));
-            }
-            let actor = ctx.actor(store)?;
-            let mut added = Value::Null;
-            beads.modify(&actor, "comment", &[id], false, |edit| {
-                added = crate::bead::ops::add_comment(edit, &text);
-                Ok(true)
-            })?;
-            if ctx.global.json {
-                print_json(&added)?;
-            } else {
-                ctx.status(format!(
-                    "Comment added to {}",
-                    added["issue_id"].as_str().unwrap_or("")
-                ));
-            }
-            Ok(0)
-        }
-        CommentCommand::List { id } => {
-            let snap = beads.snapshot()?;
-            let config = beads.config(&snap)?;
-            let id = beads.resolve(&snap, &config, &id, &mut None)?;
-            let record = beads.load(&snap, &id)?;
-            let comments = record
-                .to_json(true)
-                .get("comments")
-                .cloned()
-                .unwrap_or(json!([]));
-            if ctx.global.json {
-                print_json(&comments)?;
-            } else {
-                let text: String = comments
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|c| {
-                        format!(
-                            "[{}] {}: {}\n",
-                            c["created_at"].as_str().unwrap_or(""),
-                            c["author"].as_str().unwrap_or(""),
-                            c["text"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect();
-                print_text(&text)?;
-            }
-            Ok(0)
-        }
-    }
-}
-
-fn import(
-    ctx: &Ctx,
-    store: &Store,
-    beads: &Beads<'_>,
-    file: &std::path::Path,
-    dry_run: bool,
-) -> Result<i32> {
-    let path = resolve_path(ctx, file);
-    let text = read_input(&path)?;
-    let objects = jsonl::parse(&text)?;
-    if dry_run {
-        let snap = beads.snapshot()?;
-        let mut existing = 0;
-        for object in &objects {
-            let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
-            if snap.resolve(&crate::bead::id::record_path(id))?.is_some() {
-                existing += 1;
-            }
-        }
-        let summary = json!({"dry_run": true, "records": objects.len(), "new": objects.len() - existing, "existing": existing});
-        if ctx.global.json {
-            print_json(&summary)?;
-        } else {
-            ctx.status(format!(
-                "{} records: {} new, {} already present (nothing written)",
-                objects.len(),
-                objects.len() - existing,
-                existing
-            ));
-        }
-        return Ok(0);
-    }
-    let actor = ctx.actor(store)?;
-    let (created, updated, unchanged) = beads.import(&actor, objects)?;
-    if ctx.global.json {
-        print_json(&json!({"created": created, "updated": updated, "unchanged": unchanged}))?;
-    } else {
-        ctx.status(format!(
-            "Imported: {created} created, {updated} updated, {unchanged} unchanged"
-        ));
-    }
-    Ok(0)
-}
-
-fn export(
-    ctx: &Ctx,
-    beads: &Beads<'_>,
-    output: Option<std::path::PathBuf>,
-    include_deleted: bool,
-) -> Result<i32> {
-    let snap = beads.snapshot()?;
-    let mut records = Vec::new();
-    for (_, blob) in snap.walk("beads")? {
-        let record = Record::parse(&snap.read_blob(blob)?)?;
-        if record.is_deleted() && !include_deleted {
-            continue;
-        }
-        records.push(record);
-    }
-    records.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut text = String::new();
-    for record in &records {
-        if record.is_deleted() {
-            let mut value = record.to_json(true);
-            value["deleted"] = json!(true);
-            text.push_str(&serde_json::to_string(&value).expect("serialises"));
-        } else {
-            text.push_str(&jsonl::export_line(record));
-        }
-        text.push('\n');
-    }
-    match output {
-        Some(path) => {
-            let path = resolve_path(ctx, &path);
-            std::fs::write(&path, text)
-                .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
-            ctx.status(format!(
-                "Exported {} beads to {}",
-                records.len(),
-                path.display()
-            ));
-        }
-        None => print_text(&text)?,
-    }
-    Ok(0)
-}
-
-fn config(ctx: &Ctx, store: &Store, beads: &Beads<'_>, cmd: ConfigCommand) -> Result<i32> {
-    let (config, key) = match cmd {
-        ConfigCommand::Set { key, value } => {
-            let actor = ctx.actor(store)?;
-            (beads.set_config(&actor, &key, &value)?, Some(key))
-        }
-        ConfigCommand::Get { key } => {
-            if !crate::bead::ops::CONFIG_KEYS.contains(&key.as_str()) && key != "format" {
-                return Err(Error::invalid(format!("unknown config key '{key}'")));
-            }
-            let snap = beads.snapshot()?;
-            (beads.config(&snap)?, Some(key))
-        }
-        ConfigCommand::List => {
-            let snap = beads.snapshot()?;
-            (beads.config(&snap)?, None)
-        }
-    };
-    let value = serde_json::to_value(&config).expect("config serialises");
-    let shown = match &key {
-        Some(k) => value.get(k).cloned().unwrap_or(Value::Null),
-        None => value,
-    };
-    if ctx.global.json {
-        print_json(&shown)?;
-    } else {
-        let text = match shown {
-            Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| format!("{k} = {}\n", plain(v)))
-                .collect(),
-            other => format!("{}\n", plain(&other)),
-        };
-        print_text(&text)?;
-    }
-    Ok(0)
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
-    }
 }

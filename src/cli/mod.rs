@@ -2,6 +2,8 @@
 //! options, and prints. Each binary in `bins/` calls one `main` here.
 
 pub mod bead;
+mod bead_data;
+mod bead_links;
 mod bead_run;
 mod bead_view;
 pub mod docs;
