@@ -1,14 +1,14 @@
-//! Housekeeping. Every write adds a handful of loose objects and agents never run
-//! `git gc`, so the store packs itself: after each successful write, [`after_write`]
-//! estimates the loose-object count the way `git gc --auto` does (one fan-out directory,
-//! times 256) and, past a threshold, starts a detached `git gastown gc --auto` that a
-//! try-lock keeps single. The common path costs one small `readdir`.
+//! Housekeeping. Every write adds one small pack (pack.rs) and agents never run `git gc`,
+//! so the store tidies itself: after each successful write, [`after_write`] counts packs and
+//! estimates loose objects the way `git gc --auto` does (one fan-out directory, times 256);
+//! past either limit it starts a detached `git gastown gc --auto` that a try-lock keeps
+//! single. The common path costs two small `readdir`s.
 //!
-//! [`run`] packs with the git binary (gix cannot repack): `git pack-refs --all`, then an
-//! incremental `git repack -d` that packs reachable loose objects and deletes nothing
-//! unreachable, so it is safe beside running writers. A full `git gc` (which prunes only
-//! unreachable objects older than git's default two-week expiry) runs on request or when
-//! too many packs piled up.
+//! [`run`] uses the git binary (gix cannot repack): `git pack-refs --all`, `git repack -d`
+//! for loose objects, and `git repack --geometric=2 -d` to roll small packs into larger
+//! ones; none of them deletes an unreachable object, so they are safe beside running
+//! writers. A full `git gc --aggressive` (which prunes only unreachable objects older than
+//! git's default two-week expiry, and recomputes deltas) runs on request.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -208,14 +208,6 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
         let _ = std::fs::write(stamp_path(store), format!("{}\n", report.loose_after));
     }
     Ok(report)
-}
-
-/// Whether an object write failed because a concurrent gc (ours, or the user's own
-/// `git gc`) removed an empty `objects/xx` directory between gix creating it and renaming
-/// the object into it. The write is idempotent, so the caller simply writes again.
-pub fn raced_with_gc(err: &crate::Error) -> bool {
-    matches!(err, crate::Error::Git(text) if text.contains("persist loose object")
-        || text.contains("temporary object file"))
 }
 
 /// A ref update in flight, recorded (under the collection's flock) in

@@ -202,19 +202,12 @@ impl Store {
                 Outcome::Unchanged(value) => return Ok(value),
                 Outcome::Commit { message, value } => (message, value),
             };
-            // A concurrent `git gc` may remove an empty fan-out directory between gix
-            // creating it and moving an object in: write again.
-            let tree = match self.write_tree(snap.tree, &batch.upserts) {
-                Err(err) if gc::raced_with_gc(&err) => continue,
-                other => other?,
-            };
+            // Objects go to memory here; move_ref writes them as one pack.
+            let tree = self.write_tree(snap.tree, &batch.upserts)?;
             let parents: Vec<ObjectId> = snap.tip.into_iter().collect();
             let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
             headers.extend(batch.headers);
-            let commit = match self.write_commit(tree, &parents, actor, &message, &headers) {
-                Err(err) if gc::raced_with_gc(&err) => continue,
-                other => other?,
-            };
+            let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
             let inflight = gc::InflightRefUpdate::begin(&self.common_dir, &ref_name, commit);
             let moved = self.move_ref(&ref_name, commit, snap.tip, &message, actor);
             drop(inflight);

@@ -141,11 +141,7 @@ pub fn merge_tip_as(
                 (action, theirs, described.report)
             }
             Relation::Diverged { base_clock } => {
-                let merged = match merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)
-                {
-                    Err(err) if gc::raced_with_gc(&err) => continue,
-                    other => other?,
-                };
+                let merged = merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)?;
                 let clock = ours.clock.max(theirs_snap.clock) + 1;
                 let mut headers = vec![(CLOCK_HEADER.to_string(), clock.to_string())];
                 headers.extend(merged.headers);
@@ -155,10 +151,7 @@ pub fn merge_tip_as(
                 );
                 let parents = [ours.tip.expect("diverged tips exist"), theirs];
                 let commit =
-                    match store.write_commit(merged.tree, &parents, actor, &message, &headers) {
-                        Err(err) if gc::raced_with_gc(&err) => continue,
-                        other => other?,
-                    };
+                    store.write_commit(merged.tree, &parents, actor, &message, &headers)?;
                 ("merged", commit, merged.report)
             }
         };
