@@ -1,8 +1,9 @@
 //! Housekeeping. Every write adds one small pack (pack.rs) and agents never run `git gc`,
-//! so the store tidies itself: after each successful write, [`after_write`] counts packs and
-//! estimates loose objects the way `git gc --auto` does (one fan-out directory, times 256);
-//! past either limit it starts a detached `git gastown gc --auto` that a try-lock keeps
-//! single. The common path costs two small `readdir`s.
+//! so the store tidies itself: after each successful write, [`after_write`] merges small
+//! packs in process once enough exist (rollup.rs), then counts packs and estimates loose
+//! objects the way `git gc --auto` does (one fan-out directory, times 256); past either
+//! limit it starts a detached `git gastown gc --auto` that a try-lock keeps single. The
+//! common path costs two small `readdir`s.
 //!
 //! [`run`] uses the git binary (gix cannot repack): `git pack-refs --all`, `git repack -d`
 //! for loose objects, and `git repack --geometric=2 -d` to roll small packs into larger
@@ -15,13 +16,13 @@ use std::time::{Duration, SystemTime};
 
 use super::lock::WriteLock;
 use super::remote::Git;
-use super::Store;
+use super::{rollup, Store};
 use crate::error::Result;
 
 /// Default estimated loose-object count that triggers an automatic gc (git's `gc.auto`).
 pub const DEFAULT_AUTO_THRESHOLD: u64 = 6700;
-/// Packs beyond which an automatic gc rolls them up (git's `gc.autoPackLimit`); every write
-/// adds one small pack.
+/// Packs beyond which an automatic gc rolls them up (git's `gc.autoPackLimit`). Small
+/// packs are merged in process long before (rollup.rs); these are large or fetched ones.
 pub const AUTO_PACK_LIMIT: usize = 20;
 /// A ref lock file older than this under our collection lock was left by a killed process.
 pub const STALE_REF_LOCK: Duration = Duration::from_secs(1);
@@ -83,14 +84,26 @@ fn stamp_path(store: &Store) -> PathBuf {
     store.state_dir().join("gc-auto.last")
 }
 
-/// The hook run after every successful write: cheap unless a gc is due.
+/// The hook run after every successful write, once the collection lock is released: cheap
+/// unless housekeeping is due.
 pub fn after_write(store: &Store) {
     let threshold = auto_threshold(store);
     if threshold == 0 {
         return;
     }
-    // Each write adds one small pack: consolidate them before lookups slow down.
-    if count_packs(store.common_dir()) > AUTO_PACK_LIMIT {
+    let objects = store.common_dir().join("objects");
+    let mut names = rollup::pack_dir_names(&objects.join("pack")).unwrap_or_default();
+    // Each write adds one small pack: merge them in process (rollup.rs) before lookups
+    // slow down. Whoever holds the gc lock (another roll-up, a gc) is doing the same.
+    if rollup::due(&objects, &names) {
+        if let Ok(Some(_lock)) = WriteLock::try_acquire(&gc_lock_path(store)) {
+            if rollup::roll_up(&objects).is_ok_and(|r| r.packs_merged > 0) {
+                names = rollup::pack_dir_names(&objects.join("pack")).unwrap_or_default();
+            }
+        }
+    }
+    // Large packs (rolled-up ones, fetched ones) are git's to consolidate.
+    if names.iter().filter(|n| n.ends_with(".pack")).count() > AUTO_PACK_LIMIT {
         if let Ok(Some(lock)) = WriteLock::try_acquire(&gc_lock_path(store)) {
             drop(lock);
             let _ = spawn_detached(store);

@@ -10,6 +10,7 @@ pub mod gc;
 mod lock;
 mod pack;
 pub mod remote;
+mod rollup;
 mod snapshot;
 
 use std::path::{Path, PathBuf};
@@ -179,17 +180,24 @@ impl Store {
         actor: &Actor,
         mut change: impl FnMut(&Snapshot<'_>, &mut WriteBatch) -> Result<Outcome<T>>,
     ) -> Result<T> {
-        let _lock = self.lock(collection)?;
-        self.write_locked(collection, actor, &mut change)
+        let lock = self.lock(collection)?;
+        let (value, committed) = self.write_locked(collection, actor, &mut change)?;
+        // Housekeeping runs after the lock is released: other writers need not wait for it.
+        drop(lock);
+        if committed {
+            gc::after_write(self);
+        }
+        Ok(value)
     }
 
-    /// Like [`Store::write`] for a caller that already holds the collection lock.
-    pub fn write_locked<T>(
+    /// The body of [`Store::write`], with the collection lock held: the value, and whether a
+    /// commit was made.
+    fn write_locked<T>(
         &self,
         collection: &str,
         actor: &Actor,
         change: &mut dyn FnMut(&Snapshot<'_>, &mut WriteBatch) -> Result<Outcome<T>>,
-    ) -> Result<T> {
+    ) -> Result<(T, bool)> {
         let ref_name = Self::ref_name(collection);
         for _attempt in 0..16 {
             let snap = Snapshot::at_ref(&self.repo, &ref_name)?;
@@ -199,7 +207,7 @@ impl Store {
                 headers: Vec::new(),
             };
             let (message, value) = match change(&snap, &mut batch)? {
-                Outcome::Unchanged(value) => return Ok(value),
+                Outcome::Unchanged(value) => return Ok((value, false)),
                 Outcome::Commit { message, value } => (message, value),
             };
             // Objects go to memory here; move_ref writes them as one pack.
@@ -212,10 +220,7 @@ impl Store {
             let moved = self.move_ref(&ref_name, commit, snap.tip, &message, actor);
             drop(inflight);
             match moved {
-                Ok(()) => {
-                    gc::after_write(self);
-                    return Ok(value);
-                }
+                Ok(()) => return Ok((value, true)),
                 Err(RefMove::Moved) => {
                     gc::clear_stale_ref_lock(&self.common_dir, &ref_name);
                     continue;

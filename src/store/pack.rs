@@ -20,18 +20,13 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
         return Ok(());
     }
     objects.sort_by_key(|o| o.0);
-    let io = |what: &str, e: std::io::Error| Error::io(format!("writing a pack: {what}"), e);
-
-    let mut pack =
-        Vec::with_capacity(objects.iter().map(|o| o.2.len() / 2 + 32).sum::<usize>() + 32);
-    pack.extend_from_slice(b"PACK");
-    pack.extend_from_slice(&2u32.to_be_bytes());
-    pack.extend_from_slice(&(objects.len() as u32).to_be_bytes());
-    let mut entries = Vec::with_capacity(objects.len());
-    // One compressor for every object: setting one up zeroes hundreds of kilobytes.
-    let mut compressor = gix_zlib::stream::deflate::Compress::new(gix_zlib::Compression::DEFAULT);
+    let largest = objects.iter().map(|o| o.2.len()).max().unwrap_or(0);
+    let mut compressor = compressor_for(largest);
+    let capacity = objects.iter().map(|o| o.2.len() / 2 + 32).sum::<usize>();
+    let mut pack = PackBuilder::new(objects.len(), capacity);
+    let mut entry = Vec::new();
     for (oid, kind, data) in &objects {
-        let start = pack.len();
+        entry.clear();
         let code: u8 = match kind {
             Kind::Commit => 1,
             Kind::Tree => 2,
@@ -43,82 +38,134 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
         let mut byte = (code << 4) | (size & 0x0f) as u8;
         size >>= 4;
         while size > 0 {
-            pack.push(byte | 0x80);
+            entry.push(byte | 0x80);
             byte = (size & 0x7f) as u8;
             size >>= 7;
         }
-        pack.push(byte);
-        deflate_into(&mut compressor, data, &mut pack)?;
-        let crc = crc32fast::hash(&pack[start..]);
-        entries.push((*oid, crc, start as u64));
+        entry.push(byte);
+        deflate_into(&mut compressor, data, &mut entry)?;
+        pack.add(*oid, crc32fast::hash(&entry), &entry);
     }
-    let pack_sum = sha1(&pack)?;
-    pack.extend_from_slice(pack_sum.as_bytes());
+    pack.persist(objects_dir).map(|_| ())
+}
 
-    let mut idx = Vec::with_capacity(8 + 1024 + entries.len() * 28 + 40);
-    idx.extend_from_slice(b"\xfftOc");
-    idx.extend_from_slice(&2u32.to_be_bytes());
-    let mut fanout = [0u32; 256];
-    for (oid, _, _) in &entries {
-        fanout[oid.as_bytes()[0] as usize] += 1;
-    }
-    let mut running = 0;
-    for count in fanout {
-        running += count;
-        idx.extend_from_slice(&running.to_be_bytes());
-    }
-    for (oid, _, _) in &entries {
-        idx.extend_from_slice(oid.as_bytes());
-    }
-    for (_, crc, _) in &entries {
-        idx.extend_from_slice(&crc.to_be_bytes());
-    }
-    let mut large = Vec::new();
-    for (_, _, offset) in &entries {
-        if *offset < 0x8000_0000 {
-            idx.extend_from_slice(&(*offset as u32).to_be_bytes());
-        } else {
-            idx.extend_from_slice(&(0x8000_0000 | large.len() as u32).to_be_bytes());
-            large.push(*offset);
+/// A version 2 pack being assembled in memory from whole entries (header and compressed
+/// data), with what its index needs.
+pub(super) struct PackBuilder {
+    pack: Vec<u8>,
+    /// Object id, CRC-32 of the entry, offset in the pack.
+    entries: Vec<(ObjectId, u32, u64)>,
+}
+
+impl PackBuilder {
+    pub(super) fn new(count: usize, capacity: usize) -> PackBuilder {
+        let mut pack = Vec::with_capacity(capacity + 32);
+        pack.extend_from_slice(b"PACK");
+        pack.extend_from_slice(&2u32.to_be_bytes());
+        pack.extend_from_slice(&(count as u32).to_be_bytes());
+        PackBuilder {
+            pack,
+            entries: Vec::with_capacity(count),
         }
     }
-    for offset in large {
-        idx.extend_from_slice(&offset.to_be_bytes());
-    }
-    idx.extend_from_slice(pack_sum.as_bytes());
-    let idx_sum = sha1(&idx)?;
-    idx.extend_from_slice(idx_sum.as_bytes());
 
-    let dir = objects_dir.join("pack");
-    std::fs::create_dir_all(&dir).map_err(|e| io("creating objects/pack", e))?;
-    let base = dir.join(format!("pack-{pack_sum}"));
-    persist(&dir, &base.with_extension("pack"), &pack)?;
-    persist(&dir, &base.with_extension("idx"), &idx)
+    /// Append one entry; `crc` is the CRC-32 of `entry`, as the index records it.
+    pub(super) fn add(&mut self, oid: ObjectId, crc: u32, entry: &[u8]) {
+        self.entries.push((oid, crc, self.pack.len() as u64));
+        self.pack.extend_from_slice(entry);
+    }
+
+    /// Write the pack, then its index; returns the pack's checksum (its name).
+    pub(super) fn persist(mut self, objects_dir: &Path) -> Result<ObjectId> {
+        let io = |what: &str, e: std::io::Error| Error::io(format!("writing a pack: {what}"), e);
+        let count = self.entries.len() as u32;
+        self.pack[8..12].copy_from_slice(&count.to_be_bytes());
+        let pack_sum = sha1(&self.pack)?;
+        self.pack.extend_from_slice(pack_sum.as_bytes());
+
+        let entries = &mut self.entries;
+        entries.sort_by_key(|e| e.0);
+        let mut idx = Vec::with_capacity(8 + 1024 + entries.len() * 28 + 40);
+        idx.extend_from_slice(b"\xfftOc");
+        idx.extend_from_slice(&2u32.to_be_bytes());
+        let mut fanout = [0u32; 256];
+        for (oid, _, _) in entries.iter() {
+            fanout[oid.as_bytes()[0] as usize] += 1;
+        }
+        let mut running = 0;
+        for count in fanout {
+            running += count;
+            idx.extend_from_slice(&running.to_be_bytes());
+        }
+        for (oid, _, _) in entries.iter() {
+            idx.extend_from_slice(oid.as_bytes());
+        }
+        for (_, crc, _) in entries.iter() {
+            idx.extend_from_slice(&crc.to_be_bytes());
+        }
+        let mut large = Vec::new();
+        for (_, _, offset) in entries.iter() {
+            if *offset < 0x8000_0000 {
+                idx.extend_from_slice(&(*offset as u32).to_be_bytes());
+            } else {
+                idx.extend_from_slice(&(0x8000_0000 | large.len() as u32).to_be_bytes());
+                large.push(*offset);
+            }
+        }
+        for offset in large {
+            idx.extend_from_slice(&offset.to_be_bytes());
+        }
+        idx.extend_from_slice(pack_sum.as_bytes());
+        let idx_sum = sha1(&idx)?;
+        idx.extend_from_slice(idx_sum.as_bytes());
+
+        let dir = objects_dir.join("pack");
+        std::fs::create_dir_all(&dir).map_err(|e| io("creating objects/pack", e))?;
+        let base = dir.join(format!("pack-{pack_sum}"));
+        persist(&dir, &base.with_extension("pack"), &self.pack)?;
+        persist(&dir, &base.with_extension("idx"), &idx)?;
+        Ok(pack_sum)
+    }
+}
+
+/// One compressor for every object of a pack, sized for the largest. zlib's default state
+/// (32 KiB window, 64 Ki-entry hash) is a third of a megabyte that the kernel must zero page by
+/// page; a write's objects are a few kilobytes, and a window no larger than the input
+/// compresses exactly as well, so small writes set up a state of a few dozen kilobytes.
+fn compressor_for(largest: usize) -> zlib_rs::Deflate {
+    // The smallest window (2^9 to 2^15 bytes) that covers the largest object.
+    let window_bits = (9..15).find(|bits| largest <= 1 << bits).unwrap_or(15);
+    zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
+        level: 6,
+        window_bits,
+        // Hash table entries: 2^(mem_level + 7); sized like the window.
+        mem_level: (window_bits - 7).clamp(1, 8),
+        ..zlib_rs::DeflateConfig::default()
+    })
 }
 
 /// Append the zlib stream of `input` to `out`, restarting `compressor` first.
 fn deflate_into(
-    compressor: &mut gix_zlib::stream::deflate::Compress,
+    compressor: &mut zlib_rs::Deflate,
     mut input: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<()> {
-    use gix_zlib::stream::deflate::FlushCompress;
     compressor.reset();
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let (read_before, written_before) = (compressor.total_in(), compressor.total_out());
         let status = compressor
-            .compress(input, &mut chunk, FlushCompress::Finish)
-            .map_err(|e| Error::Git(format!("compressing an object: {e}")))?;
+            .compress(input, &mut chunk, zlib_rs::DeflateFlush::Finish)
+            .map_err(|e| Error::Git(format!("compressing an object: {e:?}")))?;
         out.extend_from_slice(&chunk[..(compressor.total_out() - written_before) as usize]);
         input = &input[(compressor.total_in() - read_before) as usize..];
-        if status == gix_zlib::Status::StreamEnd {
+        if status == zlib_rs::Status::StreamEnd {
             return Ok(());
         }
     }
 }
 
-fn sha1(bytes: &[u8]) -> Result<ObjectId> {
+pub(super) fn sha1(bytes: &[u8]) -> Result<ObjectId> {
     let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
     hasher.update(bytes);
     hasher
@@ -126,13 +173,16 @@ fn sha1(bytes: &[u8]) -> Result<ObjectId> {
         .map_err(|e| Error::Git(format!("hashing a pack: {e}")))
 }
 
+/// Names of files being written in `objects/pack` (left behind only by killed writers).
+pub(super) const TMP_PREFIX: &str = ".tmp-gastown-";
+
 /// Write a file under a temporary name in `dir` and rename it into place (read-only, as git
 /// keeps pack files).
-fn persist(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+pub(super) fn persist(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".tmp-gastown-{}-{n}", std::process::id()));
+    let tmp = dir.join(format!("{TMP_PREFIX}{}-{n}", std::process::id()));
     let result = (|| {
         let mut file = std::fs::OpenOptions::new()
             .write(true)

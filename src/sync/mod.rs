@@ -161,8 +161,8 @@ pub fn merge_tip_as(
         drop(inflight);
         match moved {
             Ok(()) => {
-                gc::after_write(store);
                 drop(lock);
+                gc::after_write(store);
                 let cycles = if collection == crate::bead::COLLECTION {
                     bead_cycles(store)?
                 } else {
