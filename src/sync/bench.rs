@@ -56,7 +56,7 @@ pub fn bench_sync(work_dir: &Path, runs: usize) -> Result<Value> {
             "runs_ms": totals,
         },
         "concurrent_writers": {
-            "what": format!("{WRITERS} processes at once, each running {WRITES_PER_WRITER} git bead writes (create, update, comment) in turn"),
+            "what": format!("{WRITERS} processes at once from 8 worktrees of one repository, each running {WRITES_PER_WRITER} git bead writes (create, update, comment, claim) in turn"),
             "median_writes_per_s": median(&rates),
             "runs_writes_per_s": rates,
             "target_writes_per_s": 300,
@@ -280,25 +280,55 @@ fn ms_since(started: Instant) -> f64 {
     started.elapsed().as_secs_f64() * 1000.0
 }
 
+/// 32 writer processes from 8 worktrees of one repository (as agents work), each making
+/// `WRITES_PER_WRITER` writes in turn: create, update, comment, and claim a bead of its own
+/// (so every claim succeeds and each is a real write).
 fn writers_run(bins: &Bins, dir: &Path) -> Result<f64> {
-    let (a, ids) = setup(bins, dir, 64)?;
+    const WORKTREES: usize = 8;
+    let claims_per_writer = WRITES_PER_WRITER.div_ceil(4);
+    let shared = 64;
+    let (a, ids) = setup(bins, dir, shared + WRITERS * claims_per_writer)?;
+    bins.git(
+        &a,
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@bench.local",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "initial",
+        ],
+    )?;
+    let mut worktrees = Vec::new();
+    for n in 0..WORKTREES {
+        let path = dir.join(format!("wt{n}"));
+        let path_arg = path.to_string_lossy().into_owned();
+        bins.git(&a, &["worktree", "add", "-q", "--detach", &path_arg])?;
+        worktrees.push(path);
+    }
     let started = Instant::now();
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (a, ids) = (&a, &ids);
+                let (worktrees, ids) = (&worktrees, &ids);
                 scope.spawn(move || -> Result<()> {
                     let who = format!("writer{w}");
+                    let dir = &worktrees[w % WORKTREES];
                     for i in 0..WRITES_PER_WRITER {
-                        let target = &ids[(w * 7 + i) % ids.len()];
+                        let target = &ids[(w * 7 + i) % shared];
+                        let own = &ids[shared + w * claims_per_writer + i / 4];
                         let title = format!("w{w} {i}");
                         let note = format!("note {w} {i}");
-                        let args: Vec<&str> = match i % 3 {
+                        let args: Vec<&str> = match i % 4 {
                             0 => vec!["create", &title, "--silent"],
                             1 => vec!["update", target, "--notes", &note],
-                            _ => vec!["comments", "add", target, &note],
+                            2 => vec!["comments", "add", target, &note],
+                            _ => vec!["update", own, "--claim"],
                         };
-                        bins.run(&bins.bead, a, &args, &who)?;
+                        bins.run(&bins.bead, dir, &args, &who)?;
                     }
                     Ok(())
                 })
