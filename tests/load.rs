@@ -410,3 +410,71 @@ fn writes_roll_up_their_packs_automatically() {
     );
     assert_fsck_clean(&env);
 }
+
+#[test]
+fn readers_never_fail_while_writers_roll_up_packs() {
+    let env = Env::new();
+    init(&env);
+    let first = env.create("first", &[]);
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..4)
+            .map(|r| {
+                let (env, first, writing) = (&env, &first, &writing);
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    let mut reads = 0;
+                    // Read until the writers are done, and at least a few times.
+                    while writing.load(std::sync::atomic::Ordering::SeqCst) || reads < 5 {
+                        let args: &[&str] = match reads % 3 {
+                            0 => &["ready", "--json"],
+                            1 => &["list", "--json", "--limit", "0"],
+                            _ => &["show", first.as_str(), "--json"],
+                        };
+                        let out = run(env, &env.repo(), &format!("reader{r}"), args);
+                        if !out.status.success() {
+                            failures.push(format!(
+                                "{args:?}: {}",
+                                String::from_utf8_lossy(&out.stderr)
+                            ));
+                        }
+                        reads += 1;
+                    }
+                    failures
+                })
+            })
+            .collect();
+        let writers: Vec<_> = (0..16)
+            .map(|w| {
+                let env = &env;
+                scope.spawn(move || {
+                    for i in 0..8 {
+                        let out = run(
+                            env,
+                            &env.repo(),
+                            &format!("writer{w}"),
+                            &["create", &format!("w{w} {i}")],
+                        );
+                        assert!(
+                            out.status.success(),
+                            "{}",
+                            String::from_utf8_lossy(&out.stderr)
+                        );
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        writing.store(false, std::sync::atomic::Ordering::SeqCst);
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+    let listed = env.bead_json(&["list", "--limit", "0"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1 + 16 * 8);
+    assert_fsck_clean(&env);
+}

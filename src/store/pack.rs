@@ -20,8 +20,8 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
         return Ok(());
     }
     objects.sort_by_key(|o| o.0);
-    let largest = objects.iter().map(|o| o.2.len()).max().unwrap_or(0);
-    let mut compressor = compressor_for(largest);
+    // One compressor for every object: setting one up zeroes hundreds of kilobytes.
+    let mut compressor = gix_zlib::stream::deflate::Compress::new(gix_zlib::Compression::DEFAULT);
     let capacity = objects.iter().map(|o| o.2.len() / 2 + 32).sum::<usize>();
     let mut pack = PackBuilder::new(objects.len(), capacity);
     let mut entry = Vec::new();
@@ -128,38 +128,23 @@ impl PackBuilder {
     }
 }
 
-/// One compressor for every object of a pack, sized for the largest. zlib's default state
-/// (32 KiB window, 64 Ki-entry hash) is a third of a megabyte that the kernel must zero page by
-/// page; a write's objects are a few kilobytes, and a window no larger than the input
-/// compresses exactly as well, so small writes set up a state of a few dozen kilobytes.
-fn compressor_for(largest: usize) -> zlib_rs::Deflate {
-    // The smallest window (2^9 to 2^15 bytes) that covers the largest object.
-    let window_bits = (9..15).find(|bits| largest <= 1 << bits).unwrap_or(15);
-    zlib_rs::Deflate::new_with_config(zlib_rs::DeflateConfig {
-        level: 6,
-        window_bits,
-        // Hash table entries: 2^(mem_level + 7); sized like the window.
-        mem_level: (window_bits - 7).clamp(1, 8),
-        ..zlib_rs::DeflateConfig::default()
-    })
-}
-
 /// Append the zlib stream of `input` to `out`, restarting `compressor` first.
 fn deflate_into(
-    compressor: &mut zlib_rs::Deflate,
+    compressor: &mut gix_zlib::stream::deflate::Compress,
     mut input: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<()> {
+    use gix_zlib::stream::deflate::FlushCompress;
     compressor.reset();
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let (read_before, written_before) = (compressor.total_in(), compressor.total_out());
         let status = compressor
-            .compress(input, &mut chunk, zlib_rs::DeflateFlush::Finish)
-            .map_err(|e| Error::Git(format!("compressing an object: {e:?}")))?;
+            .compress(input, &mut chunk, FlushCompress::Finish)
+            .map_err(|e| Error::Git(format!("compressing an object: {e}")))?;
         out.extend_from_slice(&chunk[..(compressor.total_out() - written_before) as usize]);
         input = &input[(compressor.total_in() - read_before) as usize..];
-        if status == zlib_rs::Status::StreamEnd {
+        if status == gix_zlib::Status::StreamEnd {
             return Ok(());
         }
     }
