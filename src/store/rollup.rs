@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 /// Roll up once this many small packs exist.
 pub const TRIGGER: usize = 8;
 /// Packs larger than this are left to `git repack` (which also computes deltas).
-pub const MAX_PACK_BYTES: u64 = 4 << 20;
+pub const MAX_PACK_BYTES: u64 = 1 << 20;
 /// Temporary files of writers that died are removed once this old.
 const STALE_TMP: Duration = Duration::from_secs(3600);
 
