@@ -440,16 +440,21 @@ fn require_step(index: &HashMap<String, usize>, id: &str, what: &str, file: &str
         .ok_or_else(|| Error::invalid(format!("{file}: {what} '{id}' is not a step")))
 }
 
+/// Position of each step in `nodes`, by id.
+fn step_index(nodes: &[Node]) -> HashMap<String, usize> {
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.step.id.clone(), i))
+        .collect()
+}
+
 /// `[[compose.branch]]`: the branch steps need `from`, and `join` needs them all.
 pub fn apply_branches(nodes: &mut [Node], rules: &[BranchRule], file: &str) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
-    let index: HashMap<String, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.step.id.clone(), i))
-        .collect();
+    let index = step_index(nodes);
     for rule in rules {
         require_step(&index, &rule.from, "compose.branch from", file)?;
         let join = require_step(&index, &rule.join, "compose.branch join", file)?;
@@ -467,11 +472,7 @@ pub fn apply_gate_rules(nodes: &mut [Node], rules: &[GateRule], file: &str) -> R
     if rules.is_empty() {
         return Ok(());
     }
-    let index: HashMap<String, usize> = nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (n.step.id.clone(), i))
-        .collect();
+    let index = step_index(nodes);
     for rule in rules {
         let i = require_step(&index, &rule.before, "compose.gate before", file)?;
         let list = nodes[i]

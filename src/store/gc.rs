@@ -67,13 +67,14 @@ pub fn estimate_loose(common_dir: &Path) -> u64 {
 }
 
 fn count_packs(common_dir: &Path) -> usize {
-    std::fs::read_dir(common_dir.join("objects").join("pack"))
-        .map(|dir| {
-            dir.filter_map(|e| e.ok())
-                .filter(|e| e.file_name().to_string_lossy().ends_with(".pack"))
-                .count()
-        })
-        .unwrap_or(0)
+    packs_among(
+        &rollup::pack_dir_names(&common_dir.join("objects").join("pack")).unwrap_or_default(),
+    )
+}
+
+/// How many packs the names of `objects/pack` hold.
+fn packs_among(names: &[String]) -> usize {
+    names.iter().filter(|n| n.ends_with(".pack")).count()
 }
 
 fn gc_lock_path(store: &Store) -> PathBuf {
@@ -95,15 +96,15 @@ pub fn after_write(store: &Store) {
     let mut names = rollup::pack_dir_names(&objects.join("pack")).unwrap_or_default();
     // Each write adds one small pack: merge them in process (rollup.rs) before lookups
     // slow down. Whoever holds the gc lock (another roll-up, a gc) is doing the same.
-    if rollup::due(&objects, &names) {
+    if rollup::due(&names) {
         if let Ok(Some(_lock)) = WriteLock::try_acquire(&gc_lock_path(store)) {
-            if rollup::roll_up(&objects).is_ok_and(|r| r.packs_merged > 0) {
+            if rollup::roll_up(&objects, rollup::TRIGGER).is_ok_and(|r| r.packs_merged > 0) {
                 names = rollup::pack_dir_names(&objects.join("pack")).unwrap_or_default();
             }
         }
     }
     // Large packs (rolled-up ones, fetched ones) are git's to consolidate.
-    if names.iter().filter(|n| n.ends_with(".pack")).count() > AUTO_PACK_LIMIT {
+    if packs_among(&names) > AUTO_PACK_LIMIT {
         if let Ok(Some(lock)) = WriteLock::try_acquire(&gc_lock_path(store)) {
             drop(lock);
             let _ = spawn_detached(store);

@@ -40,22 +40,25 @@ pub struct RollUp {
     pub objects: usize,
 }
 
-/// Whether a roll-up is due, given the names in `objects/pack`: a `stat` per pack, only
-/// when there are enough packs for it to be.
-pub fn due(objects_dir: &Path, names: &[String]) -> bool {
+/// Whether enough packs exist for a roll-up to be worth a look, given the names in
+/// `objects/pack` (no `stat`s: [`roll_up`] looks at sizes).
+pub fn due(names: &[String]) -> bool {
     names.iter().filter(|n| n.ends_with(".idx")).count() >= TRIGGER
-        && candidates(objects_dir, names).len() >= TRIGGER
 }
 
-/// Merge the small packs that break a geometric progression into one. The caller holds
-/// the gc lock, so no other roll-up or gc runs at the same time.
-pub fn roll_up(objects_dir: &Path) -> Result<RollUp> {
+/// Merge the small packs that break a geometric progression into one, once at least
+/// `min_packs` small packs exist. The caller holds the gc lock, so no other roll-up or gc
+/// runs at the same time.
+pub fn roll_up(objects_dir: &Path, min_packs: usize) -> Result<RollUp> {
     let pack_dir = objects_dir.join("pack");
     let Some(names) = pack_dir_names(&pack_dir) else {
         return Ok(RollUp::default());
     };
     remove_stale_temporaries(&pack_dir, &names);
     let mut packs = candidates(objects_dir, &names);
+    if packs.len() < min_packs {
+        return Ok(RollUp::default());
+    }
     packs.sort_by_key(|p| p.bytes);
     let chosen = geometric_split(&packs.iter().map(|p| p.bytes).collect::<Vec<_>>());
     if chosen < 2 {
@@ -320,11 +323,8 @@ mod tests {
         }
         written.push(blob("shared\n"));
         assert_eq!(packs(dir.path()).len(), 10);
-        assert!(due(
-            &objects,
-            &pack_dir_names(&objects.join("pack")).unwrap()
-        ));
-        let report = roll_up(&objects).unwrap();
+        assert!(due(&pack_dir_names(&objects.join("pack")).unwrap()));
+        let report = roll_up(&objects, TRIGGER).unwrap();
         assert_eq!(
             report,
             RollUp {
@@ -341,7 +341,7 @@ mod tests {
             assert_eq!(out.as_bytes(), data.as_slice());
         }
         // Nothing more to do now.
-        assert_eq!(roll_up(&objects).unwrap(), RollUp::default());
+        assert_eq!(roll_up(&objects, 2).unwrap(), RollUp::default());
     }
 
     #[test]
@@ -393,7 +393,7 @@ mod tests {
         for i in 0..3 {
             super::super::pack::write_pack(&objects, vec![blob(&format!("mine {i}\n"))]).unwrap();
         }
-        let report = roll_up(&objects).unwrap();
+        let report = roll_up(&objects, 2).unwrap();
         assert_eq!(report.packs_merged, 3, "{report:?}");
         let left = packs(dir.path());
         assert_eq!(left.len(), 3, "{left:?}");
