@@ -131,6 +131,15 @@ impl Store {
         &self.repo
     }
 
+    /// A git config value of the repository (all scopes, as read when it was opened).
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo
+            .config_snapshot()
+            .string(key)
+            .map(|s| s.to_string())
+            .filter(|s| !s.trim().is_empty())
+    }
+
     /// `<common git dir>/gastown`: locks, caches and other clone-local files, shared by all
     /// worktrees of the repository.
     pub fn state_dir(&self) -> PathBuf {

@@ -1,0 +1,186 @@
+//! Sandboxes: a `git worktree` of the rig on the agent's own branch, in the rig's agent
+//! directory (outside the rig's working tree and outside `.git`). The worktree's private git
+//! dir holds a marker naming its agent, so commands run inside it know who they are without
+//! reading any record, and nothing is written where the agent could commit it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+use crate::gitcmd;
+use crate::town::Rig;
+
+/// File in a sandbox worktree's own git dir naming the agent that owns it.
+const MARKER: &str = "gastown-agent";
+
+/// Where an agent's sandbox lives: `<agents dir>/<polecats|crew>/<name>`.
+pub fn path_for(rig: &Rig, kind_dir: &str, name: &str) -> PathBuf {
+    rig.agents_dir.join(kind_dir).join(name)
+}
+
+/// The branch a rig's work is merged into: `merge_queue.target`, else the rig's checked-out
+/// branch, else `main`.
+pub fn target_branch(rig_path: &Path, configured: Option<&str>) -> String {
+    if let Some(t) = configured.filter(|t| !t.is_empty()) {
+        return t.to_string();
+    }
+    gitcmd::probe(rig_path, ["symbolic-ref", "--quiet", "--short", "HEAD"])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "main".to_string())
+}
+
+/// What to set up in a new sandbox.
+pub struct Setup<'a> {
+    /// Untracked files copied from the rig (relative paths, e.g. `.env`).
+    pub copy: &'a [String],
+    /// A command the rig's owner configured (`sandbox.setup`), run by `sh -c` in the sandbox.
+    pub command: Option<&'a str>,
+    pub env: &'a [(String, String)],
+}
+
+/// Create the worktree at `path` on `branch` (reset to `base`), mark it as `address`'s and
+/// set it up. On any failure the half-made worktree is removed again.
+pub fn create(
+    rig: &Rig,
+    path: &Path,
+    branch: &str,
+    base: &str,
+    address: &str,
+    setup: &Setup<'_>,
+) -> Result<()> {
+    if path.exists() {
+        if is_worktree_of(rig, path)? {
+            return mark(path, address);
+        }
+        return Err(Error::invalid(format!(
+            "sandbox path {} exists but is not a worktree of rig '{}'; move it away first",
+            path.display(),
+            rig.name
+        )));
+    }
+    if !gitcmd::rev_exists(&rig.path, base) {
+        return Err(Error::invalid(format!(
+            "rig '{}' has no commit '{base}' to start a sandbox from; commit something first",
+            rig.name
+        )));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+    }
+    gitcmd::run(
+        &rig.path,
+        [
+            "worktree".as_ref(),
+            "add".as_ref(),
+            "--quiet".as_ref(),
+            "-B".as_ref(),
+            std::ffi::OsStr::new(branch),
+            path.as_os_str(),
+            std::ffi::OsStr::new(base),
+        ],
+    )?;
+    let result = mark(path, address)
+        .and_then(|_| copy_files(rig, path, setup.copy))
+        .and_then(|_| run_setup(path, setup));
+    if let Err(err) = result {
+        let _ = remove(rig, path, None);
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Whether `path` is one of the rig's worktrees.
+pub fn is_worktree_of(rig: &Rig, path: &Path) -> Result<bool> {
+    let want = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    Ok(gitcmd::worktrees(&rig.path)?.iter().any(|wt| {
+        std::fs::canonicalize(&wt.path).unwrap_or_else(|_| wt.path.clone()) == want
+    }))
+}
+
+/// Remove the worktree (whatever it holds) and, if given, its branch.
+pub fn remove(rig: &Rig, path: &Path, branch: Option<&str>) -> Result<()> {
+    if path.exists() {
+        gitcmd::run(
+            &rig.path,
+            ["worktree".as_ref(), "remove".as_ref(), "--force".as_ref(), "--force".as_ref(), path.as_os_str()],
+        )?;
+    }
+    let _ = gitcmd::run(&rig.path, ["worktree", "prune"]);
+    if let Some(branch) = branch {
+        if gitcmd::rev_exists(&rig.path, &format!("refs/heads/{branch}")) {
+            gitcmd::run(&rig.path, ["branch", "--quiet", "-D", branch])?;
+        }
+    }
+    Ok(())
+}
+
+/// The agent a sandbox belongs to, from the marker in its git dir.
+pub fn owner(worktree: &Path) -> Option<String> {
+    let git_dir = gitcmd::probe(worktree, ["rev-parse", "--absolute-git-dir"])?;
+    std::fs::read_to_string(Path::new(git_dir.trim()).join(MARKER))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+fn mark(path: &Path, address: &str) -> Result<()> {
+    let git_dir = gitcmd::run(path, ["rev-parse", "--absolute-git-dir"])?;
+    let marker = Path::new(git_dir.trim()).join(MARKER);
+    std::fs::write(&marker, format!("{address}\n"))
+        .map_err(|e| Error::io(format!("writing {}", marker.display()), e))
+}
+
+fn copy_files(rig: &Rig, sandbox: &Path, files: &[String]) -> Result<()> {
+    for file in files {
+        let rel = Path::new(file);
+        let safe = !rel.is_absolute()
+            && rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !safe {
+            return Err(Error::invalid(format!(
+                "sandbox.copy entry '{file}' must be a relative path inside the rig"
+            )));
+        }
+        let from = rig.path.join(rel);
+        if !from.is_file() {
+            continue; // optional by nature: `.env` exists on some machines only
+        }
+        let to = sandbox.join(rel);
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
+        }
+        std::fs::copy(&from, &to)
+            .map_err(|e| Error::io(format!("copying {file} into the sandbox"), e))?;
+    }
+    Ok(())
+}
+
+fn run_setup(sandbox: &Path, setup: &Setup<'_>) -> Result<()> {
+    let Some(command) = setup.command.filter(|c| !c.trim().is_empty()) else {
+        return Ok(());
+    };
+    // The rig owner's own command line, like a Makefile recipe: it is run by sh on purpose.
+    // Nothing an agent or a bead wrote is part of it.
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .current_dir(sandbox)
+        .envs(setup.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::io("running sandbox.setup", e))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        return Err(Error::invalid(format!(
+            "sandbox.setup failed ({}): {}",
+            output.status,
+            crate::error::one_line(last)
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! Shared town and rig policy (`git gastown config`): one file per key,
+//! `settings/<key>.json`, holding a stamped last-writer-wins register, in the store's work
+//! collection, so settings travel with sync and two clones setting different keys both keep
+//! theirs. A rig's value overrides the town's, which overrides the built-in default.
+//! Machine-local settings (paths to agent binaries) are git config (`gastown.*`) instead.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::bead::ops::carry_count;
+use crate::bead::record::{Register, Stamp};
+use crate::bead::COLLECTION;
+use crate::error::{Error, Result};
+use crate::store::{Actor, Outcome, Snapshot, Store};
+
+const DIR: &str = "settings";
+
+/// The type a setting's value must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Bool,
+    Text,
+    /// Comma-separated list of words.
+    List,
+    /// A duration such as `30s`, `5m`, `4h`, `2d`.
+    Duration,
+}
+
+/// A setting the suite knows: key (a `*` matches one dotted word), type, default, meaning.
+pub struct Known {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub default: Option<&'static str>,
+    pub about: &'static str,
+}
+
+/// Every key `git gastown config` accepts. Later domains add rows here.
+pub const KNOWN: &[Known] = &[
+    Known { key: "agent.default", kind: Kind::Text, default: Some("claude"), about: "runtime for new sessions (claude, codex, ... or a custom runtime)" },
+    Known { key: "namepool.theme", kind: Kind::Text, default: Some("mad-max"), about: "polecat names: mad-max, minerals, wasteland or custom" },
+    Known { key: "namepool.names", kind: Kind::List, default: None, about: "names of the custom pool (namepool.theme = custom)" },
+    Known { key: "sandbox.setup", kind: Kind::Text, default: None, about: "command run (by sh, in the new sandbox) after a sandbox is created" },
+    Known { key: "sandbox.copy", kind: Kind::List, default: None, about: "untracked files copied from the rig into each new sandbox (e.g. .env)" },
+    Known { key: "scheduler.max_polecats", kind: Kind::Int, default: Some("0"), about: "live polecat sessions per rig (0: no limit)" },
+    Known { key: "scheduler.max_sessions", kind: Kind::Int, default: Some("0"), about: "live sessions in the town (0: no limit)" },
+    Known { key: "workflow.default_formula", kind: Kind::Text, default: None, about: "formula poured onto slung beads (e.g. mol-polecat-work)" },
+    Known { key: "dispatch.auto", kind: Kind::Bool, default: Some("false"), about: "patrol slings ready beads to idle polecats" },
+    Known { key: "merge_queue.target", kind: Kind::Text, default: None, about: "branch merge requests target (default: the rig's HEAD branch)" },
+    Known { key: "merge_queue.auto", kind: Kind::Bool, default: Some("true"), about: "done starts a merge-queue pass" },
+    Known { key: "merge_queue.strategy", kind: Kind::Text, default: Some("rebase"), about: "rebase or merge branches onto the target" },
+    Known { key: "merge_queue.batch_size", kind: Kind::Int, default: Some("1"), about: "merge requests tested together" },
+    Known { key: "merge_queue.max_retries", kind: Kind::Int, default: Some("5"), about: "gate failures before escalation" },
+    Known { key: "merge_queue.delete_merged", kind: Kind::Bool, default: Some("true"), about: "delete merged branches" },
+    Known { key: "merge_queue.gates.*", kind: Kind::Text, default: None, about: "a gate command run before merging (by sh, in the scratch worktree)" },
+    Known { key: "patrol.stuck_after", kind: Kind::Duration, default: Some("30m"), about: "no activity for this long: stuck" },
+    Known { key: "patrol.lazy_after", kind: Kind::Duration, default: None, about: "commands start a background patrol when the last is older" },
+    Known { key: "escalation.stale_threshold", kind: Kind::Duration, default: Some("4h"), about: "unacknowledged escalations are bumped after this" },
+    Known { key: "escalation.max_reescalations", kind: Kind::Int, default: Some("2"), about: "bumps per escalation" },
+    Known { key: "escalation.notify_command", kind: Kind::Text, default: None, about: "program run for CRITICAL escalations (JSON on stdin)" },
+];
+
+/// A setting as stored or defaulted, for `config get|list`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Setting {
+    pub key: String,
+    pub value: Value,
+    /// `rig`, `town` or `default`.
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_by: Option<String>,
+}
+
+/// The settings of one store.
+pub struct Settings<'s> {
+    store: &'s Store,
+}
+
+/// Find the row for `key`, if the suite knows it.
+pub fn known(key: &str) -> Option<&'static Known> {
+    KNOWN.iter().find(|k| pattern_matches(k.key, key))
+}
+
+fn pattern_matches(pattern: &str, key: &str) -> bool {
+    let mut p = pattern.split('.');
+    let mut k = key.split('.');
+    loop {
+        match (p.next(), k.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(word)) if valid_word(word) => {}
+            (Some(a), Some(b)) if a == b => {}
+            _ => return false,
+        }
+    }
+}
+
+fn valid_word(word: &str) -> bool {
+    !word.is_empty()
+        && word.len() <= 64
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Check and normalise a value for `key`: ints become numbers, bools true/false, lists arrays.
+pub fn parse_value(key: &str, text: &str) -> Result<Value> {
+    let row = known(key).ok_or_else(|| {
+        Error::invalid(format!(
+            "unknown setting '{key}' (see `git gastown config list --known`)"
+        ))
+    })?;
+    let bad = |what: &str| Error::invalid(format!("bad value '{text}' for {key}: expected {what}"));
+    Ok(match row.kind {
+        Kind::Int => json!(text.trim().parse::<u64>().map_err(|_| bad("a whole number"))?),
+        Kind::Bool => match text.trim() {
+            "true" | "yes" | "on" | "1" => json!(true),
+            "false" | "no" | "off" | "0" => json!(false),
+            _ => return Err(bad("true or false")),
+        },
+        Kind::Text => {
+            if text.contains(['\0', '\n']) {
+                return Err(bad("one line of text"));
+            }
+            json!(text)
+        }
+        Kind::List => {
+            let items: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            if items.iter().any(|s| s.contains(['\0', '\n'])) {
+                return Err(bad("a comma-separated list"));
+            }
+            json!(items)
+        }
+        Kind::Duration => {
+            parse_duration(text).ok_or_else(|| bad("a duration such as 30s, 5m, 4h or 2d"))?;
+            json!(text.trim())
+        }
+    })
+}
+
+/// `30s`, `5m`, `4h`, `2d` (or plain seconds) as seconds.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let n: u64 = digits.parse().ok()?;
+    let mult = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+fn path_of(key: &str) -> String {
+    format!("{DIR}/{key}.json")
+}
+
+impl<'s> Settings<'s> {
+    pub fn new(store: &'s Store) -> Self {
+        Settings { store }
+    }
+
+    /// Every setting stored here.
+    pub fn stored(&self) -> Result<BTreeMap<String, Register>> {
+        let snap = self.store.snapshot(COLLECTION)?;
+        stored_in(&snap)
+    }
+
+    pub fn get(&self, key: &str) -> Result<Option<Register>> {
+        let snap = self.store.snapshot(COLLECTION)?;
+        read_register(&snap, key)
+    }
+
+    /// Set (or, with `None`, unset) `key`. One commit; nothing when the value is unchanged.
+    pub fn set(&self, actor: &Actor, key: &str, value: Option<&str>) -> Result<Setting> {
+        let parsed = match value {
+            Some(text) => parse_value(key, text)?,
+            None => {
+                known(key).ok_or_else(|| Error::invalid(format!("unknown setting '{key}'")))?;
+                Value::Null
+            }
+        };
+        self.store.write(COLLECTION, actor, |snap, batch| {
+            if !snap.exists() {
+                return Err(Error::NotInitialized("bead"));
+            }
+            let current = read_register(snap, key)?;
+            let setting = Setting {
+                key: key.to_string(),
+                value: parsed.clone(),
+                source: "here".into(),
+                set_by: Some(actor.name.clone()),
+            };
+            if current.as_ref().map(|r| &r.v) == Some(&parsed)
+                || (current.is_none() && parsed.is_null())
+            {
+                return Ok(Outcome::Unchanged(setting));
+            }
+            let register = Register {
+                v: parsed.clone(),
+                at: Stamp(batch.clock, actor.name.clone()),
+            };
+            let mut bytes = serde_json::to_vec(&register).expect("registers serialise");
+            bytes.push(b'\n');
+            batch.put(path_of(key), bytes);
+            carry_count(snap, batch, 0);
+            let message = match value {
+                Some(text) => format!("config set {key} = {text}"),
+                None => format!("config unset {key}"),
+            };
+            Ok(Outcome::Commit {
+                message,
+                value: setting,
+            })
+        })
+    }
+}
+
+pub(crate) fn stored_in(snap: &Snapshot<'_>) -> Result<BTreeMap<String, Register>> {
+    let mut out = BTreeMap::new();
+    for (path, oid) in snap.walk(DIR)? {
+        let Some(key) = path
+            .strip_prefix(&format!("{DIR}/"))
+            .and_then(|p| p.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let register: Register = serde_json::from_slice(&snap.read_blob(oid)?)
+            .map_err(|e| Error::Git(format!("corrupt setting {path}: {e}")))?;
+        if !register.v.is_null() {
+            out.insert(key.to_string(), register);
+        }
+    }
+    Ok(out)
+}
+
+fn read_register(snap: &Snapshot<'_>, key: &str) -> Result<Option<Register>> {
+    match snap.read(&path_of(key))? {
+        Some(bytes) => {
+            let register: Register = serde_json::from_slice(&bytes)
+                .map_err(|e| Error::Git(format!("corrupt setting {key}: {e}")))?;
+            Ok(Some(register).filter(|r| !r.v.is_null()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// The effective value of `key`: the rig's, else the town's, else the default.
+pub fn effective(rig: Option<&Store>, town: &Store, key: &str) -> Result<Setting> {
+    let layers = [(rig, "rig"), (Some(town), "town")];
+    for (store, source) in layers {
+        let Some(store) = store else { continue };
+        if let Some(register) = Settings::new(store).get(key)? {
+            return Ok(Setting {
+                key: key.into(),
+                value: register.v,
+                source: source.into(),
+                set_by: Some(register.at.1),
+            });
+        }
+    }
+    let default = known(key).and_then(|k| k.default.map(|d| (k, d)));
+    let value = match default {
+        Some((_, text)) => parse_value(key, text)?,
+        None => Value::Null,
+    };
+    Ok(Setting {
+        key: key.into(),
+        value,
+        source: "default".into(),
+        set_by: None,
+    })
+}
+
+/// Whether `store` is a town (its store records one).
+pub fn is_town(store: &Store) -> Result<bool> {
+    let snap = store.snapshot(COLLECTION)?;
+    Ok(snap.read(super::TOWN_META)?.is_some())
+}
+
+/// Record that `store` is a town named `name`; false when it already was.
+pub(crate) fn mark_town(store: &Store, actor: &Actor, name: &str) -> Result<bool> {
+    store.write(COLLECTION, actor, |snap, batch| {
+        if snap.read(super::TOWN_META)?.is_some() {
+            return Ok(Outcome::Unchanged(false));
+        }
+        let stamp = Stamp(batch.clock, actor.name.clone());
+        let mut registers = BTreeMap::new();
+        registers.insert("name".to_string(), Register { v: json!(name), at: stamp.clone() });
+        registers.insert(
+            "created_at".to_string(),
+            Register { v: json!(crate::bead::schema::now_rfc3339()), at: stamp },
+        );
+        let mut bytes = serde_json::to_vec(&registers).expect("registers serialise");
+        bytes.push(b'\n');
+        batch.put(super::TOWN_META, bytes);
+        carry_count(snap, batch, 0);
+        Ok(Outcome::Commit {
+            message: format!("town init: {name}"),
+            value: true,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_one_word_per_star() {
+        assert!(known("merge_queue.gates.test").is_some());
+        assert!(known("merge_queue.gates.a.b").is_none());
+        assert!(known("merge_queue.gates.").is_none());
+        assert!(known("scheduler.max_polecats").is_some());
+        assert!(known("scheduler.max_polecat").is_none());
+    }
+
+    #[test]
+    fn values_are_typed() {
+        assert_eq!(parse_value("scheduler.max_polecats", "3").unwrap(), json!(3));
+        assert!(parse_value("scheduler.max_polecats", "-1").is_err());
+        assert_eq!(parse_value("dispatch.auto", "on").unwrap(), json!(true));
+        assert_eq!(
+            parse_value("sandbox.copy", ".env, .envrc").unwrap(),
+            json!([".env", ".envrc"])
+        );
+        assert!(parse_value("patrol.stuck_after", "soon").is_err());
+        assert_eq!(parse_duration("4h"), Some(14400));
+        assert_eq!(parse_duration("90"), Some(90));
+        assert_eq!(parse_duration("99999999999999999999d"), None);
+    }
+}
