@@ -6,6 +6,7 @@
 //! in the town's store.
 
 pub mod address;
+pub mod hook;
 pub mod namepool;
 pub mod sandbox;
 
@@ -479,7 +480,7 @@ impl<'t> Agents<'t> {
             }
             records::put(batch, &path, &record);
             if let Some(bead) = &released {
-                release_bead(snap, batch, bead, address, &stamp)?;
+                hook::release_bead_in(snap, batch, &stamp, bead, address)?;
             }
             carry_count(snap, batch, 0);
             Ok(Outcome::Commit {
@@ -507,28 +508,6 @@ impl<'t> Agents<'t> {
             "not inside an agent's sandbox, and GT_AGENT is not set; run this in a sandbox or pass an address",
         ))
     }
-}
-
-/// A hooked bead goes back to `open` with no assignee (in the caller's write).
-pub fn release_bead(
-    snap: &Snapshot<'_>,
-    batch: &mut crate::store::WriteBatch,
-    bead: &str,
-    holder: &Address,
-    stamp: &Stamp,
-) -> Result<()> {
-    let path = crate::bead::id::record_path(bead);
-    let Some(mut record) = records::read(snap, &path)? else {
-        return Ok(()); // the bead was deleted meanwhile: nothing to release
-    };
-    if record.assignee() == Some(holder.to_string().as_str())
-        && matches!(record.status(), "hooked" | "in_progress")
-    {
-        record.set("status", json!("open"), stamp);
-        record.set("assignee", Value::Null, stamp);
-        records::put(batch, &path, &record);
-    }
-    Ok(())
 }
 
 fn unknown(address: &Address) -> Error {
