@@ -7,6 +7,7 @@ pub mod cli;
 pub mod error;
 pub mod formula;
 pub mod gitcmd;
+pub mod mq;
 pub mod records;
 pub mod store;
 pub mod sync;

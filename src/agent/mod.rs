@@ -6,6 +6,7 @@
 //! in the town's store.
 
 pub mod address;
+pub mod done;
 pub mod hook;
 pub mod namepool;
 pub mod sandbox;

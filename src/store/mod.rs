@@ -407,6 +407,32 @@ impl Store {
         pack::write_pack(&self.common_dir.join("objects"), objects)
     }
 
+    /// Point `refs/gastown/local/work/<name>` at `commit`, so a branch's work stays reachable
+    /// after its sandbox and branch are gone (clone-local: sync never touches it).
+    pub fn pin_work(&self, name: &str, commit: &str, actor: &Actor) -> Result<String> {
+        let oid = ObjectId::from_hex(commit.as_bytes())
+            .map_err(|_| Error::invalid(format!("bad commit id '{commit}'")))?;
+        if !self.repo.has_object(oid) {
+            return Err(Error::invalid(format!("no commit {commit} in this repository")));
+        }
+        let ref_name = format!("refs/gastown/local/work/{name}");
+        for _ in 0..16 {
+            let current = self
+                .repo
+                .try_find_reference(ref_name.as_str())?
+                .and_then(|r| r.try_id().map(|id| id.detach()));
+            if current == Some(oid) {
+                return Ok(ref_name);
+            }
+            match self.move_ref(&ref_name, oid, current, "pin work", actor) {
+                Ok(()) => return Ok(ref_name),
+                Err(RefMove::Moved) => continue,
+                Err(RefMove::Failed(err)) => return Err(err),
+            }
+        }
+        Err(Error::Busy { what: ref_name, waited_ms: 0 })
+    }
+
     /// Tips of every ref under `prefix` (e.g. `refs/gastown/`), for sync and diagnostics.
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, ObjectId)>> {
         let mut out = Vec::new();
