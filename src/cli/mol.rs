@@ -4,7 +4,8 @@ use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
 use super::formula::{library_for, load_target};
-use super::{finish, print_json, print_text, Ctx, GlobalArgs};
+use super::text::line;
+use super::{print_json, print_text, Ctx, GlobalArgs};
 use crate::bead::index::Index;
 use crate::bead::molecule;
 use crate::bead::Beads;
@@ -19,7 +20,7 @@ use crate::store::Store;
 /// steps come ready in order. Walk one with `git bead close STEP --continue`. A wisp is an
 /// ephemeral molecule kept in the clone-local store refs/gastown/local/wisps, never synced.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "git-mol", version, about, long_about)]
+#[command(name = "git-mol", version)]
 #[command(
     after_help = "Exit status: 0 ok, 1 bad input, 2 usage, 3 store busy, 5 repository failure."
 )]
@@ -78,12 +79,14 @@ pub enum MolCommand {
     Burn { mol: String },
 }
 
-pub fn main() -> ! {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let json = super::wants_json(&args);
-    let cli = MolCli::parse_from(args);
-    let ctx = Ctx::new(cli.global.clone());
-    finish(json, super::retrying(|| run(&ctx, cli.command.clone())))
+impl super::Tool for MolCli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        run(ctx, self.command)
+    }
 }
 
 fn now_ms() -> i64 {
@@ -125,9 +128,9 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
                 let mut text = progress_text(&progress);
                 for step in &members[1..] {
                     if let Some(d) = step.str("description") {
-                        text.push_str(&format!("\n{}:\n", step.id));
-                        for line in d.lines() {
-                            text.push_str(&format!("  {line}\n"));
+                        text.push_str(&format!("\n{}:\n", line(&step.id)));
+                        for text_line in d.lines() {
+                            text.push_str(&format!("  {}\n", super::text::block_line(text_line)));
                         }
                     }
                 }
@@ -167,11 +170,11 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
                     .map(|m| {
                         format!(
                             "{}  {:<7} {}/{}  {}{}\n",
-                            m["id"].as_str().unwrap_or(""),
-                            m["status"].as_str().unwrap_or(""),
+                            line(m["id"].as_str().unwrap_or("")),
+                            line(m["status"].as_str().unwrap_or("")),
                             m["progress"]["done"],
                             m["progress"]["total"],
-                            m["title"].as_str().unwrap_or(""),
+                            line(m["title"].as_str().unwrap_or("")),
                             if m["wisp"] == json!(true) {
                                 "  (wisp)"
                             } else {
@@ -203,7 +206,11 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             if ctx.global.json {
                 print_json(&digest.to_json(true))?;
             } else {
-                print_text(&format!("Squashed {id} into {}\n", digest.id))?;
+                print_text(&format!(
+                    "Squashed {} into {}\n",
+                    line(&id),
+                    line(&digest.id)
+                ))?;
             }
             Ok(0)
         }
@@ -214,7 +221,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             if ctx.global.json {
                 print_json(&json!({"molecule": id, "deleted": n}))?;
             } else {
-                ctx.status(format!("Burned {id} ({n} beads)"));
+                ctx.status(format!("Burned {} ({n} beads)", line(&id)));
             }
             Ok(0)
         }
@@ -234,51 +241,15 @@ fn pour(ctx: &Ctx, store: &Store, args: PourArgs, wisp: bool) -> Result<i32> {
         ctx.status(format!("warning: {warning}"));
     }
     let actor = ctx.actor(store)?;
-    let main = Beads::new(store);
-    let main_snap = main.snapshot()?;
-    let on = match &args.on {
-        Some(on) => {
-            let config = main.config(&main_snap)?;
-            Some(main.resolve(&main_snap, &config, on, &mut None)?)
-        }
-        None => None,
-    };
-    let target = if wisp {
-        let wisps = Beads::wisps(store);
-        let config = main.config(&main_snap)?;
-        wisps.init(&actor, &config.prefix)?;
-        wisps
-    } else {
-        main
-    };
-    let poured = molecule::pour(&target, &actor, &cooked, on.as_deref())?;
-    if wisp {
-        if let Some(on) = &on {
-            // The work bead lives in the shared store: record the attachment there.
-            Beads::new(store).modify(
-                &actor,
-                "attach",
-                std::slice::from_ref(on),
-                false,
-                |edit| {
-                    let mut changed = edit.set("attached_molecule", json!(poured.root.id));
-                    changed |= edit.set("attached_formula", json!(cooked.formula));
-                    Ok(changed)
-                },
-            )?;
-        }
-    }
+    let poured = molecule::pour_on(store, &actor, &cooked, args.on.as_deref(), wisp)?;
     if ctx.global.json {
-        print_json(&json!({
-            "molecule": poured.root.to_json(false),
-            "steps": poured.steps.iter().map(|s| s.to_json(false)).collect::<Vec<_>>(),
-        }))?;
+        print_json(&poured)?;
     } else {
         print_text(&format!(
             "Poured {} {}: {} ({} steps)\n",
             if wisp { "wisp" } else { "molecule" },
-            poured.root.id,
-            cooked.formula,
+            line(&poured.root.id),
+            line(&cooked.formula),
             poured.steps.len()
         ))?;
     }
@@ -341,9 +312,9 @@ fn current_molecule<'s>(ctx: &Ctx, store: &'s Store) -> Result<(Beads<'s>, Strin
 fn progress_text(progress: &Value) -> String {
     let mut out = format!(
         "{}: {} [{}]  {}/{} steps done\n",
-        progress["molecule"]["id"].as_str().unwrap_or(""),
-        progress["molecule"]["title"].as_str().unwrap_or(""),
-        progress["molecule"]["status"].as_str().unwrap_or(""),
+        line(progress["molecule"]["id"].as_str().unwrap_or("")),
+        line(progress["molecule"]["title"].as_str().unwrap_or("")),
+        line(progress["molecule"]["status"].as_str().unwrap_or("")),
         progress["progress"]["done"],
         progress["progress"]["total"]
     );
@@ -362,12 +333,12 @@ fn progress_text(progress: &Value) -> String {
         };
         out.push_str(&format!(
             "{indent}{mark} {}  {}  ({}){}\n",
-            step["id"].as_str().unwrap_or(""),
-            step["title"].as_str().unwrap_or(""),
-            step["state"].as_str().unwrap_or(""),
+            line(step["id"].as_str().unwrap_or("")),
+            line(step["title"].as_str().unwrap_or("")),
+            line(step["state"].as_str().unwrap_or("")),
             step["assignee"]
                 .as_str()
-                .map(|a| format!(" @{a}"))
+                .map(|a| format!(" @{}", line(a)))
                 .unwrap_or_default()
         ));
     }
@@ -378,7 +349,7 @@ fn progress_text(progress: &Value) -> String {
         .filter_map(Value::as_str)
         .collect();
     if !next.is_empty() {
-        out.push_str(&format!("Next: {}\n", next.join(", ")));
+        out.push_str(&format!("Next: {}\n", line(&next.join(", "))));
     }
     out
 }
