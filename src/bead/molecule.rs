@@ -345,6 +345,58 @@ pub fn progress(index: &Index, root: &str, now_ms: i64) -> Result<Value> {
     }))
 }
 
+/// Which store and full id a molecule argument names.
+pub fn find<'s>(store: &'s Store, mol: &str) -> Result<(Beads<'s>, String)> {
+    let beads = Beads::for_id(store, mol);
+    let snap = beads.snapshot()?;
+    let config = beads.config(&snap)?;
+    let id = beads.resolve(&snap, &config, mol, &mut None)?;
+    let record = beads.load(&snap, &id)?;
+    if record.issue_type() != "molecule" {
+        return Err(Error::invalid(format!(
+            "{id} is not a molecule (its type is {})",
+            record.issue_type()
+        )));
+    }
+    Ok((beads, id))
+}
+
+/// The molecule the actor has a step in progress in, else the newest open molecule.
+pub fn current<'s>(store: &'s Store, actor: &Actor) -> Result<(Beads<'s>, String)> {
+    let mut newest: Option<(i64, &'static str, String)> = None;
+    for collection in [super::COLLECTION, super::WISP_COLLECTION] {
+        let beads = Beads { store, collection };
+        let Ok(snap) = beads.snapshot() else { continue };
+        let index: Index = beads.index(&snap)?;
+        for row in &index.rows {
+            let status = index.status(row);
+            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked")
+            {
+                if let Some(mol) = molecule_of(&index, index.id(row)) {
+                    if index
+                        .get(&mol)
+                        .is_some_and(|r| index.issue_type(r) == "molecule")
+                    {
+                        return Ok((beads, mol));
+                    }
+                }
+            }
+            if index.issue_type(row) == "molecule"
+                && status != "closed"
+                && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t)
+            {
+                newest = Some((row.created_ms, collection, index.id(row).to_string()));
+            }
+        }
+    }
+    match newest {
+        Some((_, collection, id)) => Ok((Beads { store, collection }, id)),
+        None => Err(Error::invalid(
+            "no molecule in progress; pour one with `git mol pour FORMULA`",
+        )),
+    }
+}
+
 /// The molecule a bead belongs to: its nearest ancestor of type `molecule`, else its parent.
 pub fn molecule_of(index: &Index, id: &str) -> Option<String> {
     let row = index.get(id)?;

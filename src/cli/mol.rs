@@ -6,10 +6,9 @@ use serde_json::{json, Value};
 use super::formula::{library_for, load_target};
 use super::text::line;
 use super::{print_json, print_text, Ctx, GlobalArgs};
-use crate::bead::index::Index;
 use crate::bead::molecule;
 use crate::bead::Beads;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::formula::{self, cook, CookMode, CookOptions};
 use crate::store::Store;
 
@@ -100,8 +99,8 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
         MolCommand::Wisp(args) => pour(ctx, &store, args, true),
         MolCommand::Current { mol } => {
             let (beads, id) = match mol {
-                Some(mol) => resolve(&store, &mol)?,
-                None => current_molecule(ctx, &store)?,
+                Some(mol) => molecule::find(&store, &mol)?,
+                None => molecule::current(&store, &ctx.actor(&store)?)?,
             };
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
@@ -114,7 +113,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             Ok(0)
         }
         MolCommand::Show { mol } => {
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
             let members = molecule::members(&beads, &snap, &index, &id)?;
@@ -193,7 +192,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             keep_children,
         } => {
             let actor = ctx.actor(&store)?;
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let main = Beads::new(&store);
             let digest = molecule::squash(
                 &beads,
@@ -216,7 +215,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
         }
         MolCommand::Burn { mol } => {
             let actor = ctx.actor(&store)?;
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let n = molecule::burn(&beads, &actor, &id)?;
             if ctx.global.json {
                 print_json(&json!({"molecule": id, "deleted": n}))?;
@@ -254,59 +253,6 @@ fn pour(ctx: &Ctx, store: &Store, args: PourArgs, wisp: bool) -> Result<i32> {
         ))?;
     }
     Ok(0)
-}
-
-/// Which store and full id a molecule argument names.
-fn resolve<'s>(store: &'s Store, mol: &str) -> Result<(Beads<'s>, String)> {
-    let beads = Beads::for_id(store, mol);
-    let snap = beads.snapshot()?;
-    let config = beads.config(&snap)?;
-    let id = beads.resolve(&snap, &config, mol, &mut None)?;
-    let record = beads.load(&snap, &id)?;
-    if record.issue_type() != "molecule" {
-        return Err(Error::invalid(format!(
-            "{id} is not a molecule (its type is {})",
-            record.issue_type()
-        )));
-    }
-    Ok((beads, id))
-}
-
-/// The molecule the actor has a step in progress in, else the newest open molecule.
-fn current_molecule<'s>(ctx: &Ctx, store: &'s Store) -> Result<(Beads<'s>, String)> {
-    let actor = ctx.actor(store)?;
-    let mut newest: Option<(i64, &'static str, String)> = None;
-    for collection in [crate::bead::COLLECTION, crate::bead::WISP_COLLECTION] {
-        let beads = Beads { store, collection };
-        let Ok(snap) = beads.snapshot() else { continue };
-        let index: Index = beads.index(&snap)?;
-        for row in &index.rows {
-            let status = index.status(row);
-            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked")
-            {
-                if let Some(mol) = molecule::molecule_of(&index, index.id(row)) {
-                    if index
-                        .get(&mol)
-                        .is_some_and(|r| index.issue_type(r) == "molecule")
-                    {
-                        return Ok((beads, mol));
-                    }
-                }
-            }
-            if index.issue_type(row) == "molecule"
-                && status != "closed"
-                && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t)
-            {
-                newest = Some((row.created_ms, collection, index.id(row).to_string()));
-            }
-        }
-    }
-    match newest {
-        Some((_, collection, id)) => Ok((Beads { store, collection }, id)),
-        None => Err(Error::invalid(
-            "no molecule in progress; pour one with `git mol pour FORMULA`",
-        )),
-    }
 }
 
 fn progress_text(progress: &Value) -> String {
