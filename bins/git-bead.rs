@@ -1,3 +1,3 @@
 fn main() {
-    gastown::cli::bead::main()
+    gastown::cli::main::<gastown::cli::bead::Cli>()
 }

@@ -1,3 +1,3 @@
 fn main() {
-    gastown::cli::formula::main()
+    gastown::cli::main::<gastown::cli::formula::Cli>()
 }

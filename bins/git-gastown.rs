@@ -1,3 +1,3 @@
 fn main() {
-    gastown::cli::gastown::main()
+    gastown::cli::main::<gastown::cli::gastown::Cli>()
 }

@@ -1,3 +1,3 @@
 fn main() {
-    gastown::cli::mol::main()
+    gastown::cli::main::<gastown::cli::mol::MolCli>()
 }

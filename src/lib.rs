@@ -1,8 +1,12 @@
 //! gastown: git-native, daemonless multi-agent orchestration. All state lives under
 //! `refs/gastown/` as plain git objects; see docs/ARCHITECTURE.md.
 
+// Only the CLI prints: domain code returns values, and a stray print would corrupt --json.
+#![cfg_attr(not(test), deny(clippy::print_stdout, clippy::print_stderr))]
+
 pub mod agent;
 pub mod bead;
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
 pub mod error;
 pub mod formula;

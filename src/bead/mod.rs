@@ -12,10 +12,14 @@ pub mod molecule;
 pub mod ops;
 pub mod query;
 pub mod record;
+pub mod rules;
 pub mod schema;
+pub mod service;
 
 pub use index::Index;
-pub use ops::{Beads, Config, NewBead};
+pub use ops::{Beads, Config, Edit, Modified, NewBead};
+pub use rules::{CloseSpec, Comment, UpdateSpec};
+pub use service::{DepAdded, DepRemoved};
 pub use record::{Record, Stamp};
 
 /// Version of the bead store's on-disk format (recorded in `meta/config.json`).

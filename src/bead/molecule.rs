@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use super::graph::not_ready_reason;
@@ -15,12 +16,69 @@ use super::record::{Record, Stamp};
 use super::schema::{self, now_rfc3339};
 use crate::error::{Error, Result};
 use crate::formula::Cooked;
-use crate::store::{Actor, Outcome, Snapshot};
+use crate::store::{Actor, Outcome, Snapshot, Store};
 
-/// What a pour created.
+/// What a pour created; serialises as `{"molecule": ROOT, "steps": [STEP, ...]}` (records
+/// without their comments).
+#[derive(Debug, Clone, Serialize)]
 pub struct Poured {
+    #[serde(rename = "molecule", serialize_with = "record_summary")]
     pub root: Record,
+    #[serde(serialize_with = "record_summaries")]
     pub steps: Vec<Record>,
+}
+
+fn record_summary<S: serde::Serializer>(record: &Record, s: S) -> Result<S::Ok, S::Error> {
+    record.to_json(false).serialize(s)
+}
+
+fn record_summaries<S: serde::Serializer>(records: &[Record], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(records.iter().map(|r| r.to_json(false)))
+}
+
+fn optional_record_summary<S: serde::Serializer>(
+    record: &Option<Record>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    record.as_ref().map(|r| r.to_json(false)).serialize(s)
+}
+
+/// Pour `cooked` as a molecule (a wisp in the clone-local store with `wisp`), bonded to the
+/// work bead `on` (an id or unique prefix in the shared store) when given: the bead records
+/// `attached_molecule`, `attached_formula` and `attached_at`. A persistent molecule and its
+/// attachment are one commit; a wisp lives in another ref, so the attachment is the one
+/// commit on the shared store.
+pub fn pour_on(
+    store: &Store,
+    actor: &Actor,
+    cooked: &Cooked,
+    on: Option<&str>,
+    wisp: bool,
+) -> Result<Poured> {
+    let main = Beads::new(store);
+    let main_snap = main.snapshot()?;
+    let config = main.config(&main_snap)?;
+    let on = match on {
+        Some(on) => Some(main.resolve(&main_snap, &config, on, &mut None)?),
+        None => None,
+    };
+    if !wisp {
+        return pour(&main, actor, cooked, on.as_deref());
+    }
+    let wisps = Beads::wisps(store);
+    wisps.init(actor, &config.prefix)?;
+    let poured = pour(&wisps, actor, cooked, on.as_deref())?;
+    if let Some(on) = &on {
+        store.write(main.collection, actor, |snap, batch| {
+            let bead = attach(snap, batch, actor, on, &poured.root.id, &cooked.formula)?;
+            super::ops::carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("bead attach {on}: {}", bead.title()),
+                value: (),
+            })
+        })?;
+    }
+    Ok(poured)
 }
 
 /// Turn a step id from a formula into an id component.
@@ -173,7 +231,7 @@ pub fn pour(beads: &Beads<'_>, actor: &Actor, cooked: &Cooked, on: Option<&str>)
     })
 }
 
-/// Record on the work bead which molecule runs it.
+/// Record on the work bead which molecule runs it; returns the changed bead.
 pub fn attach(
     snap: &Snapshot<'_>,
     batch: &mut crate::store::WriteBatch,
@@ -181,7 +239,7 @@ pub fn attach(
     on: &str,
     root: &str,
     formula: &str,
-) -> Result<()> {
+) -> Result<Record> {
     let bytes = snap
         .read(&record_path(on))?
         .ok_or_else(|| Error::NotFound(on.to_string()))?;
@@ -196,7 +254,7 @@ pub fn attach(
     record.set("attached_at", json!(now), &stamp);
     record.set("updated_at", json!(now), &stamp);
     batch.put(record_path(on), record.to_bytes());
-    Ok(())
+    Ok(record)
 }
 
 /// The rows of a molecule's steps (all descendants of the root), oldest first.
@@ -287,6 +345,58 @@ pub fn progress(index: &Index, root: &str, now_ms: i64) -> Result<Value> {
     }))
 }
 
+/// Which store and full id a molecule argument names.
+pub fn find<'s>(store: &'s Store, mol: &str) -> Result<(Beads<'s>, String)> {
+    let beads = Beads::for_id(store, mol);
+    let snap = beads.snapshot()?;
+    let config = beads.config(&snap)?;
+    let id = beads.resolve(&snap, &config, mol, &mut None)?;
+    let record = beads.load(&snap, &id)?;
+    if record.issue_type() != "molecule" {
+        return Err(Error::invalid(format!(
+            "{id} is not a molecule (its type is {})",
+            record.issue_type()
+        )));
+    }
+    Ok((beads, id))
+}
+
+/// The molecule the actor has a step in progress in, else the newest open molecule.
+pub fn current<'s>(store: &'s Store, actor: &Actor) -> Result<(Beads<'s>, String)> {
+    let mut newest: Option<(i64, &'static str, String)> = None;
+    for collection in [super::COLLECTION, super::WISP_COLLECTION] {
+        let beads = Beads { store, collection };
+        let Ok(snap) = beads.snapshot() else { continue };
+        let index: Index = beads.index(&snap)?;
+        for row in &index.rows {
+            let status = index.status(row);
+            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked")
+            {
+                if let Some(mol) = molecule_of(&index, index.id(row)) {
+                    if index
+                        .get(&mol)
+                        .is_some_and(|r| index.issue_type(r) == "molecule")
+                    {
+                        return Ok((beads, mol));
+                    }
+                }
+            }
+            if index.issue_type(row) == "molecule"
+                && status != "closed"
+                && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t)
+            {
+                newest = Some((row.created_ms, collection, index.id(row).to_string()));
+            }
+        }
+    }
+    match newest {
+        Some((_, collection, id)) => Ok((Beads { store, collection }, id)),
+        None => Err(Error::invalid(
+            "no molecule in progress; pour one with `git mol pour FORMULA`",
+        )),
+    }
+}
+
 /// The molecule a bead belongs to: its nearest ancestor of type `molecule`, else its parent.
 pub fn molecule_of(index: &Index, id: &str) -> Option<String> {
     let row = index.get(id)?;
@@ -305,6 +415,35 @@ pub fn molecule_of(index: &Index, id: &str) -> Option<String> {
     first
 }
 
+/// Where `close --continue` left a molecule. Fields in alphabetical order, as bd's JSON
+/// has them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Continued {
+    pub auto_advanced: bool,
+    pub closed_step: String,
+    pub molecule_complete: bool,
+    pub molecule_id: Option<String>,
+    /// The step now claimed for the actor.
+    #[serde(serialize_with = "optional_record_summary")]
+    pub next_step: Option<Record>,
+}
+
+/// `close STEP... --continue`: close the steps (one commit, `Beads::close`), then advance
+/// the molecule of the last one (a second commit, which sees the step closed).
+pub fn close_and_continue(
+    beads: &Beads<'_>,
+    actor: &Actor,
+    ids: &[String],
+    spec: &super::CloseSpec,
+    now_ms: i64,
+) -> Result<Continued> {
+    let closed = beads.close(actor, ids, spec)?;
+    let last = closed
+        .last()
+        .ok_or_else(|| Error::invalid("no bead id given"))?;
+    continue_after_close(beads, actor, &last.id, now_ms)
+}
+
 /// `close --continue`, after `step` was closed: close containers whose steps are all closed,
 /// then either close the molecule (every step closed) or claim its next ready step for
 /// `actor`. One commit; bd's JSON shape.
@@ -313,18 +452,19 @@ pub fn continue_after_close(
     actor: &Actor,
     step: &str,
     now_ms: i64,
-) -> Result<Value> {
+) -> Result<Continued> {
     beads.store.write(beads.collection, actor, |snap, batch| {
         let index = beads.index(snap)?;
-        let answer = |next: Value, advanced: bool, complete: bool, mol: &Option<String>| {
-            json!({
-                "closed_step": step, "next_step": next, "auto_advanced": advanced,
-                "molecule_complete": complete, "molecule_id": mol,
-            })
+        let answer = |next: Option<Record>, complete: bool, mol: &Option<String>| Continued {
+            auto_advanced: next.is_some(),
+            closed_step: step.to_string(),
+            molecule_complete: complete,
+            molecule_id: mol.clone(),
+            next_step: next,
         };
         let molecule = molecule_of(&index, step);
         let Some(mol) = molecule.clone() else {
-            return Ok(Outcome::Unchanged(answer(Value::Null, false, false, &None)));
+            return Ok(Outcome::Unchanged(answer(None, false, &None)));
         };
         let stamp = Stamp(batch.clock, actor.name.clone());
         let rows = step_rows(&index, &mol);
@@ -364,7 +504,7 @@ pub fn continue_after_close(
             record.set("updated_at", json!(now_rfc3339()), &stamp);
             batch.put(record_path(id), record.to_bytes());
         }
-        let mut next = Value::Null;
+        let mut next = None;
         if !complete {
             let containers: HashSet<u32> = rows
                 .iter()
@@ -388,12 +528,11 @@ pub fn continue_after_close(
                 }
                 record.set("updated_at", json!(now_rfc3339()), &stamp);
                 batch.put(record_path(&id), record.to_bytes());
-                next = record.to_json(false);
+                next = Some(record);
                 touched.push((id, "claimed"));
             }
         }
-        let advanced = !next.is_null();
-        let value = answer(next, advanced, complete, &molecule);
+        let value = answer(next, complete, &molecule);
         if touched.is_empty() {
             return Ok(Outcome::Unchanged(value));
         }

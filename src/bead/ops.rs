@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde_json::{json, Map, Value};
 
-use super::graph;
 use super::id::{adaptive_length, hash_id, record_path};
 use super::index::Index;
 use super::record::{Member, Origin, Record, Register, Stamp};
@@ -121,6 +120,33 @@ impl<'a, 'r> Edit<'a, 'r> {
     pub fn index(&self) -> Result<&Index> {
         self.index
             .ok_or_else(|| Error::Git("index not loaded for this edit".into()))
+    }
+}
+
+/// What `modify_in` did: every named record (changed or not) and the ids it changed.
+pub struct Modified {
+    pub records: Vec<Record>,
+    pub changed: Vec<String>,
+}
+
+impl Modified {
+    /// The commit message of a modification: `bead VERB ID: TITLE`, or the ids for many.
+    pub fn message(&self, verb: &str) -> String {
+        match self.changed.as_slice() {
+            [one] => {
+                let title = self
+                    .records
+                    .iter()
+                    .find(|r| &r.id == one)
+                    .map(|r| r.title())
+                    .unwrap_or_default();
+                format!("bead {verb} {one}: {title}")
+            }
+            many => {
+                let ids: Vec<&str> = many.iter().map(String::as_str).collect();
+                format!("bead {verb} {}", summarize_ids(&ids))
+            }
+        }
     }
 }
 
@@ -441,57 +467,66 @@ impl<'s> Beads<'s> {
             return Err(Error::invalid("no bead id given"));
         }
         self.store.write(self.collection, actor, |snap, batch| {
-            let config = self.config(snap)?;
-            let mut index = if with_index {
-                Some(self.index(snap)?)
-            } else {
-                None
-            };
-            let stamp = Stamp(batch.clock, actor.name.clone());
-            let mut resolved = Vec::new();
-            for partial in ids {
-                let id = self.resolve(snap, &config, partial, &mut index)?;
-                if !resolved.contains(&id) {
-                    resolved.push(id);
-                }
+            let modified = self.modify_in(snap, batch, actor, ids, with_index, &mut change)?;
+            if modified.changed.is_empty() {
+                return Ok(Outcome::Unchanged(modified.records));
             }
-            let mut out = Vec::new();
-            let mut changed_ids = Vec::new();
-            for id in &resolved {
-                let mut record = self.load(snap, id)?;
-                let changed = change(&mut Edit {
-                    record: &mut record,
-                    stamp: &stamp,
-                    snap,
-                    index: index.as_ref(),
-                    config: &config,
-                    actor,
-                })?;
-                if changed {
-                    record.set("updated_at", json!(now_rfc3339()), &stamp);
-                    batch.put(record_path(id), record.to_bytes());
-                    changed_ids.push(id.as_str());
-                }
-                out.push(record);
-            }
-            if changed_ids.is_empty() {
-                return Ok(Outcome::Unchanged(out));
-            }
-            carry_count(snap, batch, 0);
-            let first = out
-                .iter()
-                .find(|r| r.id == changed_ids[0])
-                .map(|r| r.title().to_string())
-                .unwrap_or_default();
-            let message = match changed_ids.as_slice() {
-                [one] => format!("bead {verb} {one}: {first}"),
-                many => format!("bead {verb} {}", summarize_ids(many)),
-            };
+            let message = modified.message(verb);
             Ok(Outcome::Commit {
                 message,
-                value: out,
+                value: modified.records,
             })
         })
+    }
+
+    /// The body of `modify`, for a write that changes beads among other records: resolves
+    /// `ids`, applies `change` to each and puts the changed records into `batch`.
+    pub fn modify_in(
+        &self,
+        snap: &Snapshot<'_>,
+        batch: &mut WriteBatch,
+        actor: &Actor,
+        ids: &[String],
+        with_index: bool,
+        mut change: impl FnMut(&mut Edit<'_, '_>) -> Result<bool>,
+    ) -> Result<Modified> {
+        let config = self.config(snap)?;
+        let mut index = if with_index {
+            Some(self.index(snap)?)
+        } else {
+            None
+        };
+        let stamp = Stamp(batch.clock, actor.name.clone());
+        let mut resolved = Vec::new();
+        for partial in ids {
+            let id = self.resolve(snap, &config, partial, &mut index)?;
+            if !resolved.contains(&id) {
+                resolved.push(id);
+            }
+        }
+        let mut records = Vec::new();
+        let mut changed = Vec::new();
+        for id in resolved {
+            let mut record = self.load(snap, &id)?;
+            let was_changed = change(&mut Edit {
+                record: &mut record,
+                stamp: &stamp,
+                snap,
+                index: index.as_ref(),
+                config: &config,
+                actor,
+            })?;
+            if was_changed {
+                record.set("updated_at", json!(now_rfc3339()), &stamp);
+                batch.put(record_path(&id), record.to_bytes());
+                changed.push(id);
+            }
+            records.push(record);
+        }
+        if !changed.is_empty() {
+            carry_count(snap, batch, 0);
+        }
+        Ok(Modified { records, changed })
     }
 
     /// Import records in bd's JSONL shape: all or nothing, one commit. Existing ids are
@@ -548,22 +583,6 @@ impl<'s> Beads<'s> {
             })
         })
     }
-}
-
-/// Refuse a new ordering edge `from → to` that would close a cycle.
-pub fn check_no_cycle(index: &Index, from: &str, to: &str, kind: &str) -> Result<()> {
-    if !graph::ORDERING_DEP_TYPES.contains(&kind) {
-        return Ok(());
-    }
-    if let Some(path) = graph::path_between(index, to, from) {
-        let mut cycle = vec![from.to_string()];
-        cycle.extend(path);
-        return Err(Error::invalid(format!(
-            "adding {from} → {to} ({kind}) would create a dependency cycle: {}",
-            cycle.join(" → ")
-        )));
-    }
-    Ok(())
 }
 
 /// Add (or revive) a dependency member.
@@ -688,81 +707,6 @@ fn summarize_ids(ids: &[&str]) -> String {
     }
 }
 
-/// bd's claim: assignee = actor and status = in_progress, only if nobody else holds the
-/// bead. Idempotent for the same actor.
-pub fn claim(edit: &mut Edit<'_, '_>) -> Result<bool> {
-    let me = edit.actor.name.clone();
-    let id = edit.record.id.clone();
-    if let Some(holder) = edit.record.assignee() {
-        if holder != me {
-            return Err(Error::Conflict(format!(
-                "{id} is already claimed by {holder}"
-            )));
-        }
-    }
-    let status = edit.record.status().to_string();
-    if !["open", "in_progress", "hooked"].contains(&status.as_str()) {
-        return Err(Error::invalid(format!(
-            "{id} is not claimable: its status is {status}"
-        )));
-    }
-    let mut changed = edit.set("assignee", json!(me));
-    changed |= edit.set_status("in_progress");
-    Ok(changed)
-}
-
-/// bd's close guards: no open blockers, and an epic only once its children are closed.
-pub fn check_closable(edit: &Edit<'_, '_>) -> Result<()> {
-    let index = edit.index()?;
-    let id = &edit.record.id;
-    let Some(pos) = index.position(id) else {
-        return Ok(());
-    };
-    let row = &index.rows[pos];
-    let blockers: Vec<&str> = index
-        .blockers(row)
-        .iter()
-        .map(|&b| index.id(&index.rows[b as usize]))
-        .collect();
-    if !blockers.is_empty() {
-        return Err(Error::invalid(format!(
-            "{id} has open blockers ({}); close them first or use --force",
-            blockers.join(", ")
-        )));
-    }
-    if edit.record.issue_type() == "epic" {
-        let open_children: Vec<&str> = index
-            .rows
-            .iter()
-            .filter(|r| r.parent as usize == pos && index.status(r) != "closed")
-            .map(|r| index.id(r))
-            .take(10)
-            .collect();
-        if !open_children.is_empty() {
-            return Err(Error::invalid(format!(
-                "epic {id} has open children ({}); close them first or use --force",
-                open_children.join(", ")
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Append a comment by the actor; returns it in bd's shape.
-pub fn add_comment(edit: &mut Edit<'_, '_>, text: &str) -> Value {
-    let created_at = now_rfc3339();
-    let key = nonce(&format!("{}|{}|{text}", edit.record.id, edit.actor.name));
-    let comment = json!({
-        "id": key,
-        "issue_id": edit.record.id,
-        "author": edit.actor.name,
-        "text": text,
-        "created_at": created_at,
-    });
-    edit.record.comments.insert(key, comment.clone());
-    comment
-}
-
 impl Beads<'_> {
     /// `ready --claim`: under the lock, claim the first ready bead for the actor.
     pub fn claim_first_ready(
@@ -786,7 +730,7 @@ impl Beads<'_> {
             let id = index.id(&index.rows[first]).to_string();
             let mut record = self.load(snap, &id)?;
             let stamp = Stamp(batch.clock, actor.name.clone());
-            claim(&mut Edit {
+            super::rules::claim(&mut Edit {
                 record: &mut record,
                 stamp: &stamp,
                 snap,

@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::graph;
@@ -283,14 +284,28 @@ pub fn explain(index: &Index, now_ms: i64) -> Value {
 }
 
 /// Counts by status, type and priority, plus ready and blocked totals.
-pub fn stats(index: &Index, now_ms: i64) -> Value {
-    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut by_type: BTreeMap<&str, usize> = BTreeMap::new();
+/// Counts over every bead. Fields in alphabetical order, as the JSON output has them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub blocked: usize,
+    pub by_priority: BTreeMap<String, usize>,
+    pub by_status: BTreeMap<String, usize>,
+    pub by_type: BTreeMap<String, usize>,
+    pub closed: usize,
+    pub in_progress: usize,
+    pub open: usize,
+    pub ready: usize,
+    pub total: usize,
+}
+
+pub fn stats(index: &Index, now_ms: i64) -> Stats {
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_priority: BTreeMap<String, usize> = BTreeMap::new();
     let (mut ready, mut blocked) = (0, 0);
     for row in &index.rows {
-        *by_status.entry(index.status(row)).or_default() += 1;
-        *by_type.entry(index.issue_type(row)).or_default() += 1;
+        *by_status.entry(index.status(row).to_string()).or_default() += 1;
+        *by_type.entry(index.issue_type(row).to_string()).or_default() += 1;
         *by_priority.entry(format!("P{}", row.priority)).or_default() += 1;
         if graph::is_ready(index, row, now_ms) {
             ready += 1;
@@ -299,17 +314,18 @@ pub fn stats(index: &Index, now_ms: i64) -> Value {
             blocked += 1;
         }
     }
-    json!({
-        "total": index.len(),
-        "open": by_status.get("open").copied().unwrap_or(0),
-        "in_progress": by_status.get("in_progress").copied().unwrap_or(0),
-        "closed": by_status.get("closed").copied().unwrap_or(0),
-        "ready": ready,
-        "blocked": blocked,
-        "by_status": by_status,
-        "by_type": by_type,
-        "by_priority": by_priority,
-    })
+    let count = |status: &str| by_status.get(status).copied().unwrap_or(0);
+    Stats {
+        blocked,
+        closed: count("closed"),
+        in_progress: count("in_progress"),
+        open: count("open"),
+        ready,
+        total: index.len(),
+        by_priority,
+        by_status,
+        by_type,
+    }
 }
 
 /// The dependency tree below `id` (what it depends on), or above it (`up`: what depends on
@@ -389,7 +405,18 @@ fn tree_node<'a>(
 }
 
 /// The commits of the bead history that changed `id`'s record, newest first.
-pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<Value>> {
+/// One commit that changed a bead. Fields in alphabetical order, as the JSON output has them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogEntry {
+    pub author: String,
+    pub commit: String,
+    /// RFC 3339, UTC.
+    pub date: String,
+    pub email: String,
+    pub message: String,
+}
+
+pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<LogEntry>> {
     let Some(tip) = snap.tip else {
         return Ok(Vec::new());
     };
@@ -427,13 +454,15 @@ pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<Value>> {
             let decoded = commit.decode()?;
             let author = decoded.author().map_err(|e| Error::Git(e.to_string()))?;
             let seconds = author.time().map(|t| t.seconds).unwrap_or(0);
-            out.push(json!({
-                "commit": info.id.to_string(),
-                "author": author.name.to_string(),
-                "email": author.email.to_string(),
-                "date": chrono::DateTime::from_timestamp(seconds, 0).map(|t| t.to_rfc3339()).unwrap_or_default(),
-                "message": decoded.message.to_string().trim_end(),
-            }));
+            out.push(LogEntry {
+                author: author.name.to_string(),
+                commit: info.id.to_string(),
+                date: chrono::DateTime::from_timestamp(seconds, 0)
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_default(),
+                email: author.email.to_string(),
+                message: decoded.message.to_string().trim_end().to_string(),
+            });
             if max > 0 && out.len() >= max {
                 break;
             }

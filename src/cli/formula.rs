@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::{Parser, Subcommand};
 use serde_json::json;
 
-use super::{finish, print_json, print_text, resolve_path, Ctx, GlobalArgs};
+use super::{print_json, print_text, resolve_path, Ctx, GlobalArgs};
 use crate::error::{Error, Result};
 use crate::formula::{
     self, cook, CookMode, CookOptions, Cooked, Formula, FormulaKind, Library, Parsed, SourceKind,
@@ -20,12 +20,10 @@ use crate::formula::{
 /// Formulas are found by name among the built-in formulas, then `.gastown/formulas/` of the
 /// repository, then `~/.config/gastown/formulas/` (`$XDG_CONFIG_HOME/gastown/formulas/`);
 /// on a name clash the first wins. A path names a file directly.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(
     name = "git-formula",
     version,
-    about,
-    long_about,
     after_help = "Exit status: 0 success; 1 bad input, or a file that fails validation; 2 usage error."
 )]
 pub struct Cli {
@@ -35,7 +33,7 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// List the formulas that can be cooked, and where each comes from
     List,
@@ -66,12 +64,14 @@ pub enum Command {
     },
 }
 
-pub fn main() -> ! {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let json = super::wants_json(&args);
-    let cli = Cli::parse_from(args);
-    let ctx = Ctx::new(cli.global.clone());
-    finish(json, run(&ctx, cli.command))
+impl super::Tool for Cli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        run(ctx, self.command)
+    }
 }
 
 fn run(ctx: &Ctx, command: Command) -> Result<i32> {

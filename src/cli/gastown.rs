@@ -2,13 +2,13 @@
 
 use clap::{Parser, Subcommand};
 
-use super::{finish, print_json, print_text, Ctx, GlobalArgs};
+use super::{print_json, print_text, Ctx, GlobalArgs};
 use crate::error::Result;
 use crate::sync::SyncOptions;
 
 /// Suite-level commands of gastown: sync between clones, housekeeping, version, man pages, completions
 #[derive(Debug, Clone, Parser)]
-#[command(name = "git-gastown", version, about, long_about = None)]
+#[command(name = "git-gastown", version)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -64,12 +64,14 @@ pub enum Command {
     },
 }
 
-pub fn main() -> ! {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let json = super::wants_json(&args);
-    let cli = Cli::parse_from(args);
-    let ctx = Ctx::new(cli.global.clone());
-    finish(json, super::retrying(|| run(&ctx, cli.command.clone())))
+impl super::Tool for Cli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        run(ctx, self.command)
+    }
 }
 
 fn run(ctx: &Ctx, command: Command) -> Result<i32> {

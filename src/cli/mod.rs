@@ -1,15 +1,12 @@
 //! The command-line layer: the only code that knows clap, reads the environment for
-//! options, and prints. Each binary in `bins/` calls one `main` here.
+//! options, and prints. Each binary in `bins/` is `cli::main::<its Cli>()`.
 
 pub mod bead;
-mod bead_data;
-mod bead_links;
-mod bead_run;
-mod bead_view;
 pub mod docs;
 pub mod formula;
 pub mod gastown;
 pub mod mol;
+pub mod text;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +32,22 @@ pub struct GlobalArgs {
     /// Print no status messages on stderr
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// A binary of the suite: its clap definition and what running it does.
+pub trait Tool: clap::Parser + Clone {
+    fn global(&self) -> &GlobalArgs;
+    fn run(self, ctx: &Ctx) -> Result<i32>;
+}
+
+/// The `main` of every binary: parse the arguments, run (once more if the object database
+/// changed under the first run), print errors, exit with the command's status.
+pub fn main<T: Tool>() -> ! {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json = wants_json(&args);
+    let cli = T::parse_from(args);
+    let ctx = Ctx::new(cli.global().clone());
+    finish(json, retrying(|| cli.clone().run(&ctx)))
 }
 
 /// What a command needs from its invocation: options, output, the store.
@@ -95,7 +108,13 @@ impl Ctx {
             },
         };
         let name = name.trim().to_string();
-        if name.is_empty() || name.contains(['<', '>', '\n']) {
+        if name.chars().any(char::is_control) {
+            return Err(Error::invalid(format!(
+                "bad actor name '{}': control characters are not allowed",
+                text::line(&name)
+            )));
+        }
+        if name.is_empty() || name.contains(['<', '>']) {
             return Err(Error::invalid(format!("bad actor name '{name}'")));
         }
         Ok(Actor { name, email })
@@ -157,7 +176,8 @@ pub fn finish(json: bool, result: Result<i32>) -> ! {
                 let value = serde_json::json!({ "error": message, "kind": err.kind() });
                 let _ = writeln!(std::io::stdout(), "{value}");
             }
-            let _ = writeln!(std::io::stderr(), "error: {message}");
+            // Messages quote user input: escaped, it cannot rewrite the terminal.
+            let _ = writeln!(std::io::stderr(), "error: {}", text::line(&message));
             err.exit_code()
         }
     };

@@ -4,11 +4,11 @@ use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
 use super::formula::{library_for, load_target};
-use super::{finish, print_json, print_text, Ctx, GlobalArgs};
-use crate::bead::index::Index;
+use super::text::line;
+use super::{print_json, print_text, Ctx, GlobalArgs};
 use crate::bead::molecule;
 use crate::bead::Beads;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::formula::{self, cook, CookMode, CookOptions};
 use crate::store::Store;
 
@@ -19,7 +19,7 @@ use crate::store::Store;
 /// steps come ready in order. Walk one with `git bead close STEP --continue`. A wisp is an
 /// ephemeral molecule kept in the clone-local store refs/gastown/local/wisps, never synced.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "git-mol", version, about, long_about)]
+#[command(name = "git-mol", version)]
 #[command(
     after_help = "Exit status: 0 ok, 1 bad input, 2 usage, 3 store busy, 5 repository failure."
 )]
@@ -78,12 +78,14 @@ pub enum MolCommand {
     Burn { mol: String },
 }
 
-pub fn main() -> ! {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let json = super::wants_json(&args);
-    let cli = MolCli::parse_from(args);
-    let ctx = Ctx::new(cli.global.clone());
-    finish(json, super::retrying(|| run(&ctx, cli.command.clone())))
+impl super::Tool for MolCli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        run(ctx, self.command)
+    }
 }
 
 fn now_ms() -> i64 {
@@ -97,8 +99,8 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
         MolCommand::Wisp(args) => pour(ctx, &store, args, true),
         MolCommand::Current { mol } => {
             let (beads, id) = match mol {
-                Some(mol) => resolve(&store, &mol)?,
-                None => current_molecule(ctx, &store)?,
+                Some(mol) => molecule::find(&store, &mol)?,
+                None => molecule::current(&store, &ctx.actor(&store)?)?,
             };
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
@@ -111,7 +113,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             Ok(0)
         }
         MolCommand::Show { mol } => {
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
             let members = molecule::members(&beads, &snap, &index, &id)?;
@@ -125,9 +127,9 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
                 let mut text = progress_text(&progress);
                 for step in &members[1..] {
                     if let Some(d) = step.str("description") {
-                        text.push_str(&format!("\n{}:\n", step.id));
-                        for line in d.lines() {
-                            text.push_str(&format!("  {line}\n"));
+                        text.push_str(&format!("\n{}:\n", line(&step.id)));
+                        for text_line in d.lines() {
+                            text.push_str(&format!("  {}\n", super::text::block_line(text_line)));
                         }
                     }
                 }
@@ -167,11 +169,11 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
                     .map(|m| {
                         format!(
                             "{}  {:<7} {}/{}  {}{}\n",
-                            m["id"].as_str().unwrap_or(""),
-                            m["status"].as_str().unwrap_or(""),
+                            line(m["id"].as_str().unwrap_or("")),
+                            line(m["status"].as_str().unwrap_or("")),
                             m["progress"]["done"],
                             m["progress"]["total"],
-                            m["title"].as_str().unwrap_or(""),
+                            line(m["title"].as_str().unwrap_or("")),
                             if m["wisp"] == json!(true) {
                                 "  (wisp)"
                             } else {
@@ -190,7 +192,7 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             keep_children,
         } => {
             let actor = ctx.actor(&store)?;
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let main = Beads::new(&store);
             let digest = molecule::squash(
                 &beads,
@@ -203,18 +205,22 @@ fn run(ctx: &Ctx, command: MolCommand) -> Result<i32> {
             if ctx.global.json {
                 print_json(&digest.to_json(true))?;
             } else {
-                print_text(&format!("Squashed {id} into {}\n", digest.id))?;
+                print_text(&format!(
+                    "Squashed {} into {}\n",
+                    line(&id),
+                    line(&digest.id)
+                ))?;
             }
             Ok(0)
         }
         MolCommand::Burn { mol } => {
             let actor = ctx.actor(&store)?;
-            let (beads, id) = resolve(&store, &mol)?;
+            let (beads, id) = molecule::find(&store, &mol)?;
             let n = molecule::burn(&beads, &actor, &id)?;
             if ctx.global.json {
                 print_json(&json!({"molecule": id, "deleted": n}))?;
             } else {
-                ctx.status(format!("Burned {id} ({n} beads)"));
+                ctx.status(format!("Burned {} ({n} beads)", line(&id)));
             }
             Ok(0)
         }
@@ -234,116 +240,27 @@ fn pour(ctx: &Ctx, store: &Store, args: PourArgs, wisp: bool) -> Result<i32> {
         ctx.status(format!("warning: {warning}"));
     }
     let actor = ctx.actor(store)?;
-    let main = Beads::new(store);
-    let main_snap = main.snapshot()?;
-    let on = match &args.on {
-        Some(on) => {
-            let config = main.config(&main_snap)?;
-            Some(main.resolve(&main_snap, &config, on, &mut None)?)
-        }
-        None => None,
-    };
-    let target = if wisp {
-        let wisps = Beads::wisps(store);
-        let config = main.config(&main_snap)?;
-        wisps.init(&actor, &config.prefix)?;
-        wisps
-    } else {
-        main
-    };
-    let poured = molecule::pour(&target, &actor, &cooked, on.as_deref())?;
-    if wisp {
-        if let Some(on) = &on {
-            // The work bead lives in the shared store: record the attachment there.
-            Beads::new(store).modify(
-                &actor,
-                "attach",
-                std::slice::from_ref(on),
-                false,
-                |edit| {
-                    let mut changed = edit.set("attached_molecule", json!(poured.root.id));
-                    changed |= edit.set("attached_formula", json!(cooked.formula));
-                    Ok(changed)
-                },
-            )?;
-        }
-    }
+    let poured = molecule::pour_on(store, &actor, &cooked, args.on.as_deref(), wisp)?;
     if ctx.global.json {
-        print_json(&json!({
-            "molecule": poured.root.to_json(false),
-            "steps": poured.steps.iter().map(|s| s.to_json(false)).collect::<Vec<_>>(),
-        }))?;
+        print_json(&poured)?;
     } else {
         print_text(&format!(
             "Poured {} {}: {} ({} steps)\n",
             if wisp { "wisp" } else { "molecule" },
-            poured.root.id,
-            cooked.formula,
+            line(&poured.root.id),
+            line(&cooked.formula),
             poured.steps.len()
         ))?;
     }
     Ok(0)
 }
 
-/// Which store and full id a molecule argument names.
-fn resolve<'s>(store: &'s Store, mol: &str) -> Result<(Beads<'s>, String)> {
-    let beads = Beads::for_id(store, mol);
-    let snap = beads.snapshot()?;
-    let config = beads.config(&snap)?;
-    let id = beads.resolve(&snap, &config, mol, &mut None)?;
-    let record = beads.load(&snap, &id)?;
-    if record.issue_type() != "molecule" {
-        return Err(Error::invalid(format!(
-            "{id} is not a molecule (its type is {})",
-            record.issue_type()
-        )));
-    }
-    Ok((beads, id))
-}
-
-/// The molecule the actor has a step in progress in, else the newest open molecule.
-fn current_molecule<'s>(ctx: &Ctx, store: &'s Store) -> Result<(Beads<'s>, String)> {
-    let actor = ctx.actor(store)?;
-    let mut newest: Option<(i64, &'static str, String)> = None;
-    for collection in [crate::bead::COLLECTION, crate::bead::WISP_COLLECTION] {
-        let beads = Beads { store, collection };
-        let Ok(snap) = beads.snapshot() else { continue };
-        let index: Index = beads.index(&snap)?;
-        for row in &index.rows {
-            let status = index.status(row);
-            if index.assignee(row) == actor.name && (status == "in_progress" || status == "hooked")
-            {
-                if let Some(mol) = molecule::molecule_of(&index, index.id(row)) {
-                    if index
-                        .get(&mol)
-                        .is_some_and(|r| index.issue_type(r) == "molecule")
-                    {
-                        return Ok((beads, mol));
-                    }
-                }
-            }
-            if index.issue_type(row) == "molecule"
-                && status != "closed"
-                && newest.as_ref().is_none_or(|(t, _, _)| row.created_ms > *t)
-            {
-                newest = Some((row.created_ms, collection, index.id(row).to_string()));
-            }
-        }
-    }
-    match newest {
-        Some((_, collection, id)) => Ok((Beads { store, collection }, id)),
-        None => Err(Error::invalid(
-            "no molecule in progress; pour one with `git mol pour FORMULA`",
-        )),
-    }
-}
-
 fn progress_text(progress: &Value) -> String {
     let mut out = format!(
         "{}: {} [{}]  {}/{} steps done\n",
-        progress["molecule"]["id"].as_str().unwrap_or(""),
-        progress["molecule"]["title"].as_str().unwrap_or(""),
-        progress["molecule"]["status"].as_str().unwrap_or(""),
+        line(progress["molecule"]["id"].as_str().unwrap_or("")),
+        line(progress["molecule"]["title"].as_str().unwrap_or("")),
+        line(progress["molecule"]["status"].as_str().unwrap_or("")),
         progress["progress"]["done"],
         progress["progress"]["total"]
     );
@@ -362,12 +279,12 @@ fn progress_text(progress: &Value) -> String {
         };
         out.push_str(&format!(
             "{indent}{mark} {}  {}  ({}){}\n",
-            step["id"].as_str().unwrap_or(""),
-            step["title"].as_str().unwrap_or(""),
-            step["state"].as_str().unwrap_or(""),
+            line(step["id"].as_str().unwrap_or("")),
+            line(step["title"].as_str().unwrap_or("")),
+            line(step["state"].as_str().unwrap_or("")),
             step["assignee"]
                 .as_str()
-                .map(|a| format!(" @{a}"))
+                .map(|a| format!(" @{}", line(a)))
                 .unwrap_or_default()
         ));
     }
@@ -378,7 +295,7 @@ fn progress_text(progress: &Value) -> String {
         .filter_map(Value::as_str)
         .collect();
     if !next.is_empty() {
-        out.push_str(&format!("Next: {}\n", next.join(", ")));
+        out.push_str(&format!("Next: {}\n", line(&next.join(", "))));
     }
     out
 }
