@@ -5,6 +5,8 @@ pub mod bead;
 pub mod cli;
 pub mod error;
 pub mod formula;
+pub mod runtime;
+pub mod session;
 pub mod store;
 pub mod sync;
 
