@@ -88,9 +88,8 @@ impl Runtimes {
         let Some(over) = over else {
             return Ok(runtime);
         };
-        let bad = |key: &str, err: Error| {
-            Error::invalid(format!("gastown.runtime.{name}.{key}: {err}"))
-        };
+        let bad =
+            |key: &str, err: Error| Error::invalid(format!("gastown.runtime.{name}.{key}: {err}"));
         if let Some(command) = &over.command {
             if command.trim().is_empty() {
                 return Err(Error::invalid(format!(

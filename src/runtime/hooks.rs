@@ -68,9 +68,9 @@ fn quote_words(words: &[&str]) -> String {
 /// A word the shell reads back unchanged: bare when it is plainly safe, else single-quoted.
 pub(crate) fn shell_quote(word: &str) -> String {
     let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '='));
+        && word.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-' | '+' | ':' | '=')
+        });
     if plain {
         word.to_string()
     } else {
@@ -95,7 +95,9 @@ pub(super) fn wire(runtime: &Runtime, dir: &Path, commands: &HookCommands) -> Wi
         HookKind::Claude => {
             let path = dir.join("claude-settings.json");
             wiring.args = vec!["--settings".into(), path.to_string_lossy().into_owned()];
-            wiring.files.push((path, pretty(&claude_settings(commands))));
+            wiring
+                .files
+                .push((path, pretty(&claude_settings(commands))));
         }
         HookKind::Gemini => {
             let path = dir.join("gemini-settings.json");
@@ -103,7 +105,9 @@ pub(super) fn wire(runtime: &Runtime, dir: &Path, commands: &HookCommands) -> Wi
                 "GEMINI_CLI_SYSTEM_SETTINGS_PATH".into(),
                 path.clone().into_os_string(),
             ));
-            wiring.files.push((path, pretty(&gemini_settings(commands))));
+            wiring
+                .files
+                .push((path, pretty(&gemini_settings(commands))));
         }
         HookKind::Codex => {
             wiring.args = vec![

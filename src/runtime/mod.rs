@@ -302,6 +302,3 @@ impl Runtimes {
             .collect()
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -87,7 +87,8 @@ pub(super) fn start(
 /// left on disk once it is open (the name is unlinked at once).
 fn stdin_file(log_path: &Path, bytes: &[u8]) -> Result<File> {
     let path = log_path.with_extension("stdin");
-    std::fs::write(&path, bytes).map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
+    std::fs::write(&path, bytes)
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     let file = File::open(&path).map_err(|e| Error::io(format!("opening {}", path.display()), e));
     let _ = std::fs::remove_file(&path);
     file

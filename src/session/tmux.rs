@@ -261,7 +261,15 @@ fn type_into(socket: &Path, name: &str, bytes: &[u8]) -> Result<()> {
         )));
     }
     let mut paste = tmux(socket);
-    paste.args(["paste-buffer", "-d", "-p", "-b", &buffer, "-t", &pane_target(name)]);
+    paste.args([
+        "paste-buffer",
+        "-d",
+        "-p",
+        "-b",
+        &buffer,
+        "-t",
+        &pane_target(name),
+    ]);
     run(paste, "paste the prompt")?;
     let mut enter = tmux(socket);
     enter.args(["send-keys", "-t", &pane_target(name), "Enter"]);
@@ -322,27 +330,4 @@ pub(super) fn attach_command(socket: &Path, name: &str) -> Vec<OsString> {
         "-t".into(),
         session_target(name).into(),
     ]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arguments_ending_in_a_semicolon_are_escaped_for_tmux() {
-        assert_eq!(escape(OsStr::new("plain")), "plain");
-        assert_eq!(escape(OsStr::new("a;")), "a\\;");
-        assert_eq!(escape(OsStr::new("a\\;")), "a\\\\;");
-        assert_eq!(escape(OsStr::new("a;b")), "a;b");
-    }
-
-    #[test]
-    fn long_state_dirs_get_a_short_socket() {
-        let short = default_socket(Path::new("/repo/.git/gastown"));
-        assert_eq!(short, Path::new("/repo/.git/gastown/tmux.sock"));
-        let deep = PathBuf::from(format!("/{}/.git/gastown", "d".repeat(120)));
-        let socket = default_socket(&deep);
-        assert!(socket.as_os_str().len() < 100, "{}", socket.display());
-        assert_eq!(socket, default_socket(&deep));
-    }
 }
