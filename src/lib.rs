@@ -13,6 +13,8 @@ pub mod formula;
 pub mod gitcmd;
 pub mod mq;
 pub mod records;
+pub mod runtime;
+pub mod session;
 pub mod store;
 pub mod sync;
 pub mod town;
