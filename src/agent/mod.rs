@@ -8,6 +8,7 @@
 pub mod address;
 pub mod done;
 pub mod hook;
+pub mod lifecycle;
 pub mod namepool;
 pub mod sandbox;
 
@@ -556,24 +557,30 @@ fn live_names(snap: &Snapshot<'_>, role: Role) -> Result<std::collections::HashS
         .collect())
 }
 
-/// The identity environment every session of `agent` gets.
-pub fn identity_env(town: &Town, agent: &Agent) -> Vec<(String, String)> {
+/// Who a session of `agent` is: its environment (GT_ROOT, GT_RIG, GT_ROLE, GT_AGENT,
+/// GT_ACTOR/BD_ACTOR, GIT_AUTHOR_*/GIT_COMMITTER_*, GT_SESSION).
+pub fn identity(town: &Town, agent: &Agent) -> crate::runtime::Identity {
     let address = agent.address.to_string();
     let email_local: String = address
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '.' })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '.' })
         .collect();
-    vec![
-        ("GT_ROOT".into(), town.root.to_string_lossy().into_owned()),
-        ("GT_RIG".into(), agent.rig.clone().unwrap_or_default()),
-        ("GT_ROLE".into(), agent.role.as_str().into()),
-        ("GT_AGENT".into(), address.clone()),
-        ("GT_ACTOR".into(), address.clone()),
-        ("BD_ACTOR".into(), address.clone()),
-        ("GIT_AUTHOR_NAME".into(), address.clone()),
-        ("GIT_AUTHOR_EMAIL".into(), format!("{email_local}@gastown.local")),
-        ("GIT_COMMITTER_NAME".into(), address.clone()),
-        ("GIT_COMMITTER_EMAIL".into(), format!("{email_local}@gastown.local")),
-        ("GT_SESSION".into(), agent.address.session_name()),
-    ]
+    crate::runtime::Identity {
+        root: town.root.clone(),
+        rig: agent.rig.clone(),
+        role: agent.role.as_str().to_string(),
+        session: agent.address.session_name(),
+        author_name: address.clone(),
+        author_email: format!("{email_local}@gastown.local"),
+        address,
+    }
+}
+
+/// The identity environment as strings (for commands run on the agent's behalf).
+pub fn identity_env(town: &Town, agent: &Agent) -> Vec<(String, String)> {
+    identity(town, agent)
+        .env()
+        .into_iter()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .collect()
 }

@@ -120,6 +120,9 @@ impl Identity {
             ("GT_SESSION".into(), self.session.clone().into()),
             ("GIT_AUTHOR_NAME".into(), self.author_name.clone().into()),
             ("GIT_AUTHOR_EMAIL".into(), self.author_email.clone().into()),
+            // The agent's commits must not depend on a user.name in some config file.
+            ("GIT_COMMITTER_NAME".into(), self.author_name.clone().into()),
+            ("GIT_COMMITTER_EMAIL".into(), self.author_email.clone().into()),
         ];
         if let Some(rig) = &self.rig {
             env.push(("GT_RIG".into(), rig.clone().into()));

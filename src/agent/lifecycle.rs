@@ -1,0 +1,306 @@
+//! Sessions of agents: start (the one place a session is started, so the scheduler's
+//! capacity is checked on every path), stop, restart, peek, attach, and what `list` shows of
+//! a session. Session files and liveness locks live in the common git dir of the store that
+//! holds the agent (`crate::session`); the runtime comes from `crate::runtime`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{identity, Address, Agent, Agents, Role, STATE_WORKING};
+use crate::error::{Error, Result};
+use crate::runtime::{self, HookCommands, LaunchRequest, Runtimes};
+use crate::session::{self, Backend, SessionInfo, SessionSpec, Sessions};
+use crate::store::{Actor, Store};
+use crate::town::settings;
+
+/// What `git agent list|show` report of a session.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionView {
+    pub name: String,
+    pub backend: String,
+    pub alive: bool,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_activity: Option<DateTime<Utc>>,
+    /// `working` or `waiting`, as the runtime's hooks last reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_state: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_session_id: Option<String>,
+}
+
+/// How to start a session.
+#[derive(Debug, Clone, Default)]
+pub struct StartSpec {
+    /// `--agent`: the runtime, overriding the rig's and town's `agent.default`.
+    pub runtime: Option<String>,
+    /// The first prompt; by default a beacon naming the hook.
+    pub prompt: Option<String>,
+    /// Resume the runtime's previous session (its recorded id) where the runtime can.
+    pub resume: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Started {
+    pub agent: Address,
+    pub runtime: String,
+    pub session: SessionInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumed: Option<String>,
+}
+
+/// Live sessions counted against the scheduler's limits.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capacity {
+    pub rig_polecats: usize,
+    pub max_polecats: u64,
+    pub town_sessions: usize,
+    pub max_sessions: u64,
+}
+
+impl Capacity {
+    /// Why another polecat session may not start now, if it may not.
+    pub fn full_reason(&self) -> Option<String> {
+        if self.max_polecats > 0 && self.rig_polecats as u64 >= self.max_polecats {
+            return Some(format!(
+                "{} of scheduler.max_polecats = {} polecat sessions are live",
+                self.rig_polecats, self.max_polecats
+            ));
+        }
+        if self.max_sessions > 0 && self.town_sessions as u64 >= self.max_sessions {
+            return Some(format!(
+                "{} of scheduler.max_sessions = {} sessions are live in the town",
+                self.town_sessions, self.max_sessions
+            ));
+        }
+        None
+    }
+}
+
+/// The sessions kept beside a store.
+fn sessions_of(store: &Store) -> Sessions {
+    Sessions::new(&store.state_dir())
+}
+
+fn setting_u64(store: Option<&Store>, town: &Store, key: &str) -> Result<u64> {
+    Ok(settings::effective(store, town, key)?.value.as_u64().unwrap_or(0))
+}
+
+impl Agents<'_> {
+    /// The session of `agent`, if one was ever started.
+    pub fn session_view(&self, agent: &Agent) -> Result<Option<SessionView>> {
+        let (store, _) = self.store_for(&agent.address)?;
+        let sessions = sessions_of(&store);
+        let name = agent.address.session_name();
+        let Some(info) = sessions.info(&name)? else {
+            return Ok(None);
+        };
+        let state_dir = store.state_dir();
+        let address = agent.address.to_string();
+        Ok(Some(SessionView {
+            alive: sessions.is_alive(&name)?,
+            backend: info.backend.name().to_string(),
+            pid: info.pid,
+            started_at: info.started_at,
+            last_activity: session::last_activity(&state_dir, &address).ok().flatten(),
+            working_state: session::agent_state(&state_dir, &address)
+                .ok()
+                .flatten()
+                .map(|s| serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
+            runtime_session_id: session::runtime_session(&state_dir, &name)
+                .ok()
+                .flatten()
+                .map(|r| r.id),
+            name,
+        }))
+    }
+
+    /// Whether the agent's session is alive right now (from its OS lock).
+    pub fn is_alive(&self, address: &Address) -> Result<bool> {
+        let (store, _) = self.store_for(address)?;
+        sessions_of(&store).is_alive(&address.session_name())
+    }
+
+    /// Live sessions against the limits, for a rig (polecats) and the town (everything).
+    pub fn capacity(&self, rig: &str) -> Result<Capacity> {
+        let mut rig_polecats = 0;
+        let mut town_sessions = 0;
+        let mut rig_store = None;
+        for r in self.town.rigs().list()? {
+            let Ok(store) = r.open_store() else { continue };
+            for status in sessions_of(&store).list()? {
+                if !status.alive {
+                    continue;
+                }
+                town_sessions += 1;
+                if r.name == rig && status.info.name.starts_with(&format!("gt-{rig}-"))
+                    && !status.info.name.starts_with(&format!("gt-{rig}-crew-"))
+                    && !["witness", "refinery"].iter().any(|x| status.info.name == format!("gt-{rig}-{x}"))
+                {
+                    rig_polecats += 1;
+                }
+            }
+            if r.name == rig {
+                rig_store = Some(store);
+            }
+        }
+        if !self.town.is_lone_rig() {
+            town_sessions += sessions_of(&self.town.store).list()?.iter().filter(|s| s.alive).count();
+        }
+        Ok(Capacity {
+            rig_polecats,
+            max_polecats: setting_u64(rig_store.as_ref(), &self.town.store, "scheduler.max_polecats")?,
+            town_sessions,
+            max_sessions: setting_u64(rig_store.as_ref(), &self.town.store, "scheduler.max_sessions")?,
+        })
+    }
+
+    /// Start the agent's session in its sandbox. Refuses a live session, a parked rig, a
+    /// missing sandbox or runtime binary, and (for polecats) a start beyond the scheduler's
+    /// capacity: this is the one place sessions start, so every path is capped.
+    pub fn start(&self, actor: &Actor, address: &Address, spec: &StartSpec) -> Result<Started> {
+        let agent = if address.role.is_named() {
+            self.get(address)?
+        } else {
+            self.ensure(actor, address)?
+        };
+        if !agent.is_live() {
+            return Err(Error::invalid(format!("{address} was nuked; add it again first")));
+        }
+        let (store, rig) = self.store_for(address)?;
+        if let Some(rig) = &rig {
+            rig.check_not_parked()?;
+        }
+        let cwd: PathBuf = agent
+            .sandbox
+            .clone()
+            .filter(|p| p.is_dir())
+            .ok_or_else(|| Error::invalid(format!("{address} has no sandbox on this machine; nuke it and add it again")))?;
+        let rig_store = rig.as_ref().map(|_| &store);
+        let default = settings::effective(rig_store, &self.town.store, "agent.default")?;
+        let name = runtime::resolve_name(spec.runtime.as_deref(), default.value.as_str(), None).to_string();
+        let runtimes = Runtimes::from_repo(store.repo());
+        let rt = runtimes.get(&name)?;
+        rt.require_binary()?;
+        let sessions = sessions_of(&store);
+        let session_name = address.session_name();
+        let hooks_dir = sessions.hooks_dir(&session_name)?;
+        let resume_id = if spec.resume {
+            session::runtime_session(&store.state_dir(), &session_name)?
+                .filter(|r| r.runtime == name && !rt.resume.is_empty())
+                .map(|r| r.id)
+        } else {
+            None
+        };
+        let prompt = match (&spec.prompt, &agent.hook) {
+            (Some(p), _) => p.clone(),
+            (None, Some(bead)) => beacon(address, &actor.name, Some(bead)),
+            (None, None) => beacon(address, &actor.name, None),
+        };
+        let ident = identity(self.town, &agent);
+        let commands = hook_commands();
+        let launch = rt.launch(&LaunchRequest {
+            identity: &ident,
+            prompt: Some(&prompt),
+            resume: resume_id.as_deref(),
+            hooks_dir: &hooks_dir,
+            hook_commands: &commands,
+        })?;
+        launch.write_files()?;
+        let backend = Backend::choose(store.config_string("gastown.session.backend").as_deref(), &store.state_dir())?;
+        let session = {
+            // Checking capacity and starting under one town-wide lock: two starts racing for
+            // the last slot cannot both win.
+            let _slot = self.town.store.lock("sessions")?;
+            if sessions.is_alive(&session_name)? {
+                return Err(Error::Conflict(format!(
+                    "{address}'s session is already running; `git agent stop {address}` first"
+                )));
+            }
+            if address.role == Role::Polecat {
+                let rig_name = address.rig.as_deref().unwrap_or_default();
+                if let Some(reason) = self.capacity(rig_name)?.full_reason() {
+                    return Err(Error::Conflict(format!("cannot start {address}: {reason}")));
+                }
+            }
+            sessions.start(&backend, &SessionSpec::from_launch(&session_name, &cwd, &launch))?
+        };
+        let mut fields = vec![("runtime", json!(name))];
+        if agent.hook.is_some() {
+            fields.push(("state", json!(STATE_WORKING)));
+        }
+        self.set_fields(actor, address, "agent start", &fields)?;
+        Ok(Started {
+            agent: address.clone(),
+            runtime: name,
+            session,
+            resumed: resume_id,
+        })
+    }
+
+    /// Stop the agent's session; false when none was running.
+    pub fn stop(&self, address: &Address) -> Result<bool> {
+        let (store, _) = self.store_for(address)?;
+        let sessions = sessions_of(&store);
+        let name = address.session_name();
+        if sessions.info(&name)?.is_none() {
+            return Ok(false);
+        }
+        sessions.stop(&name)
+    }
+
+    /// The last `lines` lines of the agent's session output.
+    pub fn peek(&self, address: &Address, lines: usize) -> Result<String> {
+        let (store, _) = self.store_for(address)?;
+        let sessions = sessions_of(&store);
+        let name = address.session_name();
+        if sessions.info(&name)?.is_none() {
+            return Err(Error::invalid(format!("{address} has never had a session")));
+        }
+        sessions.peek(&name, lines)
+    }
+
+    /// The command a person runs to join the agent's terminal.
+    pub fn attach_command(&self, address: &Address) -> Result<Vec<OsString>> {
+        let (store, _) = self.store_for(address)?;
+        let sessions = sessions_of(&store);
+        let name = address.session_name();
+        if !sessions.is_alive(&name)? {
+            return Err(Error::invalid(format!("{address} has no live session to attach to")));
+        }
+        sessions.attach_command(&name)
+    }
+}
+
+/// The first prompt of a session: who it is, what is on its hook, what to run.
+pub fn beacon(address: &Address, sender: &str, hook: Option<&str>) -> String {
+    let now = Utc::now().format("%Y-%m-%d %H:%M UTC");
+    match hook {
+        Some(bead) => format!(
+            "[GAS TOWN] {address} <- {sender} • {now} • hook: {bead}. Run `git agent prime` to see your work, do it, commit, then run `git agent done`."
+        ),
+        None => format!(
+            "[GAS TOWN] {address} <- {sender} • {now} • your hook is empty. Run `git agent prime` for your instructions."
+        ),
+    }
+}
+
+/// The commands runtime hooks call: our own binaries by absolute path when they sit beside
+/// this one (a runtime's PATH may differ from ours), else `git agent` / `git mail`.
+fn hook_commands() -> HookCommands {
+    let dir = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from));
+    let beside = |bin: &str| dir.as_ref().map(|d| d.join(bin)).filter(|p| p.is_file());
+    match (beside("git-agent"), beside("git-mail")) {
+        (Some(agent), Some(mail)) => HookCommands::with_programs(
+            &[&agent.to_string_lossy()],
+            &[&mail.to_string_lossy()],
+        ),
+        (Some(agent), None) => HookCommands::with_programs(&[&agent.to_string_lossy()], &["git", "mail"]),
+        _ => HookCommands::default(),
+    }
+}
