@@ -177,7 +177,7 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
             None => return Ok(GcReport::default()),
         }
     } else {
-        WriteLock::acquire(&lock_path, "gc", super::lock_timeout())?
+        WriteLock::acquire(&lock_path, "gc", super::lock_timeout()?)?
     };
     let common = store.common_dir().to_path_buf();
     let mut report = GcReport {
