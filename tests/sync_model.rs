@@ -632,7 +632,14 @@ fn beads_merge(
     actor: &Actor,
     from: &str,
 ) -> gastown::Result<CollectionReport> {
-    merge_tip_as(store, collection, &gastown::store::collection::WORK, theirs, actor, from)
+    merge_tip_as(
+        store,
+        collection,
+        &gastown::store::collection::WORK,
+        theirs,
+        actor,
+        from,
+    )
 }
 
 fn actor(clone: usize) -> Actor {

@@ -130,9 +130,10 @@ impl DerivedCache {
             None => None,
         };
         let payload = match previous {
-            Some((view, old_dir)) => {
-                update(Some(view), snap.changed_between(old_dir, dir_tree, self.dir)?)?
-            }
+            Some((view, old_dir)) => update(
+                Some(view),
+                snap.changed_between(old_dir, dir_tree, self.dir)?,
+            )?,
             None => update(None, snap.changed_between(empty, dir_tree, self.dir)?)?,
         };
         let cached = self.assemble(tip, dir_tree, &payload);
@@ -164,7 +165,6 @@ impl DerivedCache {
         let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
         verify(Buffer::Mapped(map), self.magic)
     }
-
 }
 
 /// Check magic and checksum; `None` when either is wrong (the caller rebuilds).

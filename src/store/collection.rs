@@ -71,14 +71,14 @@ impl Layout {
 /// or an MR, a bead and an agent (`done`) atomically.
 pub const WORK: Layout = Layout {
     dirs: &[
-        dir("meta", Join::Registers),     // meta/config.json: store settings
-        dir("beads", Join::Beads),        // beads/<shard>/<id>.json
-        dir("settings", Join::Registers), // settings/<group>.json: town/rig policy
-        dir("agents", Join::Records),     // agents/<address, '/' as '-'>.json
-        dir("mrs", Join::Records),        // mrs/<shard>/<id>.json: merge requests
-        dir("queue", Join::Records),      // queue/<id>.json: queued dispatches
-        dir("rigs", Join::Records),       // rigs/<name>.json (town store)
-        dir("convoys", Join::Records),    // convoys/<id>.json (town store)
+        dir("meta", Join::Registers),      // meta/config.json: store settings
+        dir("beads", Join::Beads),         // beads/<shard>/<id>.json
+        dir("settings", Join::Registers),  // settings/<group>.json: town/rig policy
+        dir("agents", Join::Records),      // agents/<address, '/' as '-'>.json
+        dir("mrs", Join::Records),         // mrs/<shard>/<id>.json: merge requests
+        dir("queue", Join::Records),       // queue/<id>.json: queued dispatches
+        dir("rigs", Join::Records),        // rigs/<name>.json (town store)
+        dir("convoys", Join::Records),     // convoys/<id>.json (town store)
         dir("escalations", Join::Records), // escalations/<id>.json (town store)
     ],
 };
@@ -139,15 +139,22 @@ mod tests {
             Join::Beads
         );
         assert_eq!(
-            WORK.join_for("beads", "agents/gt-polecat-nux.json").unwrap(),
+            WORK.join_for("beads", "agents/gt-polecat-nux.json")
+                .unwrap(),
             Join::Records
         );
         assert_eq!(
             WORK.join_for("beads", "settings/scheduler.json").unwrap(),
             Join::Registers
         );
-        let err = WORK.join_for("beads", "notes/x.json").unwrap_err().to_string();
-        assert!(err.contains("'notes/x.json'") && err.contains("beads"), "{err}");
+        let err = WORK
+            .join_for("beads", "notes/x.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("'notes/x.json'") && err.contains("beads"),
+            "{err}"
+        );
         // A file where a directory is declared is not covered either.
         assert!(WORK.join_for("beads", "agents").is_err());
         assert!(known("mystery", "remote origin")

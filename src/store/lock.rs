@@ -21,11 +21,15 @@ pub fn lock_timeout() -> Result<Duration> {
 fn parse_timeout(value: Option<&str>) -> Result<Duration> {
     match value {
         None => Ok(Duration::from_secs(10)),
-        Some(text) => text.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| {
-            Error::invalid(format!(
-                "GT_LOCK_TIMEOUT_MS='{text}' is not a number of milliseconds"
-            ))
-        }),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "GT_LOCK_TIMEOUT_MS='{text}' is not a number of milliseconds"
+                ))
+            }),
     }
 }
 
@@ -121,7 +125,10 @@ mod tests {
     #[test]
     fn lock_timeouts_parse_or_fail_with_one_line() {
         assert_eq!(parse_timeout(None).unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_timeout(Some("250")).unwrap(), Duration::from_millis(250));
+        assert_eq!(
+            parse_timeout(Some("250")).unwrap(),
+            Duration::from_millis(250)
+        );
         let err = parse_timeout(Some("10s")).unwrap_err();
         assert_eq!(
             err.to_string(),

@@ -14,6 +14,8 @@ mod pack;
 pub mod remote;
 mod rollup;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 

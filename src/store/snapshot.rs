@@ -30,7 +30,10 @@ pub(super) fn commit_info(repo: &gix::Repository, oid: ObjectId) -> Result<(u64,
         .iter()
         .find(|(k, _)| *k == CLOCK_HEADER)
         .map(|(_, v)| v.to_string());
-    Ok((parse_clock(oid, clock.as_deref())?, decoded.parents().collect()))
+    Ok((
+        parse_clock(oid, clock.as_deref())?,
+        decoded.parents().collect(),
+    ))
 }
 
 /// One collection at one commit: every read goes through the tree of that commit, so a
@@ -261,7 +264,12 @@ impl<'r> Snapshot<'r> {
     ) -> Result<Vec<(String, Option<ObjectId>)>> {
         let mut out = Vec::new();
         let some = |t: ObjectId| (!t.is_empty_tree()).then_some(t);
-        self.diff_trees(some(older), some(newer), path.trim_end_matches('/'), &mut out)?;
+        self.diff_trees(
+            some(older),
+            some(newer),
+            path.trim_end_matches('/'),
+            &mut out,
+        )?;
         Ok(out)
     }
 

@@ -156,7 +156,8 @@ pub fn merge(
                 let merged = match a {
                     Some(a) => {
                         let ours_rec = parse_record(&path, &read(repo, a)?)?;
-                        out.report.conflicts += record_conflicts(&ours_rec, &theirs_rec, base_clock);
+                        out.report.conflicts +=
+                            record_conflicts(&ours_rec, &theirs_rec, base_clock);
                         let was_deleted = ours_rec.is_deleted();
                         let merged = join_entities(&path, ours_rec, &theirs_rec)?;
                         if out.put(&path, Some(a), &merged.to_bytes())? {
@@ -180,7 +181,8 @@ pub fn merge(
                 match a {
                     Some(a) => {
                         let ours_map = parse_registers(&path, &read(repo, a)?)?;
-                        out.report.conflicts += register_conflicts(&ours_map, &theirs_map, base_clock);
+                        out.report.conflicts +=
+                            register_conflicts(&ours_map, &theirs_map, base_clock);
                         let mut bytes = serde_json::to_vec(&join_registers(&ours_map, &theirs_map))
                             .map_err(|e| Error::Corrupt(format!("'{path}': {e}")))?;
                         bytes.push(b'\n');
@@ -399,5 +401,4 @@ mod tests {
         assert_eq!(register_conflicts(&a, &b, 4), 1);
         assert_eq!(register_conflicts(&a, &b, 5), 0);
     }
-
 }

@@ -123,9 +123,16 @@ pub fn merge_tip_as(
             }
             Relation::TheirsContainsOurs => {
                 // Nothing is written, but what arrives is checked against the layout.
-                let described =
-                    merge::merge(store, layout, collection, ours, &theirs_snap, u64::MAX, None)
-                        .map_err(|e| e.within(&source))?;
+                let described = merge::merge(
+                    store,
+                    layout,
+                    collection,
+                    ours,
+                    &theirs_snap,
+                    u64::MAX,
+                    None,
+                )
+                .map_err(|e| e.within(&source))?;
                 let action = if ours.tip.is_none() {
                     "created"
                 } else {
