@@ -154,6 +154,11 @@ impl Store {
                     if uses_sha256(&git_dir) {
                         return Err(Error::Sha256(git_dir));
                     }
+                    // A `.git` that is no repository (empty, half-deleted) is reported the
+                    // way no `.git` at all is, with the same exit status.
+                    if !common_of(&git_dir).join("HEAD").is_file() {
+                        return Err(Error::NotARepository(dir.to_path_buf()));
+                    }
                     return Err(Error::Git(crate::error::one_line(&err.to_string())));
                 }
                 return Err(Error::NotARepository(dir.to_path_buf()));

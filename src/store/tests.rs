@@ -271,27 +271,24 @@ fn declared_collections_refuse_undeclared_paths_and_sync_refuses_unknown_collect
 }
 
 /// A commit the way a foreign (or hostile) clone might have written it.
-fn foreign_commit(store: &Store, clock: Option<&str>, parents: &[ObjectId]) -> ObjectId {
+fn foreign_commit(store: &Store, clock: &str, parents: &[ObjectId]) -> ObjectId {
     let tree = store.snapshot("none").unwrap().tree;
-    let signature = gix::actor::Signature {
-        name: "evil".into(),
-        email: "e@example.com".into(),
-        time: now(),
-    };
-    let commit = gix::objs::Commit {
-        tree,
-        parents: parents.iter().copied().collect(),
-        author: signature.clone(),
-        committer: signature,
-        encoding: None,
-        message: "x\n".into(),
-        extra_headers: clock
-            .map(|c| vec![(CLOCK_HEADER.into(), c.into())])
-            .unwrap_or_default(),
-    };
-    let oid = store.repo.write_object(&commit).unwrap().detach();
+    let headers = [(CLOCK_HEADER.to_string(), clock.to_string())];
+    let oid = store
+        .write_commit(tree, parents, &actor("evil"), "x", &headers)
+        .unwrap();
     store.persist_objects().unwrap();
     oid
+}
+
+/// A repository with an initialised bead store.
+fn bead_repo() -> (tempfile::TempDir, Store) {
+    let dir = repo();
+    let store = Store::open(dir.path()).unwrap();
+    crate::bead::Beads::new(&store)
+        .init(&actor("a"), "gt")
+        .unwrap();
+    (dir, store)
 }
 
 #[test]
@@ -303,7 +300,7 @@ fn a_remote_clock_near_the_maximum_is_refused_naming_the_remote() {
         .unwrap();
     let base = tip(&store, "beads");
     let huge = (u64::MAX - 1).to_string();
-    let evil = foreign_commit(&store, Some(&huge), &[base]);
+    let evil = foreign_commit(&store, &huge, &[base]);
     let err = crate::sync::merge_tip(&store, "beads", evil, &actor("a"), "origin").unwrap_err();
     let text = err.to_string();
     assert!(text.contains("origin") && text.contains("2^48"), "{text}");
@@ -339,6 +336,18 @@ fn a_ref_at_a_commit_that_is_not_a_store_is_an_error_not_an_empty_store() {
 }
 
 #[test]
+fn a_directory_that_is_no_repository_is_one_error_with_one_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Store::open(dir.path()).err().expect("no repository");
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let empty_git = Store::open(dir.path()).err().expect("no repository");
+    for err in [plain, empty_git] {
+        assert!(matches!(err, Error::NotARepository(_)), "{err}");
+        assert_eq!(err.exit_code(), 1);
+    }
+}
+
+#[test]
 fn sha256_repositories_are_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q", "--object-format=sha256"]);
@@ -352,10 +361,8 @@ fn sha256_repositories_are_refused_by_name() {
 
 #[test]
 fn a_flipped_bit_in_the_bead_index_is_detected_and_the_index_rebuilt() {
-    let dir = repo();
-    let store = Store::open(dir.path()).unwrap();
+    let (_dir, store) = bead_repo();
     let beads = crate::bead::Beads::new(&store);
-    beads.init(&actor("a"), "gt").unwrap();
     let titles = ["first", "second", "third"];
     let new = titles
         .iter()
@@ -391,10 +398,7 @@ fn a_flipped_bit_in_the_bead_index_is_detected_and_the_index_rebuilt() {
 
 #[test]
 fn writes_outside_beads_do_not_touch_the_bead_index() {
-    let dir = repo();
-    let store = Store::open(dir.path()).unwrap();
-    let beads = crate::bead::Beads::new(&store);
-    beads.init(&actor("a"), "gt").unwrap();
+    let (_dir, store) = bead_repo();
     let snap = store.snapshot("beads").unwrap();
     drop(crate::bead::Index::for_snapshot(&store, "beads", &snap).unwrap());
     let path = crate::bead::Index::path(&store, "beads");
