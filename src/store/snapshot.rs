@@ -128,7 +128,8 @@ impl<'r> Snapshot<'r> {
         self.tip.is_some()
     }
 
-    pub fn repo(&self) -> &'r gix::Repository {
+    /// For reading history inside the crate; nothing outside `src/store` writes through it.
+    pub(crate) fn repo(&self) -> &'r gix::Repository {
         self.repo
     }
 
