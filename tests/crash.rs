@@ -238,6 +238,33 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_write() {
     eprintln!("{late} killed writers had committed before dying; {left_ref_locks} left a ref lock");
     // And the store still takes writes.
     env.create("after the storm", &[]);
+    // Killed writers leave no lasting garbage: once no writer runs, a gc removes their
+    // leftovers (temporaries, packs without an index). The age rule is set to 0 here; by
+    // default a leftover must be 10 minutes old (GT_GARBAGE_AGE_S).
+    let gc = env
+        .command(
+            common::bin_dir().join("git-gastown").to_str().unwrap(),
+            &env.repo(),
+        )
+        .args(["gc", "--json"])
+        .env("GT_GARBAGE_AGE_S", "0")
+        .output()
+        .unwrap();
+    assert!(
+        gc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gc.stderr)
+    );
+    let counts = env.git_ok(&env.repo(), &["count-objects", "-v"]);
+    for key in ["garbage: 0", "size-garbage: 0"] {
+        assert!(counts.lines().any(|l| l == key), "{key} expected: {counts}");
+    }
+    let fsck = env.git(&env.repo(), &["fsck", "--strict", "--no-progress"]);
+    let stderr = String::from_utf8_lossy(&fsck.stderr);
+    assert!(
+        fsck.status.success() && !stderr.contains("error"),
+        "fsck after gc: {stderr}"
+    );
 }
 
 fn median(samples: &[Duration]) -> Option<Duration> {

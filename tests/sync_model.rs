@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use gastown::bead::id::{id_from_path, record_path};
 use gastown::bead::record::{Member, Origin, Record, Register, Stamp};
 use gastown::store::{Actor, Outcome, Store};
-use gastown::sync::{beads::rename_target, merge_tip_as, CollectionReport, Kind};
+use gastown::sync::{beads::rename_target, merge_tip_as, CollectionReport};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -632,7 +632,14 @@ fn beads_merge(
     actor: &Actor,
     from: &str,
 ) -> gastown::Result<CollectionReport> {
-    merge_tip_as(store, collection, Kind::Beads, theirs, actor, from)
+    merge_tip_as(
+        store,
+        collection,
+        &gastown::store::collection::WORK,
+        theirs,
+        actor,
+        from,
+    )
 }
 
 fn actor(clone: usize) -> Actor {

@@ -190,7 +190,7 @@ impl Agents<'_> {
         // 3. The work outlives the sandbox.
         let prefix = Beads::new(&store).config(&store.snapshot(COLLECTION)?)?.prefix;
         let mr_id = mq::id_for(&prefix, &commit);
-        let pinned = Some(store.pin_work(&mr_id, &commit, actor)?);
+        let pinned = Some(store.pin_work(&mr_id, &commit)?);
         let pushed_to = if wants_merge { push_if_remote(&rig.path, &sandbox, &branch, &target)? } else { None };
 
         // 4. One write: merge request + bead + agent.

@@ -11,13 +11,26 @@ use fs2::FileExt;
 
 use crate::error::{Error, Result};
 
-/// How long a writer waits for a lock before giving up with `Error::Busy`.
-pub fn lock_timeout() -> Duration {
-    std::env::var("GT_LOCK_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(10))
+/// How long a writer waits for a lock before giving up with `Error::Busy`:
+/// `GT_LOCK_TIMEOUT_MS` (milliseconds), default 10 s. A value that is not a number is an
+/// error, not silently the default.
+pub fn lock_timeout() -> Result<Duration> {
+    parse_timeout(std::env::var("GT_LOCK_TIMEOUT_MS").ok().as_deref())
+}
+
+fn parse_timeout(value: Option<&str>) -> Result<Duration> {
+    match value {
+        None => Ok(Duration::from_secs(10)),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "GT_LOCK_TIMEOUT_MS='{text}' is not a number of milliseconds"
+                ))
+            }),
+    }
 }
 
 /// An exclusive lock, released when dropped (or when the process dies).
@@ -103,4 +116,24 @@ fn open_lock_file(path: &Path) -> Result<File> {
 fn is_contended(err: &std::io::Error) -> bool {
     err.kind() == std::io::ErrorKind::WouldBlock
         || err.raw_os_error() == fs2::lock_contended_error().raw_os_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_timeouts_parse_or_fail_with_one_line() {
+        assert_eq!(parse_timeout(None).unwrap(), Duration::from_secs(10));
+        assert_eq!(
+            parse_timeout(Some("250")).unwrap(),
+            Duration::from_millis(250)
+        );
+        let err = parse_timeout(Some("10s")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GT_LOCK_TIMEOUT_MS='10s' is not a number of milliseconds"
+        );
+        assert_eq!(err.exit_code(), 1);
+    }
 }

@@ -1,7 +1,8 @@
-//! Shared town and rig policy (`git gastown config`): one file per key,
-//! `settings/<key>.json`, holding a stamped last-writer-wins register, in the store's work
-//! collection, so settings travel with sync and two clones setting different keys both keep
-//! theirs. A rig's value overrides the town's, which overrides the built-in default.
+//! Shared town and rig policy (`git gastown config`): one register map per group,
+//! `settings/<group>.json` (`scheduler.max_polecats` is key `max_polecats` of
+//! `settings/scheduler.json`), each key a stamped last-writer-wins register, in the store's
+//! work collection, so settings travel with sync and two clones setting different keys both
+//! keep theirs (sync joins register maps key by key). A rig's value overrides the town's, which overrides the built-in default.
 //! Machine-local settings (paths to agent binaries) are git config (`gastown.*`) instead.
 
 use std::collections::BTreeMap;
@@ -158,8 +159,20 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-fn path_of(key: &str) -> String {
-    format!("{DIR}/{key}.json")
+/// The file holding `key`, and the key within it.
+fn split_key(key: &str) -> (String, String) {
+    match key.split_once('.') {
+        Some((group, rest)) => (format!("{DIR}/{group}.json"), rest.to_string()),
+        None => (format!("{DIR}/{key}.json"), String::new()),
+    }
+}
+
+fn read_group(snap: &Snapshot<'_>, path: &str) -> Result<BTreeMap<String, Register>> {
+    match snap.read(path)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| Error::Git(format!("corrupt settings file {path}: {e}"))),
+        None => Ok(BTreeMap::new()),
+    }
 }
 
 impl<'s> Settings<'s> {
@@ -203,13 +216,18 @@ impl<'s> Settings<'s> {
             {
                 return Ok(Outcome::Unchanged(setting));
             }
-            let register = Register {
-                v: parsed.clone(),
-                at: Stamp(batch.clock, actor.name.clone()),
-            };
-            let mut bytes = serde_json::to_vec(&register).expect("registers serialise");
+            let (path, inner) = split_key(key);
+            let mut group = read_group(snap, &path)?;
+            group.insert(
+                inner,
+                Register {
+                    v: parsed.clone(),
+                    at: Stamp(batch.clock, actor.name.clone()),
+                },
+            );
+            let mut bytes = serde_json::to_vec(&group).expect("registers serialise");
             bytes.push(b'\n');
-            batch.put(path_of(key), bytes);
+            batch.put(path, bytes);
             carry_count(snap, batch, 0);
             let message = match value {
                 Some(text) => format!("config set {key} = {text}"),
@@ -225,31 +243,27 @@ impl<'s> Settings<'s> {
 
 pub(crate) fn stored_in(snap: &Snapshot<'_>) -> Result<BTreeMap<String, Register>> {
     let mut out = BTreeMap::new();
-    for (path, oid) in snap.walk(DIR)? {
-        let Some(key) = path
+    for (path, _) in snap.walk(DIR)? {
+        let Some(group) = path
             .strip_prefix(&format!("{DIR}/"))
             .and_then(|p| p.strip_suffix(".json"))
         else {
             continue;
         };
-        let register: Register = serde_json::from_slice(&snap.read_blob(oid)?)
-            .map_err(|e| Error::Git(format!("corrupt setting {path}: {e}")))?;
-        if !register.v.is_null() {
-            out.insert(key.to_string(), register);
+        for (inner, register) in read_group(snap, &path)? {
+            if register.v.is_null() {
+                continue;
+            }
+            let key = if inner.is_empty() { group.to_string() } else { format!("{group}.{inner}") };
+            out.insert(key, register);
         }
     }
     Ok(out)
 }
 
 fn read_register(snap: &Snapshot<'_>, key: &str) -> Result<Option<Register>> {
-    match snap.read(&path_of(key))? {
-        Some(bytes) => {
-            let register: Register = serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Git(format!("corrupt setting {key}: {e}")))?;
-            Ok(Some(register).filter(|r| !r.v.is_null()))
-        }
-        None => Ok(None),
-    }
+    let (path, inner) = split_key(key);
+    Ok(read_group(snap, &path)?.remove(&inner).filter(|r| !r.v.is_null()))
 }
 
 /// The effective value of `key`: the rig's, else the town's, else the default.
