@@ -9,6 +9,7 @@ pub mod address;
 pub mod done;
 pub mod hook;
 pub mod lifecycle;
+pub mod prime;
 pub mod namepool;
 pub mod sandbox;
 
@@ -54,6 +55,9 @@ pub struct Agent {
     pub runtime_session_id: Option<String>,
     /// Completed assignments (the CV), newest last.
     pub completions: Vec<Value>,
+    /// The note the previous session left for the next (`git agent handoff -m`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<Value>,
 }
 
 impl Agent {
@@ -77,6 +81,7 @@ impl Agent {
             created_at: text("created_at"),
             runtime_session_id: text("runtime_session_id"),
             completions: completions.into_iter().map(|(_, v)| v).collect(),
+            handoff: record.get("handoff").cloned(),
             address,
         }
     }
