@@ -15,6 +15,7 @@ pub mod mq;
 pub mod records;
 pub mod runtime;
 pub mod session;
+pub mod sling;
 pub mod store;
 pub mod sync;
 pub mod town;

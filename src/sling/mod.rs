@@ -1,0 +1,413 @@
+//! Dispatch: `git sling BEAD... [TARGET]` puts work on an agent's hook and starts it.
+//! Per bead: pick the agent (an idle polecat of the rig, its sandbox refreshed onto the
+//! current base, else a new one), attach (one write), pour the formula onto the bead, start
+//! the session. Over capacity the dispatch is queued instead (`queue`); if anything after
+//! the attach fails it is rolled back and counted against the bead: after
+//! [`MAX_DISPATCH_FAILURES`] the bead is not dispatched automatically again.
+
+pub mod queue;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::agent::hook::{self, Attachment, Hooked};
+use crate::agent::lifecycle::StartSpec;
+use crate::agent::{Address, Agent, Agents, Role, STATE_IDLE};
+use crate::bead::id::record_path;
+use crate::bead::molecule;
+use crate::bead::ops::carry_count;
+use crate::bead::record::Stamp;
+use crate::bead::{Beads, COLLECTION};
+use crate::error::{Error, Result};
+use crate::formula::{self, CookMode, CookOptions, Parsed};
+use crate::gitcmd;
+use crate::records;
+use crate::store::{Actor, Outcome, Store};
+use crate::town::{settings, Rig};
+
+/// Dispatch failures after which a bead is no longer dispatched automatically.
+pub const MAX_DISPATCH_FAILURES: u64 = 3;
+
+/// Where slung work goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A rig: an idle polecat of it, or a new one.
+    Rig(String),
+    /// One agent.
+    Agent(Address),
+}
+
+impl Target {
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Rig(r) => r.clone(),
+            Target::Agent(a) => a.to_string(),
+        }
+    }
+}
+
+/// The formula to pour onto each slung bead.
+pub struct FormulaChoice<'a> {
+    pub parsed: Parsed,
+    pub resolver: &'a dyn formula::Resolver,
+}
+
+/// What to dispatch, and how.
+pub struct SlingSpec<'a> {
+    pub beads: Vec<String>,
+    pub target: Target,
+    pub runtime: Option<String>,
+    /// The formula (already loaded by the caller) and its vars; `None`: no molecule.
+    pub formula: Option<FormulaChoice<'a>>,
+    pub vars: Map<String, Value>,
+    pub force: bool,
+    /// Attach only; do not start a session (`git agent hook BEAD --to`).
+    pub no_start: bool,
+}
+
+/// What happened to one bead.
+#[derive(Debug, Clone, Serialize)]
+pub struct Dispatch {
+    pub bead: String,
+    /// `started`, `hooked` (attached, the agent's session already runs or was not
+    /// wanted), `queued` (no capacity), or `failed`.
+    pub outcome: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agent: Option<Address>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub molecule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Dispatch failures counted on the bead so far.
+    pub failures: u64,
+}
+
+impl Dispatch {
+    fn new(bead: &str, outcome: &str) -> Dispatch {
+        Dispatch {
+            bead: bead.to_string(),
+            outcome: outcome.to_string(),
+            agent: None,
+            molecule: None,
+            runtime: None,
+            reason: None,
+            failures: 0,
+        }
+    }
+}
+
+/// The dispatcher of a town.
+pub struct Sling<'t> {
+    pub agents: Agents<'t>,
+}
+
+impl<'t> Sling<'t> {
+    pub fn new(agents: Agents<'t>) -> Self {
+        Sling { agents }
+    }
+
+    fn rig_of(&self, target: &Target) -> Result<Rig> {
+        let name = match target {
+            Target::Rig(r) => r.clone(),
+            Target::Agent(a) => a.rig.clone().ok_or_else(|| {
+                Error::invalid(format!("{a} works in the town, not a rig: sling its beads to a rig or a rig's agent"))
+            })?,
+        };
+        let rig = self.agents.town.rigs().get(&name)?;
+        rig.check_not_parked()?;
+        Ok(rig)
+    }
+
+    /// Resolve bead ids (unique prefixes too) in the rig's store; refuses unknown, closed
+    /// and deferred beads before anything is written.
+    pub fn resolve_beads(&self, store: &Store, ids: &[String]) -> Result<Vec<String>> {
+        let beads = Beads::new(store);
+        let snap = beads.snapshot()?;
+        let config = beads.config(&snap)?;
+        let mut index = None;
+        let mut out = Vec::new();
+        for id in ids {
+            let full = beads.resolve(&snap, &config, id, &mut index)?;
+            let record = beads.load(&snap, &full)?;
+            match record.status() {
+                "closed" => return Err(Error::invalid(format!("bead {full} is closed"))),
+                "deferred" => return Err(Error::invalid(format!("bead {full} is deferred"))),
+                _ => {}
+            }
+            if !out.contains(&full) {
+                out.push(full);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Dispatch every bead of `spec`, one by one. A bead that fails is reported, not fatal
+    /// to the others (unless the input itself is bad, which changes nothing).
+    pub fn sling(&self, actor: &Actor, spec: &SlingSpec<'_>) -> Result<Vec<Dispatch>> {
+        let rig = self.rig_of(&spec.target)?;
+        let store = rig.open_store()?;
+        if let Target::Agent(a) = &spec.target {
+            self.agents.get(a)?; // unknown agents are bad input
+        }
+        let beads = self.resolve_beads(&store, &spec.beads)?;
+        let mut out = Vec::new();
+        for bead in &beads {
+            out.push(self.dispatch_one(actor, &rig, &store, bead, spec));
+        }
+        Ok(out)
+    }
+
+    fn dispatch_one(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Dispatch {
+        match self.try_dispatch(actor, rig, store, bead, spec) {
+            Ok(d) => d,
+            Err(err) => {
+                let mut d = Dispatch::new(bead, "failed");
+                d.reason = Some(crate::error::one_line(&err.to_string()));
+                d.failures = failures_of(store, bead);
+                d
+            }
+        }
+    }
+
+    fn try_dispatch(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Result<Dispatch> {
+        let failures = failures_of(store, bead);
+        if failures >= MAX_DISPATCH_FAILURES && !spec.force {
+            return Err(Error::invalid(format!(
+                "bead {bead} failed to dispatch {failures} times; fix the cause and sling it with --force"
+            )));
+        }
+        // The agent: the one named, or an idle polecat, or a new one (capacity permitting).
+        let wants_polecat = matches!(&spec.target, Target::Rig(_))
+            || matches!(&spec.target, Target::Agent(a) if a.role == Role::Polecat);
+        if wants_polecat && !spec.no_start {
+            let capacity = self.agents.capacity(&rig.name)?;
+            if let Some(reason) = capacity.full_reason() {
+                queue::enqueue(store, actor, &queue::Queued {
+                    bead: bead.to_string(),
+                    status: queue::QUEUED.into(),
+                    target: spec.target.describe(),
+                    priority: priority_of(store, bead),
+                    runtime: spec.runtime.clone(),
+                    formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
+                    vars: spec.vars.clone(),
+                    no_formula: spec.formula.is_none(),
+                    dispatched_by: actor.name.clone(),
+                    queued_at: String::new(),
+                })?;
+                let mut d = Dispatch::new(bead, "queued");
+                d.reason = Some(reason);
+                d.failures = failures;
+                return Ok(d);
+            }
+        }
+        let agent = match &spec.target {
+            Target::Agent(a) => self.agents.get(a)?,
+            Target::Rig(_) => self.idle_or_new_polecat(actor, rig)?,
+        };
+        let address = agent.address.clone();
+        let base = target_branch(self, rig, store)?;
+        let attachment = Attachment {
+            formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
+            molecule: None,
+            vars: spec.vars.clone(),
+            convoy: None,
+            dispatched_by: actor.name.clone(),
+            merge_strategy: "mr".into(),
+            target_branch: Some(base.clone()),
+        };
+        // 1. Attach: one write, exactly one concurrent attach of a bead wins.
+        self.attach(actor, store, bead, &address, &attachment, spec.force)?;
+        // 2. Everything after the attach is rolled back on failure.
+        let rest = (|| -> Result<(Option<String>, Option<String>, &'static str)> {
+            let molecule = match &spec.formula {
+                Some(choice) => Some(self.pour(actor, store, bead, &base, &address, choice, &spec.vars)?),
+                None => None,
+            };
+            if spec.no_start || self.agents.is_alive(&address)? {
+                return Ok((molecule, None, "hooked"));
+            }
+            let started = self.agents.start(actor, &address, &StartSpec {
+                runtime: spec.runtime.clone(),
+                prompt: None,
+                resume: false,
+            })?;
+            Ok((molecule, Some(started.runtime), "started"))
+        })();
+        match rest {
+            Ok((molecule, runtime, outcome)) => {
+                let _ = settle_queue(store, actor, bead);
+                let mut d = Dispatch::new(bead, outcome);
+                d.agent = Some(address);
+                d.molecule = molecule;
+                d.runtime = runtime;
+                d.failures = failures;
+                Ok(d)
+            }
+            Err(err) => {
+                let failures = self.roll_back(actor, store, bead, &address, &err).unwrap_or(failures + 1);
+                let mut d = Dispatch::new(bead, "failed");
+                d.agent = Some(address);
+                d.reason = Some(crate::error::one_line(&err.to_string()));
+                d.failures = failures;
+                Ok(d)
+            }
+        }
+    }
+
+    /// Attach `bead` to `address`'s hook (one write on the rig store).
+    pub fn attach(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, attachment: &Attachment, force: bool) -> Result<Hooked> {
+        store.write(COLLECTION, actor, |snap, batch| {
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            let hooked = hook::attach_in(snap, batch, &stamp, bead, address, attachment, force)?;
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("hook {bead} -> {address}: {}", hooked.title),
+                value: hooked,
+            })
+        })
+    }
+
+    /// Cook the formula for this bead and pour it, recording `attached_molecule` (one write).
+    #[allow(clippy::too_many_arguments)]
+    fn pour(&self, actor: &Actor, store: &Store, bead: &str, base: &str, address: &Address, choice: &FormulaChoice<'_>, vars: &Map<String, Value>) -> Result<String> {
+        let mut cook_vars = std::collections::BTreeMap::new();
+        let declared = |name: &str| choice.parsed.formula.vars.iter().any(|v| v.name == name);
+        for (k, v) in [("issue", bead.to_string()), ("base_branch", base.to_string())] {
+            if declared(k) {
+                cook_vars.insert(k.to_string(), v);
+            }
+        }
+        if declared("branch") {
+            if let Ok(agent) = self.agents.get(address) {
+                if let Some(branch) = agent.branch {
+                    cook_vars.insert("branch".to_string(), branch);
+                }
+            }
+        }
+        for (k, v) in vars {
+            cook_vars.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+        }
+        let cooked = formula::cook(&choice.parsed, choice.resolver, &CookOptions {
+            vars: cook_vars,
+            mode: CookMode::Runtime,
+            preset: None,
+        })?;
+        let poured = molecule::pour_on(store, actor, &cooked, Some(bead), false)?;
+        Ok(poured.root.id)
+    }
+
+    /// Undo an attach whose dispatch failed, counting the failure on the bead (one write).
+    fn roll_back(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, err: &Error) -> Result<u64> {
+        let molecule = {
+            let snap = store.snapshot(COLLECTION)?;
+            records::read(&snap, &record_path(bead))?.and_then(|r| r.str("attached_molecule").map(str::to_string))
+        };
+        if let Some(root) = &molecule {
+            let _ = molecule::burn(&Beads::new(store), actor, root);
+        }
+        let reason = crate::error::one_line(&err.to_string());
+        store.write(COLLECTION, actor, |snap, batch| {
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            let agent_path = address.record_path();
+            if let Some(mut agent) = records::read(snap, &agent_path)? {
+                if agent.str("hook") == Some(bead) {
+                    agent.set("hook", Value::Null, &stamp);
+                    records::put(batch, &agent_path, &agent);
+                }
+            }
+            let path = record_path(bead);
+            let mut record = records::read(snap, &path)?.ok_or_else(|| Error::NotFound(bead.to_string()))?;
+            let failures = record.get("dispatch_failures").and_then(Value::as_u64).unwrap_or(0) + 1;
+            record.set("dispatch_failures", json!(failures), &stamp);
+            record.set("last_dispatch_error", json!(reason), &stamp);
+            record.set("attached_molecule", Value::Null, &stamp);
+            if hook::holder_of(&record).as_deref() == Some(address.to_string().as_str()) {
+                record.set("status", json!("open"), &stamp);
+                record.set("assignee", Value::Null, &stamp);
+            }
+            records::put(batch, &path, &record);
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("sling failed {bead} -> {address} ({failures}): {reason}"),
+                value: failures,
+            })
+        })
+    }
+
+    /// An idle polecat of the rig (live, empty hook, no live session, clean sandbox), its
+    /// sandbox refreshed onto the current base; else a new polecat.
+    fn idle_or_new_polecat(&self, actor: &Actor, rig: &Rig) -> Result<Agent> {
+        let store = rig.open_store()?;
+        let base = target_branch(self, rig, &store)?;
+        for agent in self.agents.list(Some(&rig.name), false)? {
+            if agent.role != Role::Polecat || agent.hook.is_some() || agent.state != STATE_IDLE {
+                continue;
+            }
+            if self.agents.is_alive(&agent.address)? {
+                continue;
+            }
+            if self.refresh_sandbox(&agent, rig, &base).is_ok() {
+                return Ok(agent);
+            }
+        }
+        self.agents.add_polecat(actor, rig, None)
+    }
+
+    /// Put an idle polecat's branch back on the base, if its sandbox holds nothing of value
+    /// (no uncommitted files; every commit merged or kept by a merge request's pin).
+    fn refresh_sandbox(&self, agent: &Agent, rig: &Rig, base: &str) -> Result<()> {
+        let (Some(path), Some(branch)) = (&agent.sandbox, &agent.branch) else {
+            return Err(Error::invalid("no sandbox"));
+        };
+        if !path.is_dir() {
+            return Err(Error::invalid("sandbox missing"));
+        }
+        let risk = self.agents.at_risk(agent, rig)?;
+        if !risk.is_empty() {
+            return Err(Error::invalid("sandbox holds work"));
+        }
+        gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
+        Ok(())
+    }
+}
+
+/// The branch work merges into, for a rig.
+fn target_branch(sling: &Sling<'_>, rig: &Rig, store: &Store) -> Result<String> {
+    let configured = settings::effective(Some(store), &sling.agents.town.store, "merge_queue.target")?;
+    Ok(crate::agent::sandbox::target_branch(&rig.path, configured.value.as_str()))
+}
+
+fn failures_of(store: &Store, bead: &str) -> u64 {
+    store
+        .snapshot(COLLECTION)
+        .ok()
+        .and_then(|snap| records::read(&snap, &record_path(bead)).ok().flatten())
+        .and_then(|r| r.get("dispatch_failures").and_then(Value::as_u64))
+        .unwrap_or(0)
+}
+
+fn priority_of(store: &Store, bead: &str) -> i64 {
+    store
+        .snapshot(COLLECTION)
+        .ok()
+        .and_then(|snap| records::read(&snap, &record_path(bead)).ok().flatten())
+        .map(|r| r.priority())
+        .unwrap_or(2)
+}
+
+/// A dispatch that started no longer waits in the queue.
+fn settle_queue(store: &Store, actor: &Actor, bead: &str) -> Result<()> {
+    store.write(COLLECTION, actor, |snap, batch| {
+        let stamp = Stamp(batch.clock, actor.name.clone());
+        if !queue::settle_in(snap, batch, &stamp, bead, queue::DISPATCHED)? {
+            return Ok(Outcome::Unchanged(()));
+        }
+        carry_count(snap, batch, 0);
+        Ok(Outcome::Commit {
+            message: format!("sling queue dispatched {bead}"),
+            value: (),
+        })
+    })
+}
