@@ -28,6 +28,16 @@ use crate::town::{settings, Rig};
 /// Dispatch failures after which a bead is no longer dispatched automatically.
 pub const MAX_DISPATCH_FAILURES: u64 = 3;
 
+/// What a queue run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueRun {
+    pub rig: String,
+    pub dispatched: Vec<Dispatch>,
+    /// Dispatches still waiting (no capacity left, or paused).
+    pub waiting: usize,
+    pub paused: bool,
+}
+
 /// Where slung work goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -370,6 +380,67 @@ impl<'t> Sling<'t> {
         }
         gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
         Ok(())
+    }
+}
+
+impl Sling<'_> {
+    /// Start queued dispatches of `rig`, most urgent first, while capacity allows (one
+    /// `sling` per entry). A paused queue (`scheduler.paused`) starts nothing.
+    pub fn drain(&self, actor: &Actor, rig_name: &str, library: &formula::Library) -> Result<QueueRun> {
+        let rig = self.agents.town.rigs().get(rig_name)?;
+        let store = rig.open_store()?;
+        let paused = settings::effective(Some(&store), &self.agents.town.store, "scheduler.paused")?
+            .value
+            .as_bool()
+            .unwrap_or(false);
+        let mut run = QueueRun { rig: rig.name.clone(), dispatched: Vec::new(), waiting: 0, paused };
+        let waiting = queue::waiting(&store)?;
+        if paused || rig.parked {
+            run.waiting = waiting.len();
+            return Ok(run);
+        }
+        for (i, entry) in waiting.iter().enumerate() {
+            if self.agents.capacity(&rig.name)?.full_reason().is_some() {
+                run.waiting = waiting.len() - i;
+                break;
+            }
+            let target = match entry.target.contains('/') {
+                true => match Address::parse(&entry.target) {
+                    Ok(a) => Target::Agent(a),
+                    Err(_) => Target::Rig(rig.name.clone()),
+                },
+                false => Target::Rig(rig.name.clone()),
+            };
+            let parsed = match (&entry.formula, entry.no_formula) {
+                (Some(name), false) => Some(library.load(name)?),
+                _ => None,
+            };
+            let spec = SlingSpec {
+                beads: vec![entry.bead.clone()],
+                target,
+                runtime: entry.runtime.clone(),
+                formula: parsed.map(|parsed| FormulaChoice { parsed, resolver: library }),
+                vars: entry.vars.clone(),
+                force: false,
+                no_start: false,
+            };
+            let outcome = match self.resolve_beads(&store, &spec.beads) {
+                Ok(_) => self.dispatch_one(actor, &rig, &store, &entry.bead, &spec),
+                Err(err) => {
+                    // Closed or deleted meanwhile: the entry is moot.
+                    let _ = settle_queue(&store, actor, &entry.bead);
+                    let mut d = Dispatch::new(&entry.bead, "failed");
+                    d.reason = Some(crate::error::one_line(&err.to_string()));
+                    d
+                }
+            };
+            if outcome.outcome == "failed" && outcome.failures >= MAX_DISPATCH_FAILURES {
+                // The circuit breaker: stop retrying this one automatically.
+                let _ = settle_queue(&store, actor, &entry.bead);
+            }
+            run.dispatched.push(outcome);
+        }
+        Ok(run)
     }
 }
 

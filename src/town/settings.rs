@@ -47,6 +47,7 @@ pub const KNOWN: &[Known] = &[
     Known { key: "sandbox.copy", kind: Kind::List, default: None, about: "untracked files copied from the rig into each new sandbox (e.g. .env)" },
     Known { key: "scheduler.max_polecats", kind: Kind::Int, default: Some("0"), about: "live polecat sessions per rig (0: no limit)" },
     Known { key: "scheduler.max_sessions", kind: Kind::Int, default: Some("0"), about: "live sessions in the town (0: no limit)" },
+    Known { key: "scheduler.paused", kind: Kind::Bool, default: Some("false"), about: "queued dispatches wait (git sling queue pause|resume)" },
     Known { key: "workflow.default_formula", kind: Kind::Text, default: None, about: "formula poured onto slung beads (e.g. mol-polecat-work)" },
     Known { key: "dispatch.auto", kind: Kind::Bool, default: Some("false"), about: "patrol slings ready beads to idle polecats" },
     Known { key: "merge_queue.target", kind: Kind::Text, default: None, about: "branch merge requests target (default: the rig's HEAD branch)" },

@@ -1,0 +1,226 @@
+//! `git sling`: put beads on agents' hooks and start them; `git sling queue` manages the
+//! dispatches waiting for capacity. The rules are in `crate::sling`; this file maps
+//! arguments to a `SlingSpec` and prints what happened to each bead.
+
+mod queue;
+
+use clap::{Parser, Subcommand};
+use serde_json::{Map, Value};
+
+use super::formula::{library_for, load_target};
+use super::{print_json, print_text, text, Ctx, GlobalArgs};
+use crate::agent::{Address, Agents, Role};
+use crate::bead::query::{self, Filter, Sort};
+use crate::bead::Beads;
+use crate::error::{Error, Result};
+use crate::sling::{Dispatch, FormulaChoice, Sling, SlingSpec, Target};
+use crate::town::{settings, Town};
+
+/// Dispatch beads to agents: attach them to a hook and start the agent
+///
+/// `git sling BEAD... [TARGET]` attaches each bead to an agent's hook (one atomic write:
+/// the bead becomes hooked, the agent records it) and starts the agent's session with a
+/// beacon naming its hook. TARGET is a rig (an idle polecat of it, its sandbox refreshed,
+/// else a new one), RIG/NAME, crew/NAME, self or mayor; default: the rig the beads belong to.
+/// Over the scheduler's capacity the dispatch is queued and starts when a slot frees.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "git-sling", version, args_conflicts_with_subcommands = true)]
+#[command(
+    after_help = "Exit status: 0 every bead started, hooked or queued; 1 bad input or a dispatch failed; 4 a bead is on another hook."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub dispatch: DispatchArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// The dispatches waiting for capacity: list, run, pause, resume, clear
+    Queue(queue::Args),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DispatchArgs {
+    /// Beads to dispatch, then optionally the target (a rig, RIG/NAME, crew/NAME, self, mayor)
+    #[arg(value_name = "BEAD... [TARGET]")]
+    words: Vec<String>,
+    /// Dispatch the N most urgent ready beads of the rig (default 1)
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "1")]
+    ready: Option<usize>,
+    /// The runtime to start (claude, codex, ... or a custom one)
+    #[arg(long = "agent", value_name = "RUNTIME")]
+    runtime: Option<String>,
+    /// Pour this formula onto each bead (default: the rig's workflow.default_formula)
+    #[arg(long, value_name = "FORMULA", conflicts_with = "no_formula")]
+    formula: Option<String>,
+    /// Pour no formula
+    #[arg(long)]
+    no_formula: bool,
+    /// A formula variable (repeatable)
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    vars: Vec<String>,
+    /// Take a bead from another hook, or replace what the agent's hook holds
+    #[arg(long)]
+    force: bool,
+}
+
+impl super::Tool for Cli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        match self.command {
+            Some(Command::Queue(args)) => queue::run(ctx, args),
+            None => dispatch(ctx, self.dispatch),
+        }
+    }
+}
+
+fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
+    let town = Town::discover(&ctx.dir())?;
+    let agents = Agents::new(&town);
+    let store = ctx.open_store()?;
+    let actor = ctx.actor(&store)?;
+    let (beads, target) = split_target(ctx, &town, &agents, &args)?;
+    if beads.is_empty() {
+        return Err(Error::invalid("nothing to sling: name beads, or use --ready [N]"));
+    }
+    let rig = match &target {
+        Target::Rig(r) => town.rigs().get(r)?,
+        Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
+    };
+    let rig_store = rig.open_store()?;
+    let library = library_for(ctx);
+    let formula_name = if args.no_formula {
+        None
+    } else {
+        match &args.formula {
+            Some(name) => Some(name.clone()),
+            None => settings::effective(Some(&rig_store), &town.store, "workflow.default_formula")?
+                .value
+                .as_str()
+                .map(str::to_string),
+        }
+    };
+    let loaded = match &formula_name {
+        Some(name) => Some(load_target(ctx, &library, name)?),
+        None => None,
+    };
+    let mut vars = Map::new();
+    for (k, v) in crate::formula::parse_var_assignments(&args.vars)? {
+        vars.insert(k, Value::String(v));
+    }
+    let spec = SlingSpec {
+        beads,
+        target,
+        runtime: args.runtime,
+        formula: loaded.as_ref().map(|(parsed, lib)| FormulaChoice {
+            parsed: parsed.clone(),
+            resolver: lib,
+        }),
+        vars,
+        force: args.force,
+        no_start: false,
+    };
+    let sling = Sling::new(agents);
+    let dispatches = sling.sling(&actor, &spec)?;
+    report(ctx, &dispatches)
+}
+
+/// Print one line per bead (or the JSON array); exit 1 when any dispatch failed.
+pub(super) fn report(ctx: &Ctx, dispatches: &[Dispatch]) -> Result<i32> {
+    if ctx.global.json {
+        print_json(&dispatches)?;
+    } else {
+        let mut out = String::new();
+        for d in dispatches {
+            let who = d.agent.as_ref().map(|a| a.to_string()).unwrap_or_default();
+            let line = match d.outcome.as_str() {
+                "started" => format!("{} -> {who}: started ({})", d.bead, d.runtime.as_deref().unwrap_or("")),
+                "hooked" => format!("{} -> {who}: on its hook", d.bead),
+                "queued" => format!("{}: queued ({})", d.bead, d.reason.as_deref().unwrap_or("")),
+                _ => format!(
+                    "{}: dispatch failed ({} so far): {}",
+                    d.bead,
+                    d.failures,
+                    d.reason.as_deref().unwrap_or("")
+                ),
+            };
+            out.push_str(&text::line(&line));
+            out.push('\n');
+        }
+        print_text(&out)?;
+    }
+    Ok(if dispatches.iter().any(|d| d.outcome == "failed") { 1 } else { 0 })
+}
+
+/// The beads and the target: the last word is the target when it names one.
+fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs) -> Result<(Vec<String>, Target)> {
+    let mut words = args.words.clone();
+    let mut target = None;
+    if let Some(last) = words.last() {
+        if let Some(t) = parse_target(ctx, town, agents, last)? {
+            target = Some(t);
+            words.pop();
+        }
+    }
+    let target = match target {
+        Some(t) => t,
+        None => Target::Rig(town.rigs().containing(&ctx.dir()).map(|r| r.name).or_else(|_| {
+            // Outside a rig: the rig whose prefix the first bead carries.
+            let first = words.first().cloned().unwrap_or_default();
+            town.rigs()
+                .list()?
+                .into_iter()
+                .find(|r| !r.prefix.is_empty() && first.starts_with(&format!("{}-", r.prefix)))
+                .map(|r| r.name)
+                .ok_or_else(|| Error::invalid(format!("no rig to sling '{first}' to: name a target")))
+        })?),
+    };
+    if let Some(n) = args.ready {
+        if !words.is_empty() {
+            return Err(Error::invalid("--ready picks the beads itself: name only a rig"));
+        }
+        let rig = match &target {
+            Target::Rig(r) => town.rigs().get(r)?,
+            Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
+        };
+        let store = rig.open_store()?;
+        let beads = Beads::new(&store);
+        let snap = beads.snapshot()?;
+        let index = beads.index(&snap)?;
+        let filter = Filter { unassigned: true, ..Filter::default() };
+        let now = chrono::Utc::now().timestamp_millis();
+        let (rows, _) = query::ready(&snap, &index, &filter, Sort::Priority, n, now)?;
+        words = rows.into_iter().map(|i| index.id(&index.rows[i]).to_string()).collect();
+        if words.is_empty() {
+            return Err(Error::invalid(format!("rig '{}' has no ready, unassigned beads", rig.name)));
+        }
+    }
+    Ok((words, target))
+}
+
+fn parse_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, word: &str) -> Result<Option<Target>> {
+    if word == "self" {
+        return Ok(Some(Target::Agent(agents.whoami(&ctx.dir())?)));
+    }
+    if word == "mayor" {
+        return Err(Error::invalid("the mayor works in the town, not a rig: sling beads to a rig or a rig's agent"));
+    }
+    if let Some(name) = word.strip_prefix("crew/") {
+        let rig = town.rigs().containing(&ctx.dir())?;
+        return Ok(Some(Target::Agent(Address::named(&rig.name, Role::Crew, name))));
+    }
+    if word.contains('/') {
+        return agents.resolve(word).map(|a| Some(Target::Agent(a)));
+    }
+    if town.rigs().list()?.iter().any(|r| r.name == word) {
+        return Ok(Some(Target::Rig(word.to_string())));
+    }
+    Ok(None)
+}
