@@ -311,6 +311,10 @@ impl<'t> Rigs<'t> {
             let top = gitcmd::toplevel(local)
                 .map_err(|_| Error::invalid(format!("'{source}' is not a git repository")))?;
             (canonical(&top), None)
+        } else if !looks_like_url(source) {
+            return Err(Error::invalid(format!(
+                "'{source}' is neither a local repository nor a URL"
+            )));
         } else {
             let clone_path = town_root.join(DIR).join(name).join("repo");
             (clone_path, Some(source.to_string()))
@@ -581,6 +585,15 @@ fn is_removed(record: &Record) -> bool {
             .unwrap_or(false)
 }
 
+/// Whether git would take `source` as a remote: `scheme://…`, scp-like `host:path`, or an
+/// existing path (a bare repository or a bundle).
+fn looks_like_url(source: &str) -> bool {
+    let scp_like = source
+        .split_once(':')
+        .is_some_and(|(host, _)| !host.is_empty() && !host.contains('/'));
+    source.contains("://") || scp_like || Path::new(source).exists()
+}
+
 /// Whether `dir` is the top of a git working tree.
 fn is_repo_top(dir: &Path) -> bool {
     gitcmd::probe(dir, ["rev-parse", "--show-toplevel"])
@@ -639,6 +652,21 @@ mod tests {
             .to_string()
             .contains("33 characters"));
         validate_name("web-app_2").unwrap();
+    }
+
+    #[test]
+    fn urls_are_told_from_missing_paths() {
+        for url in [
+            "https://github.com/o/r",
+            "file:///tmp/x.git",
+            "git@github.com:o/r.git",
+            "host:repo",
+        ] {
+            assert!(looks_like_url(url), "{url}");
+        }
+        for path in ["../missing", "/no/such/dir", "rel/path", "./x:y"] {
+            assert!(!looks_like_url(path), "{path}");
+        }
     }
 
     #[test]

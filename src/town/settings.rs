@@ -424,6 +424,41 @@ mod tests {
     }
 
     #[test]
+    fn setting_files_join_by_stamp_not_by_bytes() {
+        let file = |v: Value, clock: u64, who: &str| {
+            let register = Register {
+                v,
+                at: Stamp(clock, who.into()),
+            };
+            serde_json::to_vec(&BTreeMap::from([(VALUE.to_string(), register)])).unwrap()
+        };
+        // The earlier write has the larger bytes: a join by bytes would keep it.
+        let earlier = file(json!(9), 5, "a");
+        let later = file(json!(1), 6, "b");
+        let (ab, _) = crate::sync::merge::join_files(&earlier, &later, 0);
+        let (ba, _) = crate::sync::merge::join_files(&later, &earlier, 0);
+        assert_eq!(ab, ba);
+        assert_eq!(parse_register("x", &ab).unwrap().unwrap().v, json!(1));
+        // An unset (null) later write wins too, and reads as unset.
+        let unset = file(Value::Null, 7, "a");
+        let (joined, _) = crate::sync::merge::join_files(&later, &unset, 0);
+        assert_eq!(parse_register("x", &joined).unwrap(), None);
+    }
+
+    #[test]
+    fn only_known_keys_reach_a_path() {
+        for bad in [
+            "../x",
+            "settings/../../x",
+            "merge_queue.gates.a/b",
+            "merge_queue.gates..",
+            "",
+        ] {
+            assert!(require_known(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn values_are_typed() {
         assert_eq!(
             parse_value("scheduler.max_polecats", "3").unwrap(),

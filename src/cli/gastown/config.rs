@@ -23,6 +23,7 @@ pub enum Args {
     Set {
         key: String,
         /// An int, a bool (true/false), text, a comma-separated list or a duration (30s, 5m, 4h, 2d)
+        #[arg(allow_hyphen_values = true)]
         value: String,
         /// Set it for rig R only
         #[arg(long, value_name = "R")]
