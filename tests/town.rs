@@ -863,3 +863,31 @@ fn settings_sync_between_clones_of_a_lone_repository() {
     let get = gt_json(&env, &repo, &["config", "get", "merge_queue.batch_size"]);
     assert_eq!(get["source"], "default", "the later unset wins");
 }
+
+#[test]
+fn rig_show_reports_a_missing_or_foreign_rig_directory() {
+    let (env, town, web) = town_and_project("web", true, &[]);
+    let shown = gt_json(&env, &town, &["rig", "show", "web"]);
+    assert_eq!(shown["path_exists"], true);
+    assert_eq!(shown["is_git_repo"], true);
+    assert_eq!(shown["knows_town"], true);
+    assert_eq!(shown["agents_dir_exists"], false);
+    let text = gt_ok(&env, &town, &["rig", "show", "web"]);
+    assert!(text.contains("(git repository)"), "{text}");
+    assert!(text.contains("(not created yet)"), "{text}");
+
+    // Its git config names another town: shown, not hidden.
+    env.git_ok(&web, &["config", "gastown.town", "/elsewhere"]);
+    let shown = gt_json(&env, &town, &["rig", "show", "web"]);
+    assert_eq!(shown["knows_town"], false);
+
+    std::fs::rename(&web, env.path().join("moved")).unwrap();
+    let shown = gt_json(&env, &town, &["rig", "show", "web"]);
+    assert_eq!(shown["path_exists"], false);
+    assert_eq!(shown["is_git_repo"], false);
+    let text = gt_ok(&env, &town, &["rig", "show", "web"]);
+    assert!(text.contains("(missing)"), "{text}");
+    // It can still be removed.
+    gt_ok(&env, &town, &["rig", "remove", "web"]);
+    assert_eq!(gt_json(&env, &town, &["rig", "list"]), serde_json::json!([]));
+}
