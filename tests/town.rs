@@ -889,5 +889,8 @@ fn rig_show_reports_a_missing_or_foreign_rig_directory() {
     assert!(text.contains("(missing)"), "{text}");
     // It can still be removed.
     gt_ok(&env, &town, &["rig", "remove", "web"]);
-    assert_eq!(gt_json(&env, &town, &["rig", "list"]), serde_json::json!([]));
+    assert_eq!(
+        gt_json(&env, &town, &["rig", "list"]),
+        serde_json::json!([])
+    );
 }
