@@ -780,7 +780,18 @@ fn outside_any_repository_commands_use_the_default_town() {
 
 #[test]
 fn settings_and_rigs_sync_between_clones_of_a_town() {
-    let (env, town, _proj) = town_and_project("web", true, &["--prefix", "wb"]);
+    let (env, town, proj) = town_and_project("web", true, &["--prefix", "wb"]);
+    let upstream = bare_remote(&env, "api.git", Some(&proj));
+    gt_ok(
+        &env,
+        &town,
+        &["rig", "add", "api", s(&upstream), "--prefix", "api"],
+    );
+    let stored = env.git_ok(&town, &["show", "refs/gastown/beads:rigs/api.json"]);
+    assert!(
+        stored.contains("\"rigs/api/repo\""),
+        "a clone's path is kept relative: {stored}"
+    );
     gt_ok(
         &env,
         &town,
@@ -795,11 +806,16 @@ fn settings_and_rigs_sync_between_clones_of_a_town() {
     let list = gt_json(&env, &other, &["rig", "list"]);
     assert_eq!(
         list.as_array().unwrap().len(),
-        1,
+        2,
         "the clone is a town with the registry"
     );
-    assert_eq!(list[0]["name"], "web");
-    assert_eq!(list[0]["prefix"], "wb");
+    assert_eq!(list[0]["name"], "api");
+    let other_root = std::fs::canonicalize(&other).unwrap();
+    assert_eq!(list[0]["path"], s(&other_root.join("rigs/api/repo")));
+    let shown = gt_json(&env, &other, &["rig", "show", "api"]);
+    assert_eq!(shown["path_exists"], false, "not cloned on this side yet");
+    assert_eq!(list[1]["name"], "web");
+    assert_eq!(list[1]["prefix"], "wb");
     let get = gt_json(&env, &other, &["config", "get", "scheduler.max_polecats"]);
     assert_eq!(get["value"], 3);
 
@@ -835,7 +851,7 @@ fn settings_and_rigs_sync_between_clones_of_a_town() {
     assert_eq!(value(&a, "scheduler.max_polecats"), 7);
     let agent = value(&a, "agent.default");
     assert!(agent == "codex" || agent == "gemini", "{agent}");
-    assert_eq!(gt_json(&env, &other, &["rig", "list"])[0]["parked"], true);
+    assert_eq!(gt_json(&env, &other, &["rig", "list"])[1]["parked"], true);
 }
 
 #[test]

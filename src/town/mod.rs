@@ -139,8 +139,10 @@ impl Town {
         let store = Store::open(dir)?;
         let here = worktree_root(&store, dir);
         let main = main_worktree(&store).unwrap_or_else(|| here.clone());
+        let main = std::fs::canonicalize(&main).unwrap_or(main);
         if let Some(town) = store.config_string("gastown.town") {
             let root = resolve_config_path(&main, &town);
+            let root = std::fs::canonicalize(&root).unwrap_or(root);
             let town_store = Store::open(&root).map_err(|_| {
                 Error::invalid(format!(
                     "this rig's town '{}' (git config gastown.town) is not a git repository",

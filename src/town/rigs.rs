@@ -119,11 +119,13 @@ fn path_of(name: &str) -> String {
     format!("{DIR}/{name}.json")
 }
 
+/// A registered rig from its record. A path inside the town (a cloned rig) is stored
+/// relative to the town, so every clone of the town finds it under its own root.
 fn from_record(town_root: &Path, record: &Record) -> Rig {
     let text = |k: &str| record.str(k).map(str::to_string);
     let name = record.id.clone();
     Rig {
-        path: PathBuf::from(text("path").unwrap_or_default()),
+        path: town_root.join(text("path").unwrap_or_default()),
         url: text("url"),
         prefix: text("prefix").unwrap_or_default(),
         parked: record
@@ -483,7 +485,8 @@ impl<'t> Rigs<'t> {
         let old_config = ["gastown.town", "gastown.rig"].map(|k| (k, local_config(path, k)));
         gitcmd::set_config(path, "gastown.town", &town_root.to_string_lossy())?;
         gitcmd::set_config(path, "gastown.rig", name)?;
-        let path_text = path.to_string_lossy().into_owned();
+        let stored = path.strip_prefix(&town_root).unwrap_or(path);
+        let path_text = stored.to_string_lossy().into_owned();
         let written = self.town.store.write(COLLECTION, actor, |snap, batch| {
             let stamp = Stamp(batch.clock, actor.name.clone());
             // A removed rig's record is revived: its identity (and history) is kept.
