@@ -15,6 +15,18 @@ pub fn block_line(s: &str) -> Cow<'_, str> {
     escape(s, true)
 }
 
+/// A setting's value as typed: text as is, lists comma-separated, numbers and bools as
+/// JSON writes them (escape the result with [`line`] for output).
+pub fn plain_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(plain_value).collect::<Vec<_>>().join(",")
+        }
+        other => other.to_string(),
+    }
+}
+
 fn escape(s: &str, keep_tab: bool) -> Cow<'_, str> {
     let unsafe_char = |c: char| c.is_control() && !(keep_tab && c == '\t');
     if !s.chars().any(unsafe_char) {

@@ -52,41 +52,76 @@ impl Town {
         }
         let home = std::env::var_os("HOME")
             .filter(|v| !v.is_empty())
-            .ok_or_else(|| Error::invalid("no town directory given and neither GT_ROOT nor HOME is set"))?;
+            .ok_or_else(|| {
+                Error::invalid("no town directory given and neither GT_ROOT nor HOME is set")
+            })?;
         Ok(PathBuf::from(home).join("gt"))
     }
 
-    /// Create a town at `root` (a new or existing git repository). Re-running changes nothing.
-    pub fn init(root: &Path, actor: &Actor) -> Result<TownInfo> {
+    /// Create a town at `root` (a new or existing git repository). Re-running changes
+    /// nothing. `actor` is resolved once the repository exists (git config names the
+    /// author); when it fails, a directory or repository this call created is removed again.
+    pub fn init(root: &Path, actor: impl FnOnce(&Store) -> Result<Actor>) -> Result<TownInfo> {
         if root.exists() && !root.is_dir() {
             return Err(Error::invalid(format!(
                 "cannot create a town at '{}': it is not a directory",
                 root.display()
             )));
         }
+        let made_dir = !root.exists();
         std::fs::create_dir_all(root)
             .map_err(|e| Error::io(format!("creating {}", root.display()), e))?;
-        let is_repo = gitcmd::probe(root, ["rev-parse", "--git-dir"]).is_some();
-        if !is_repo {
-            gitcmd::run(root, ["init", "--quiet"])?;
+        let root = std::fs::canonicalize(root)
+            .map_err(|e| Error::io(format!("resolving {}", root.display()), e))?;
+        let undo = |made_repo: bool| {
+            if made_dir {
+                let _ = std::fs::remove_dir_all(&root);
+            } else if made_repo {
+                let _ = std::fs::remove_dir_all(root.join(".git"));
+            }
+        };
+        let bare = gitcmd::probe(&root, ["rev-parse", "--is-bare-repository"])
+            .is_some_and(|s| s.trim() == "true");
+        if bare {
+            return Err(Error::invalid(format!(
+                "cannot create a town at '{}': it is a bare repository (a town needs a working directory)",
+                root.display()
+            )));
         }
-        let root = gitcmd::toplevel(root)?;
-        let store = Store::open(&root)?;
-        if gitcmd::get_config(&root, "gastown.town").is_some() {
+        // DIR itself is the town: a directory inside another repository (a project's
+        // subdirectory) becomes a repository of its own rather than turning the project
+        // into a town.
+        let top = gitcmd::probe(&root, ["rev-parse", "--show-toplevel"])
+            .and_then(|t| std::fs::canonicalize(t.trim()).ok());
+        let made_repo = top.as_deref() != Some(root.as_path());
+        if made_repo {
+            if let Err(e) = gitcmd::run(&root, ["init", "--quiet"]) {
+                undo(false);
+                return Err(e);
+            }
+        } else if gitcmd::probe(&root, ["config", "--local", "--get", "gastown.town"]).is_some() {
             return Err(Error::invalid(format!(
                 "'{}' is a rig of another town (git config gastown.town); a town cannot be a rig",
                 root.display()
             )));
         }
+        let store = Store::open(&root)?;
+        let actor = match actor(&store) {
+            Ok(actor) => actor,
+            Err(e) => {
+                undo(made_repo);
+                return Err(e);
+            }
+        };
         let name = root
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "town".to_string());
         let beads = Beads::new(&store);
         if !store.snapshot(crate::bead::COLLECTION)?.exists() {
-            beads.init(actor, TOWN_PREFIX)?;
+            beads.init(&actor, TOWN_PREFIX)?;
         }
-        let created = settings::mark_town(&store, actor, &name)?;
+        let created = settings::mark_town(&store, &actor, &name)?;
         // Rigs cloned into the town and their sandboxes live under rigs/: never town content.
         exclude(&root, "/rigs/")?;
         Ok(TownInfo {
@@ -99,11 +134,15 @@ impl Town {
     /// The town of the repository containing `dir`: its configured town, else the repository
     /// itself when it is a town, else the repository as a town of one rig.
     pub fn discover(dir: &Path) -> Result<Town> {
+        // Absolute, so the paths derived from the root (agents' dirs) mean the same anywhere.
+        let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let store = Store::open(dir)?;
         let here = worktree_root(&store, dir);
         let main = main_worktree(&store).unwrap_or_else(|| here.clone());
+        let main = std::fs::canonicalize(&main).unwrap_or(main);
         if let Some(town) = store.config_string("gastown.town") {
             let root = resolve_config_path(&main, &town);
+            let root = std::fs::canonicalize(&root).unwrap_or(root);
             let town_store = Store::open(&root).map_err(|_| {
                 Error::invalid(format!(
                     "this rig's town '{}' (git config gastown.town) is not a git repository",
@@ -195,7 +234,8 @@ pub(crate) fn exclude(repo_root: &Path, pattern: &str) -> Result<()> {
     let git_dir = gitcmd::run(repo_root, ["rev-parse", "--git-common-dir"])?;
     let git_dir = resolve_config_path(repo_root, git_dir.trim());
     let info = git_dir.join("info");
-    std::fs::create_dir_all(&info).map_err(|e| Error::io(format!("creating {}", info.display()), e))?;
+    std::fs::create_dir_all(&info)
+        .map_err(|e| Error::io(format!("creating {}", info.display()), e))?;
     let path = info.join("exclude");
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     if text.lines().any(|l| l.trim() == pattern) {

@@ -1,8 +1,10 @@
-//! Shared town and rig policy (`git gastown config`): one register map per group,
-//! `settings/<group>.json` (`scheduler.max_polecats` is key `max_polecats` of
-//! `settings/scheduler.json`), each key a stamped last-writer-wins register, in the store's
-//! work collection, so settings travel with sync and two clones setting different keys both
-//! keep theirs (sync joins register maps key by key). A rig's value overrides the town's, which overrides the built-in default.
+//! Shared town and rig policy (`git gastown config`): one file per key,
+//! `settings/<key>.json`, in the store's work collection, so settings travel with sync and
+//! two clones setting different keys both keep theirs. The file is a register map with one
+//! stamped last-writer-wins register, `{"value": {"v": …, "at": [clock, actor]}}`: sync
+//! joins register maps by stamp, so two clones setting the same key converge on the later
+//! write (a bare register would be joined as opaque bytes). A rig's value overrides the
+//! town's, which overrides the built-in default.
 //! Machine-local settings (paths to agent binaries) are git config (`gastown.*`) instead.
 
 use std::collections::BTreeMap;
@@ -39,6 +41,7 @@ pub struct Known {
 }
 
 /// Every key `git gastown config` accepts. Later domains add rows here.
+#[rustfmt::skip]
 pub const KNOWN: &[Known] = &[
     Known { key: "agent.default", kind: Kind::Text, default: Some("claude"), about: "runtime for new sessions (claude, codex, ... or a custom runtime)" },
     Known { key: "namepool.theme", kind: Kind::Text, default: Some("mad-max"), about: "polecat names: mad-max, minerals, wasteland or custom" },
@@ -64,6 +67,9 @@ pub const KNOWN: &[Known] = &[
     Known { key: "escalation.notify_command", kind: Kind::Text, default: None, about: "program run for CRITICAL escalations (JSON on stdin)" },
 ];
 
+/// The register's name inside a setting's file.
+const VALUE: &str = "value";
+
 /// A setting as stored or defaulted, for `config get|list`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Setting {
@@ -71,8 +77,20 @@ pub struct Setting {
     pub value: Value,
     /// `rig`, `town` or `default`.
     pub source: String,
+    /// The rig whose value this is (source `rig`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rig: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub set_by: Option<String>,
+}
+
+/// What `config set|unset` did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Changed {
+    #[serde(flatten)]
+    pub setting: Setting,
+    /// False when the value was already so (nothing was written).
+    pub changed: bool,
 }
 
 /// The settings of one store.
@@ -83,6 +101,28 @@ pub struct Settings<'s> {
 /// Find the row for `key`, if the suite knows it.
 pub fn known(key: &str) -> Option<&'static Known> {
     KNOWN.iter().find(|k| pattern_matches(k.key, key))
+}
+
+/// The row for `key`, or the one-line error naming it. Only known keys reach a path, so a
+/// key never escapes `settings/`.
+pub fn require_known(key: &str) -> Result<&'static Known> {
+    known(key).ok_or_else(|| {
+        Error::invalid(format!(
+            "unknown setting '{key}' (see `git gastown config list --known`)"
+        ))
+    })
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Int => "int",
+            Kind::Bool => "bool",
+            Kind::Text => "text",
+            Kind::List => "list",
+            Kind::Duration => "duration",
+        }
+    }
 }
 
 fn pattern_matches(pattern: &str, key: &str) -> bool {
@@ -108,14 +148,13 @@ fn valid_word(word: &str) -> bool {
 
 /// Check and normalise a value for `key`: ints become numbers, bools true/false, lists arrays.
 pub fn parse_value(key: &str, text: &str) -> Result<Value> {
-    let row = known(key).ok_or_else(|| {
-        Error::invalid(format!(
-            "unknown setting '{key}' (see `git gastown config list --known`)"
-        ))
-    })?;
+    let row = require_known(key)?;
     let bad = |what: &str| Error::invalid(format!("bad value '{text}' for {key}: expected {what}"));
     Ok(match row.kind {
-        Kind::Int => json!(text.trim().parse::<u64>().map_err(|_| bad("a whole number"))?),
+        Kind::Int => json!(text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| bad("a whole number"))?),
         Kind::Bool => match text.trim() {
             "true" | "yes" | "on" | "1" => json!(true),
             "false" | "no" | "off" | "0" => json!(false),
@@ -148,7 +187,10 @@ pub fn parse_value(key: &str, text: &str) -> Result<Value> {
 /// `30s`, `5m`, `4h`, `2d` (or plain seconds) as seconds.
 pub fn parse_duration(text: &str) -> Option<u64> {
     let text = text.trim();
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
     let n: u64 = digits.parse().ok()?;
     let mult = match unit {
         "" | "s" => 1,
@@ -160,20 +202,8 @@ pub fn parse_duration(text: &str) -> Option<u64> {
     n.checked_mul(mult)
 }
 
-/// The file holding `key`, and the key within it.
-fn split_key(key: &str) -> (String, String) {
-    match key.split_once('.') {
-        Some((group, rest)) => (format!("{DIR}/{group}.json"), rest.to_string()),
-        None => (format!("{DIR}/{key}.json"), String::new()),
-    }
-}
-
-fn read_group(snap: &Snapshot<'_>, path: &str) -> Result<BTreeMap<String, Register>> {
-    match snap.read(path)? {
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map_err(|e| Error::Git(format!("corrupt settings file {path}: {e}"))),
-        None => Ok(BTreeMap::new()),
-    }
+fn path_of(key: &str) -> String {
+    format!("{DIR}/{key}.json")
 }
 
 impl<'s> Settings<'s> {
@@ -181,23 +211,26 @@ impl<'s> Settings<'s> {
         Settings { store }
     }
 
-    /// Every setting stored here.
+    /// Every setting stored here (set, not unset).
     pub fn stored(&self) -> Result<BTreeMap<String, Register>> {
         let snap = self.store.snapshot(COLLECTION)?;
         stored_in(&snap)
     }
 
+    /// The stored value of a known `key`, if set here.
     pub fn get(&self, key: &str) -> Result<Option<Register>> {
+        require_known(key)?;
         let snap = self.store.snapshot(COLLECTION)?;
         read_register(&snap, key)
     }
 
-    /// Set (or, with `None`, unset) `key`. One commit; nothing when the value is unchanged.
-    pub fn set(&self, actor: &Actor, key: &str, value: Option<&str>) -> Result<Setting> {
+    /// Set (or, with `None`, unset) `key`, as the `source` layer (`town` or `rig`, for the
+    /// answer). One commit; nothing when the value is already so.
+    pub fn set(&self, actor: &Actor, key: &str, value: Option<&str>) -> Result<Changed> {
         let parsed = match value {
             Some(text) => parse_value(key, text)?,
             None => {
-                known(key).ok_or_else(|| Error::invalid(format!("unknown setting '{key}'")))?;
+                require_known(key)?;
                 Value::Null
             }
         };
@@ -205,30 +238,30 @@ impl<'s> Settings<'s> {
             if !snap.exists() {
                 return Err(Error::NotInitialized("bead"));
             }
-            let current = read_register(snap, key)?;
+            let current = read_register(snap, key)?
+                .map(|r| r.v)
+                .unwrap_or(Value::Null);
             let setting = Setting {
                 key: key.to_string(),
                 value: parsed.clone(),
-                source: "here".into(),
+                source: String::new(),
+                rig: None,
                 set_by: Some(actor.name.clone()),
             };
-            if current.as_ref().map(|r| &r.v) == Some(&parsed)
-                || (current.is_none() && parsed.is_null())
-            {
-                return Ok(Outcome::Unchanged(setting));
+            if current == parsed {
+                return Ok(Outcome::Unchanged(Changed {
+                    setting,
+                    changed: false,
+                }));
             }
-            let (path, inner) = split_key(key);
-            let mut group = read_group(snap, &path)?;
-            group.insert(
-                inner,
-                Register {
-                    v: parsed.clone(),
-                    at: Stamp(batch.clock, actor.name.clone()),
-                },
-            );
-            let mut bytes = serde_json::to_vec(&group).expect("registers serialise");
+            let register = Register {
+                v: parsed.clone(),
+                at: Stamp(batch.clock, actor.name.clone()),
+            };
+            let file = BTreeMap::from([(VALUE.to_string(), register)]);
+            let mut bytes = serde_json::to_vec(&file).expect("registers serialise");
             bytes.push(b'\n');
-            batch.put(path, bytes);
+            batch.put(path_of(key), bytes);
             carry_count(snap, batch, 0);
             let message = match value {
                 Some(text) => format!("config set {key} = {text}"),
@@ -236,62 +269,107 @@ impl<'s> Settings<'s> {
             };
             Ok(Outcome::Commit {
                 message,
-                value: setting,
+                value: Changed {
+                    setting,
+                    changed: true,
+                },
             })
         })
     }
 }
 
+/// Every setting stored in a snapshot, unset ones left out.
 pub(crate) fn stored_in(snap: &Snapshot<'_>) -> Result<BTreeMap<String, Register>> {
     let mut out = BTreeMap::new();
-    for (path, _) in snap.walk(DIR)? {
-        let Some(group) = path
+    for (path, oid) in snap.walk(DIR)? {
+        let Some(key) = path
             .strip_prefix(&format!("{DIR}/"))
             .and_then(|p| p.strip_suffix(".json"))
         else {
             continue;
         };
-        for (inner, register) in read_group(snap, &path)? {
-            if register.v.is_null() {
-                continue;
-            }
-            let key = if inner.is_empty() { group.to_string() } else { format!("{group}.{inner}") };
-            out.insert(key, register);
+        if let Some(register) = parse_register(&path, &snap.read_blob(oid)?)? {
+            out.insert(key.to_string(), register);
         }
     }
     Ok(out)
 }
 
 fn read_register(snap: &Snapshot<'_>, key: &str) -> Result<Option<Register>> {
-    let (path, inner) = split_key(key);
-    Ok(read_group(snap, &path)?.remove(&inner).filter(|r| !r.v.is_null()))
+    let path = path_of(key);
+    match snap.read(&path)? {
+        Some(bytes) => parse_register(&path, &bytes),
+        None => Ok(None),
+    }
 }
 
-/// The effective value of `key`: the rig's, else the town's, else the default.
+/// The register of a setting's file; `None` when it is unset.
+fn parse_register(path: &str, bytes: &[u8]) -> Result<Option<Register>> {
+    let mut file: BTreeMap<String, Register> = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Git(format!("corrupt setting {path}: {e}")))?;
+    Ok(file.remove(VALUE).filter(|r| !r.v.is_null()))
+}
+
+/// The effective value of `key`: the rig's, else the town's, else the default. A lone
+/// repository passes its store as the town and no rig.
 pub fn effective(rig: Option<&Store>, town: &Store, key: &str) -> Result<Setting> {
-    let layers = [(rig, "rig"), (Some(town), "town")];
-    for (store, source) in layers {
-        let Some(store) = store else { continue };
+    effective_for(rig.map(|s| (s, None)), town, key)
+}
+
+/// [`effective`], naming the rig in the answer.
+pub fn effective_for(
+    rig: Option<(&Store, Option<&str>)>,
+    town: &Store,
+    key: &str,
+) -> Result<Setting> {
+    let row = require_known(key)?;
+    if let Some((store, name)) = rig {
         if let Some(register) = Settings::new(store).get(key)? {
-            return Ok(Setting {
-                key: key.into(),
-                value: register.v,
-                source: source.into(),
-                set_by: Some(register.at.1),
-            });
+            return Ok(stored_setting(key, "rig", name, register));
         }
     }
-    let default = known(key).and_then(|k| k.default.map(|d| (k, d)));
-    let value = match default {
-        Some((_, text)) => parse_value(key, text)?,
-        None => Value::Null,
-    };
+    if let Some(register) = Settings::new(town).get(key)? {
+        return Ok(stored_setting(key, "town", None, register));
+    }
     Ok(Setting {
         key: key.into(),
-        value,
+        value: match row.default {
+            Some(text) => parse_value(key, text)?,
+            None => Value::Null,
+        },
         source: "default".into(),
+        rig: None,
         set_by: None,
     })
+}
+
+fn stored_setting(key: &str, source: &str, rig: Option<&str>, register: Register) -> Setting {
+    Setting {
+        key: key.into(),
+        value: register.v,
+        source: source.into(),
+        rig: rig.map(str::to_string),
+        set_by: Some(register.at.1),
+    }
+}
+
+/// Every effective setting: each key stored in the rig or the town, and each known key
+/// with a default.
+pub fn effective_all(rig: Option<(&Store, Option<&str>)>, town: &Store) -> Result<Vec<Setting>> {
+    let mut keys: std::collections::BTreeSet<String> = KNOWN
+        .iter()
+        .filter(|k| k.default.is_some() && !k.key.contains('*'))
+        .map(|k| k.key.to_string())
+        .collect();
+    keys.extend(Settings::new(town).stored()?.into_keys());
+    if let Some((store, _)) = rig {
+        keys.extend(Settings::new(store).stored()?.into_keys());
+    }
+    // A key another version of the suite knows, synced here, is shown by neither layer.
+    keys.into_iter()
+        .filter(|k| known(k).is_some())
+        .map(|k| effective_for(rig, town, &k))
+        .collect()
 }
 
 /// Whether `store` is a town (its store records one).
@@ -308,10 +386,19 @@ pub(crate) fn mark_town(store: &Store, actor: &Actor, name: &str) -> Result<bool
         }
         let stamp = Stamp(batch.clock, actor.name.clone());
         let mut registers = BTreeMap::new();
-        registers.insert("name".to_string(), Register { v: json!(name), at: stamp.clone() });
+        registers.insert(
+            "name".to_string(),
+            Register {
+                v: json!(name),
+                at: stamp.clone(),
+            },
+        );
         registers.insert(
             "created_at".to_string(),
-            Register { v: json!(crate::bead::schema::now_rfc3339()), at: stamp },
+            Register {
+                v: json!(crate::bead::schema::now_rfc3339()),
+                at: stamp,
+            },
         );
         let mut bytes = serde_json::to_vec(&registers).expect("registers serialise");
         bytes.push(b'\n');
@@ -338,8 +425,46 @@ mod tests {
     }
 
     #[test]
+    fn setting_files_join_by_stamp_not_by_bytes() {
+        let file = |v: Value, clock: u64, who: &str| {
+            let register = Register {
+                v,
+                at: Stamp(clock, who.into()),
+            };
+            serde_json::to_vec(&BTreeMap::from([(VALUE.to_string(), register)])).unwrap()
+        };
+        // The earlier write has the larger bytes: a join by bytes would keep it.
+        let earlier = file(json!(9), 5, "a");
+        let later = file(json!(1), 6, "b");
+        let (ab, _) = crate::sync::merge::join_files(&earlier, &later, 0);
+        let (ba, _) = crate::sync::merge::join_files(&later, &earlier, 0);
+        assert_eq!(ab, ba);
+        assert_eq!(parse_register("x", &ab).unwrap().unwrap().v, json!(1));
+        // An unset (null) later write wins too, and reads as unset.
+        let unset = file(Value::Null, 7, "a");
+        let (joined, _) = crate::sync::merge::join_files(&later, &unset, 0);
+        assert_eq!(parse_register("x", &joined).unwrap(), None);
+    }
+
+    #[test]
+    fn only_known_keys_reach_a_path() {
+        for bad in [
+            "../x",
+            "settings/../../x",
+            "merge_queue.gates.a/b",
+            "merge_queue.gates..",
+            "",
+        ] {
+            assert!(require_known(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn values_are_typed() {
-        assert_eq!(parse_value("scheduler.max_polecats", "3").unwrap(), json!(3));
+        assert_eq!(
+            parse_value("scheduler.max_polecats", "3").unwrap(),
+            json!(3)
+        );
         assert!(parse_value("scheduler.max_polecats", "-1").is_err());
         assert_eq!(parse_value("dispatch.auto", "on").unwrap(), json!(true));
         assert_eq!(

@@ -48,21 +48,12 @@ impl Run for Args {
             let out = match shown {
                 Value::Object(map) => map
                     .iter()
-                    .map(|(k, v)| format!("{k} = {}\n", text::line(&plain(v))))
+                    .map(|(k, v)| format!("{k} = {}\n", text::line(&text::plain_value(v))))
                     .collect(),
-                other => format!("{}\n", text::line(&plain(&other))),
+                other => format!("{}\n", text::line(&text::plain_value(&other))),
             };
             print_text(&out)?;
         }
         Ok(0)
-    }
-}
-
-/// A setting as typed: text as is, lists comma-separated.
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(plain).collect::<Vec<_>>().join(","),
-        other => other.to_string(),
     }
 }

@@ -1,0 +1,132 @@
+//! `git gastown`: the town, its rigs and shared settings, plus suite-level commands (sync,
+//! housekeeping, version, man pages, completions). One file per command, as in `git bead`:
+//! each holds its clap arguments and what it does. Adding a command is a new file and one
+//! line in `commands!` below.
+
+mod completions;
+mod config;
+mod gc;
+mod init;
+mod man;
+mod rig;
+mod sync;
+mod version;
+
+use clap::{Parser, Subcommand};
+
+use super::{Ctx, GlobalArgs};
+use crate::error::{Error, Result};
+use crate::town::Town;
+
+/// The town, its rigs and shared settings; sync between clones, housekeeping, version, man pages, completions
+///
+/// A town is a git repository holding town-wide state and the registry of rigs (project
+/// repositories). A repository with no town works on its own, as a town of one rig.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "git-gastown", version)]
+#[command(
+    after_help = "Exit status: 0 ok, 1 bad input or refused, 2 usage, 3 store busy, 4 conflict, 5 repository failure."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl super::Tool for Cli {
+    fn global(&self) -> &GlobalArgs {
+        &self.global
+    }
+
+    fn run(self, ctx: &Ctx) -> Result<i32> {
+        self.command.run(ctx)
+    }
+}
+
+/// One `git gastown` command.
+trait Run {
+    fn run(self, ctx: &Ctx) -> Result<i32>;
+}
+
+/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
+macro_rules! commands {
+    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
+        #[derive(Debug, Clone, Subcommand)]
+        pub enum Command {
+            $($(#[$meta])* $variant($args),)*
+        }
+
+        impl Command {
+            fn run(self, ctx: &Ctx) -> Result<i32> {
+                match self {
+                    $(Command::$variant(args) => Run::run(args, ctx),)*
+                }
+            }
+        }
+    };
+}
+
+commands! {
+    /// Create a town: a git repository for town-wide state and the rig registry
+    ///
+    /// DIR (default: $GT_ROOT, else ~/gt) becomes a git repository if it is not one, and
+    /// its store records the town. Re-running changes nothing. Rigs cloned into the town go
+    /// under DIR/rigs/, which the town repository ignores.
+    Init(init::Args),
+    /// Register, list, show, park and remove rigs (project repositories)
+    #[command(subcommand)]
+    Rig(rig::Args),
+    /// Read and change shared town and rig settings (stored in refs/gastown/beads, so they sync)
+    ///
+    /// A rig's value overrides the town's, which overrides the built-in default. Machine-local
+    /// settings (paths to agent binaries) are git config (`gastown.*`) instead.
+    #[command(subcommand)]
+    Config(config::Args),
+    /// Fetch the remote's gastown state, merge it into ours and push the result
+    ///
+    /// Fetches refs/gastown/* into refs/gastown-remotes/<remote>/*, merges every shared
+    /// collection deterministically (no conflict markers; every clone converges), pushes,
+    /// and retries when another clone pushed in between. Collections under
+    /// refs/gastown/local/ never leave this clone. See docs/SYNC.md.
+    Sync(sync::Args),
+    /// Pack refs and objects (safe while other processes write)
+    ///
+    /// Runs `git pack-refs --all` and an incremental `git repack -d`; --full runs `git gc`
+    /// (which prunes only unreachable objects older than git's expiry). Writes start
+    /// `gc --auto` by themselves when loose objects pile up (threshold: GT_GC_AUTO or git
+    /// config gastown.gcAuto, default 6700; 0 disables).
+    Gc(gc::Args),
+    /// Print the suite's version and storage format
+    Version(version::Args),
+    /// Write the man pages of every gastown command into a directory
+    Man(man::Args),
+    /// Print shell completions for every gastown command
+    Completions(completions::Args),
+}
+
+/// The town of the current directory: its rig's town, the town itself, or the repository
+/// as a town of one rig; outside any repository, the default town ($GT_ROOT or ~/gt).
+fn open_town(ctx: &Ctx) -> Result<Town> {
+    let dir = ctx.dir();
+    if !dir.is_dir() {
+        return Err(Error::invalid(format!(
+            "cannot change to '{}': no such directory",
+            dir.display()
+        )));
+    }
+    match Town::discover(&dir) {
+        Err(Error::NotARepository(_)) => Town::open_default(),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definitions_are_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
