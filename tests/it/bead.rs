@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use gastown::bead::schema::NOT_WORK_TYPES;
 use serde_json::Value;
 
 use crate::support::{self, assert_one_line_error, bd_export, Env};
@@ -687,17 +688,6 @@ pub fn check_bd_export_round_trips_losslessly(path: &Path) {
     env.assert_fsck_clean(&env.repo());
 }
 
-/// Types bd's `ready` never offers: they are not work.
-const NOT_WORK_TYPES: [&str; 7] = [
-    "merge-request",
-    "gate",
-    "molecule",
-    "message",
-    "agent",
-    "role",
-    "rig",
-];
-
 /// After importing the bd export at `path` (`total` beads, `closed` of them closed),
 /// `ready` lists exactly the open beads nothing open blocks, computed from the file.
 pub fn check_bd_import_answers_ready_like_bd(path: &Path, total: usize, closed: usize) {
@@ -719,6 +709,7 @@ pub fn check_bd_import_answers_ready_like_bd(path: &Path, total: usize, closed: 
     let mut expected: Vec<String> = issues
         .values()
         .filter(|v| v["status"] == "open")
+        // bd never offers these types as work (agents, molecules, gates, ...).
         .filter(|v| !NOT_WORK_TYPES.contains(&v["issue_type"].as_str().unwrap_or("task")))
         .filter(|v| {
             v["dependencies"].as_array().into_iter().flatten().all(|d| {
