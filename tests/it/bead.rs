@@ -397,13 +397,13 @@ fn uninitialised_repo_and_non_repo() {
     assert!(stderr.contains("not a git repository"), "{stderr}");
     // An empty `.git` is no repository either, with the same status; `-C` at a file says so.
     std::fs::create_dir_all(outside.join(".git")).unwrap();
-    let (code, stderr) = common::err(env.run_in(&outside, "bead", &["list"]), &["list"]);
+    let (code, stderr) = support::err(env.run_in(&outside, "bead", &["list"]), &["list"]);
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("not a git repository"), "{stderr}");
     let file = env.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
     let args = ["-C", file.to_str().unwrap(), "list"];
-    let (code, stderr) = common::err(env.run_in(env.path(), "bead", &args), &args);
+    let (code, stderr) = support::err(env.run_in(env.path(), "bead", &args), &args);
     assert_eq!(code, 1);
     assert!(stderr.contains("not a directory"), "{stderr}");
     assert!(env

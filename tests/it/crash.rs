@@ -224,7 +224,7 @@ fn writers_killed_at_random_moments_lose_no_acknowledged_write() {
     // default a leftover must be 10 minutes old (GT_GARBAGE_AGE_S).
     let gc = env
         .command(
-            common::bin_dir().join("git-gastown").to_str().unwrap(),
+            support::bin_dir().join("git-gastown").to_str().unwrap(),
             &env.repo(),
         )
         .args(["gc", "--json"])

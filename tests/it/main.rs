@@ -25,6 +25,8 @@ mod formula;
 mod load;
 mod mol;
 mod real_data;
+mod services;
 mod support;
 mod sync;
 mod sync_model;
+mod terminal;
