@@ -4,7 +4,6 @@
 //! join with a two-parent merge commit), push, and start over when the remote moved.
 
 pub mod beads;
-pub mod bench;
 pub mod history;
 pub mod merge;
 
@@ -15,7 +14,6 @@ use std::time::Duration;
 use gix::ObjectId;
 use serde::Serialize;
 
-pub use bench::bench_sync;
 pub use history::Relation;
 pub use merge::{MergeReport, Rename};
 

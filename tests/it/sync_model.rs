@@ -6,8 +6,6 @@
 //! Clones are collections `c0`, `c1`, `c2` of one temporary repository, merged with the
 //! library (`gastown::sync::merge_tip`), so no processes are spawned.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use gastown::bead::id::{id_from_path, record_path};
