@@ -433,16 +433,22 @@ mod tests {
             };
             serde_json::to_vec(&BTreeMap::from([(VALUE.to_string(), register)])).unwrap()
         };
-        // The earlier write has the larger bytes: a join by bytes would keep it.
+        // The earlier write has the larger bytes: a join by bytes would keep it. Settings
+        // files join as register maps (the rule sync declares for settings/).
+        let join = |a: &[u8], b: &[u8]| {
+            let a: BTreeMap<String, Register> = serde_json::from_slice(a).unwrap();
+            let b: BTreeMap<String, Register> = serde_json::from_slice(b).unwrap();
+            serde_json::to_vec(&crate::sync::merge::join_registers(&a, &b)).unwrap()
+        };
         let earlier = file(json!(9), 5, "a");
         let later = file(json!(1), 6, "b");
-        let (ab, _) = crate::sync::merge::join_files(&earlier, &later, 0);
-        let (ba, _) = crate::sync::merge::join_files(&later, &earlier, 0);
+        let ab = join(&earlier, &later);
+        let ba = join(&later, &earlier);
         assert_eq!(ab, ba);
         assert_eq!(parse_register("x", &ab).unwrap().unwrap().v, json!(1));
         // An unset (null) later write wins too, and reads as unset.
         let unset = file(Value::Null, 7, "a");
-        let (joined, _) = crate::sync::merge::join_files(&later, &unset, 0);
+        let joined = join(&later, &unset);
         assert_eq!(parse_register("x", &joined).unwrap(), None);
     }
 

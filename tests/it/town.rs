@@ -1,12 +1,11 @@
 //! Towns, rigs and shared settings (`git gastown init|rig|config`), driven through the real
 //! binary on real repositories.
 
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::Env;
+use crate::support::Env;
 use serde_json::Value;
 
 fn gastown(env: &Env, dir: &Path, args: &[&str]) -> Output {
@@ -14,7 +13,7 @@ fn gastown(env: &Env, dir: &Path, args: &[&str]) -> Output {
 }
 
 fn gt_ok(env: &Env, dir: &Path, args: &[&str]) -> String {
-    common::ok(gastown(env, dir, args), args)
+    crate::support::ok(gastown(env, dir, args), args)
 }
 
 fn gt_json(env: &Env, dir: &Path, args: &[&str]) -> Value {
@@ -26,9 +25,9 @@ fn gt_json(env: &Env, dir: &Path, args: &[&str]) -> Value {
 
 /// Run, assert a failure with one `error:` line, return that line.
 fn gt_err(env: &Env, dir: &Path, args: &[&str]) -> String {
-    let (code, stderr) = common::err(gastown(env, dir, args), args);
+    let (code, stderr) = crate::support::err(gastown(env, dir, args), args);
     assert_eq!(code, 1, "{args:?}: {stderr}");
-    common::assert_one_line_error(&stderr);
+    crate::support::assert_one_line_error(&stderr);
     stderr
 }
 
@@ -133,9 +132,9 @@ fn init_creates_a_town_and_rerunning_changes_nothing() {
 #[test]
 fn init_defaults_to_gt_root_else_home_gt() {
     let env = Env::empty();
-    common::ok(
+    crate::support::ok(
         env.command(
-            common::bin_dir().join("git-gastown").to_str().unwrap(),
+            crate::support::bin_dir().join("git-gastown").to_str().unwrap(),
             env.path(),
         )
         .arg("init")
@@ -151,14 +150,14 @@ fn init_defaults_to_gt_root_else_home_gt() {
     let root = env.path().join("elsewhere");
     let out = env
         .command(
-            common::bin_dir().join("git-gastown").to_str().unwrap(),
+            crate::support::bin_dir().join("git-gastown").to_str().unwrap(),
             env.path(),
         )
         .env("GT_ROOT", &root)
         .args(["init", "--json"])
         .output()
         .unwrap();
-    let info: Value = serde_json::from_str(&common::ok(out, &["init"])).unwrap();
+    let info: Value = serde_json::from_str(&crate::support::ok(out, &["init"])).unwrap();
     assert_eq!(info["name"], "elsewhere");
     assert!(root.join(".git").is_dir());
 }
@@ -221,7 +220,7 @@ fn rig_add_registers_a_local_repository_in_place() {
         local_config(&env, &proj, "gastown.rig").as_deref(),
         Some("web")
     );
-    let prefix = common::ok(
+    let prefix = crate::support::ok(
         env.run_in(&proj, "bead", &["config", "get", "prefix"]),
         &["bead config get prefix"],
     );
@@ -250,7 +249,7 @@ fn rig_add_registers_a_local_repository_in_place() {
 #[test]
 fn rig_add_keeps_an_existing_bead_store_and_its_prefix() {
     let (env, town, proj) = town_and_project("proj", false, &[]);
-    common::ok(
+    crate::support::ok(
         env.run_in(&proj, "bead", &["init", "--prefix", "pj"]),
         &["bead init"],
     );
@@ -259,7 +258,7 @@ fn rig_add_keeps_an_existing_bead_store_and_its_prefix() {
     assert_eq!(rig["initialized"], false);
 
     let other = project(&env, "other");
-    common::ok(
+    crate::support::ok(
         env.run_in(&other, "bead", &["init", "--prefix", "ot"]),
         &["bead init"],
     );
@@ -281,11 +280,11 @@ fn rig_add_by_url_clones_into_the_town_with_its_gastown_state() {
     // An upstream project that shares its beads through a bare remote.
     let upstream = project(&env, "upstream");
     let bare = bare_remote(&env, "upstream.git", Some(&upstream));
-    common::ok(
+    crate::support::ok(
         env.run_in(&upstream, "bead", &["init", "--prefix", "up"]),
         &["bead init"],
     );
-    common::ok(
+    crate::support::ok(
         env.run_in(&upstream, "bead", &["create", "shared work"]),
         &["create"],
     );
@@ -300,7 +299,7 @@ fn rig_add_by_url_clones_into_the_town_with_its_gastown_state() {
     assert_eq!(rig["prefix"], "up", "the origin's bead store came along");
     assert_eq!(rig["initialized"], false);
     assert!(clone.join("README").is_file());
-    let beads = common::ok(
+    let beads = crate::support::ok(
         env.run_in(&clone, "bead", &["list", "--json"]),
         &["bead list"],
     );
@@ -333,9 +332,9 @@ fn rig_add_by_url_clones_into_the_town_with_its_gastown_state() {
         "{err}"
     );
     let missing = format!("file://{}", env.path().join("missing.git").display());
-    let (code, stderr) = common::err(gastown(&env, &town, &["rig", "add", "gone", &missing]), &[]);
+    let (code, stderr) = crate::support::err(gastown(&env, &town, &["rig", "add", "gone", &missing]), &[]);
     assert_eq!(code, 5, "{stderr}");
-    common::assert_one_line_error(&stderr);
+    crate::support::assert_one_line_error(&stderr);
     assert!(!town.join("rigs/gone").exists());
     assert_eq!(writes(&env, &town), before);
 }
@@ -682,7 +681,7 @@ fn known_settings_are_listed_with_type_default_and_meaning() {
 #[test]
 fn text_output_escapes_control_characters() {
     let env = Env::new();
-    common::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
+    crate::support::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
     let repo = env.repo();
     gt_ok(
         &env,
@@ -727,7 +726,7 @@ fn a_lone_repository_is_a_town_of_one_rig() {
         &["config", "set", "namepool.theme", "minerals"],
     );
     assert!(err.contains("git bead init"), "{err}");
-    common::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
+    crate::support::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
     let set = gt_json(
         &env,
         &repo,
@@ -858,7 +857,7 @@ fn settings_and_rigs_sync_between_clones_of_a_town() {
 fn settings_sync_between_clones_of_a_lone_repository() {
     let env = Env::new();
     let repo = env.repo();
-    common::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
+    crate::support::ok(env.bead(&["init", "--prefix", "gt"]), &["init"]);
     let bare = bare_remote(&env, "remote.git", None);
     gt_ok(
         &env,
