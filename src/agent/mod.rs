@@ -7,6 +7,7 @@
 
 pub mod address;
 pub mod done;
+pub mod handoff;
 pub mod hook;
 pub mod lifecycle;
 pub mod prime;

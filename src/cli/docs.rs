@@ -14,6 +14,8 @@ pub fn commands() -> Vec<clap::Command> {
         super::gastown::Cli::command().name("git-gastown"),
         super::formula::Cli::command().name("git-formula"),
         super::mol::MolCli::command().name("git-mol"),
+        super::sling::Cli::command().name("git-sling"),
+        super::mq::Cli::command().name("git-mq"),
     ]
 }
 

@@ -6,6 +6,7 @@ pub mod docs;
 pub mod formula;
 pub mod gastown;
 pub mod mol;
+pub mod mq;
 pub mod sling;
 pub mod text;
 

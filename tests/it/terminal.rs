@@ -98,7 +98,12 @@ fn each_man_page_names_its_binary() {
     let man = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let description = env!("CARGO_PKG_DESCRIPTION").replace('-', "\\-");
     let mut seen = std::collections::HashSet::new();
-    for tool in ["bead", "mol", "formula", "gastown"] {
+    let tools: Vec<String> = gastown::cli::docs::commands()
+        .iter()
+        .map(|c| c.get_name().trim_start_matches("git-").to_string())
+        .collect();
+    assert!(tools.len() >= 6, "{tools:?}");
+    for tool in &tools {
         let page = std::fs::read_to_string(man.join(format!("git-{tool}.1"))).unwrap();
         let name = page
             .lines()

@@ -1,0 +1,59 @@
+//! Follow-up work a command leaves behind when it must not wait for it: a queue run after
+//! `done` frees its slot, the restart of a session that handed off. The child is a suite
+//! binary started in a new session (setsid), so ending the caller's own agent session —
+//! which kills that session's process group — does not end it; its output goes to a log in
+//! the common git dir. Argument vectors only: no shell.
+
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::error::{Error, Result};
+
+/// The path of a suite binary: beside the running one, else found on PATH.
+pub fn suite_binary(name: &str) -> Result<PathBuf> {
+    if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)) {
+        let beside = dir.join(name);
+        if beside.is_file() {
+            return Ok(beside);
+        }
+    }
+    which::which(name).map_err(|_| Error::invalid(format!("{name} is not installed beside this binary or on PATH")))
+}
+
+/// Start `binary args...` in `cwd`, detached; returns its pid.
+pub fn spawn<I, S>(binary: &str, args: I, cwd: &Path, log: &Path) -> Result<u32>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let program = suite_binary(binary)?;
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    }
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
+    let err = out.try_clone().map_err(|e| Error::io("duplicating a log descriptor", e))?;
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err);
+    // SAFETY: setsid is async-signal-safe and the closure allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            rustix::process::setsid()?;
+            Ok(())
+        });
+    }
+    let child = command
+        .spawn()
+        .map_err(|e| Error::io(format!("starting {binary}"), e))?;
+    Ok(child.id())
+}
