@@ -164,6 +164,18 @@ impl Agents<'_> {
     /// missing sandbox or runtime binary, and (for polecats) a start beyond the scheduler's
     /// capacity: this is the one place sessions start, so every path is capped.
     pub fn start(&self, actor: &Actor, address: &Address, spec: &StartSpec) -> Result<Started> {
+        self.start_within_capacity(actor, address, spec)?
+            .map_err(|reason| Error::Conflict(format!("cannot start {address}: {reason}")))
+    }
+
+    /// [`Agents::start`], with a start refused for capacity as `Ok(Err(reason))`, so a
+    /// dispatcher can queue the work instead of counting a failure.
+    pub fn start_within_capacity(
+        &self,
+        actor: &Actor,
+        address: &Address,
+        spec: &StartSpec,
+    ) -> Result<std::result::Result<Started, String>> {
         let agent = if address.role.is_named() {
             self.get(address)?
         } else {
@@ -225,7 +237,7 @@ impl Agents<'_> {
             if address.role == Role::Polecat {
                 let rig_name = address.rig.as_deref().unwrap_or_default();
                 if let Some(reason) = self.capacity(rig_name)?.full_reason() {
-                    return Err(Error::Conflict(format!("cannot start {address}: {reason}")));
+                    return Ok(Err(reason));
                 }
             }
             sessions.start(&backend, &SessionSpec::from_launch(&session_name, &cwd, &launch))?
@@ -235,12 +247,12 @@ impl Agents<'_> {
             fields.push(("state", json!(STATE_WORKING)));
         }
         self.set_fields(actor, address, "agent start", &fields)?;
-        Ok(Started {
+        Ok(Ok(Started {
             agent: address.clone(),
             runtime: name,
             session,
             resumed: resume_id,
-        })
+        }))
     }
 
     /// Stop the agent's session; false when none was running.

@@ -162,6 +162,19 @@ impl<'t> Sling<'t> {
             self.agents.get(a)?; // unknown agents are bad input
         }
         let beads = self.resolve_beads(&store, &spec.beads)?;
+        if let [bead] = beads.as_slice() {
+            // One bead: a bead on another hook is the caller's error (exit 4), not a report.
+            return match self.try_dispatch(actor, &rig, &store, bead, spec) {
+                Err(err @ Error::Conflict(_)) => Err(err),
+                Ok(d) => Ok(vec![d]),
+                Err(err) => {
+                    let mut d = Dispatch::new(bead, "failed");
+                    d.reason = Some(crate::error::one_line(&err.to_string()));
+                    d.failures = failures_of(&store, bead);
+                    Ok(vec![d])
+                }
+            };
+        }
         let mut out = Vec::new();
         for bead in &beads {
             out.push(self.dispatch_one(actor, &rig, &store, bead, spec));
@@ -194,22 +207,21 @@ impl<'t> Sling<'t> {
         if wants_polecat && !spec.no_start {
             let capacity = self.agents.capacity(&rig.name)?;
             if let Some(reason) = capacity.full_reason() {
-                queue::enqueue(store, actor, &queue::Queued {
-                    bead: bead.to_string(),
-                    status: queue::QUEUED.into(),
-                    target: spec.target.describe(),
-                    priority: priority_of(store, bead),
-                    runtime: spec.runtime.clone(),
-                    formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
-                    vars: spec.vars.clone(),
-                    no_formula: spec.formula.is_none(),
-                    dispatched_by: actor.name.clone(),
-                    queued_at: String::new(),
-                })?;
+                queue::enqueue(store, actor, &self.queue_entry(actor, store, bead, spec))?;
                 let mut d = Dispatch::new(bead, "queued");
                 d.reason = Some(reason);
                 d.failures = failures;
                 return Ok(d);
+            }
+        }
+        // A bead already on a hook fails here, before a polecat is picked or made for it
+        // (the attach below still decides races).
+        if !spec.force {
+            let snap = store.snapshot(COLLECTION)?;
+            if let Some(record) = records::read(&snap, &record_path(bead))? {
+                if let Some(holder) = hook::holder_of(&record) {
+                    return Err(Error::Conflict(format!("bead {bead} is on {holder}'s hook; pass --force to take it")));
+                }
             }
         }
         let agent = match &spec.target {
@@ -230,23 +242,31 @@ impl<'t> Sling<'t> {
         // 1. Attach: one write, exactly one concurrent attach of a bead wins.
         self.attach(actor, store, bead, &address, &attachment, spec.force)?;
         // 2. Everything after the attach is rolled back on failure.
-        let rest = (|| -> Result<(Option<String>, Option<String>, &'static str)> {
+        enum Next {
+            Done(Option<String>, Option<String>, &'static str),
+            /// Another dispatch took the last slot between our check and our start.
+            Full(String),
+        }
+        let rest = (|| -> Result<Next> {
             let molecule = match &spec.formula {
                 Some(choice) => Some(self.pour(actor, store, bead, &base, &address, choice, &spec.vars)?),
                 None => None,
             };
             if spec.no_start || self.agents.is_alive(&address)? {
-                return Ok((molecule, None, "hooked"));
+                return Ok(Next::Done(molecule, None, "hooked"));
             }
-            let started = self.agents.start(actor, &address, &StartSpec {
+            let start = StartSpec {
                 runtime: spec.runtime.clone(),
                 prompt: None,
                 resume: false,
-            })?;
-            Ok((molecule, Some(started.runtime), "started"))
+            };
+            Ok(match self.agents.start_within_capacity(actor, &address, &start)? {
+                Ok(started) => Next::Done(molecule, Some(started.runtime), "started"),
+                Err(reason) => Next::Full(reason),
+            })
         })();
         match rest {
-            Ok((molecule, runtime, outcome)) => {
+            Ok(Next::Done(molecule, runtime, outcome)) => {
                 let _ = settle_queue(store, actor, bead);
                 let mut d = Dispatch::new(bead, outcome);
                 d.agent = Some(address);
@@ -255,14 +275,41 @@ impl<'t> Sling<'t> {
                 d.failures = failures;
                 Ok(d)
             }
-            Err(err) => {
-                let failures = self.roll_back(actor, store, bead, &address, &err).unwrap_or(failures + 1);
-                let mut d = Dispatch::new(bead, "failed");
-                d.agent = Some(address);
-                d.reason = Some(crate::error::one_line(&err.to_string()));
+            Ok(Next::Full(reason)) => {
+                // Not a failure of the bead: undo the attach and wait for a slot.
+                self.undo_attach(actor, store, bead, &address, None)?;
+                queue::enqueue(store, actor, &self.queue_entry(actor, store, bead, spec))?;
+                let mut d = Dispatch::new(bead, "queued");
+                d.reason = Some(reason);
                 d.failures = failures;
                 Ok(d)
             }
+            Err(err) => {
+                let reason = crate::error::one_line(&err.to_string());
+                let failures = self
+                    .undo_attach(actor, store, bead, &address, Some(&reason))
+                    .unwrap_or(failures + 1);
+                let mut d = Dispatch::new(bead, "failed");
+                d.agent = Some(address);
+                d.reason = Some(reason);
+                d.failures = failures;
+                Ok(d)
+            }
+        }
+    }
+
+    fn queue_entry(&self, actor: &Actor, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> queue::Queued {
+        queue::Queued {
+            bead: bead.to_string(),
+            status: queue::QUEUED.into(),
+            target: spec.target.describe(),
+            priority: priority_of(store, bead),
+            runtime: spec.runtime.clone(),
+            formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
+            vars: spec.vars.clone(),
+            no_formula: spec.formula.is_none(),
+            dispatched_by: actor.name.clone(),
+            queued_at: String::new(),
         }
     }
 
@@ -308,8 +355,9 @@ impl<'t> Sling<'t> {
         Ok(poured.root.id)
     }
 
-    /// Undo an attach whose dispatch failed, counting the failure on the bead (one write).
-    fn roll_back(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, err: &Error) -> Result<u64> {
+    /// Undo an attach (one write, after burning a poured molecule); with a failure reason,
+    /// the failure is counted on the bead. Returns the bead's failure count.
+    fn undo_attach(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, failure: Option<&str>) -> Result<u64> {
         let molecule = {
             let snap = store.snapshot(COLLECTION)?;
             records::read(&snap, &record_path(bead))?.and_then(|r| r.str("attached_molecule").map(str::to_string))
@@ -317,7 +365,6 @@ impl<'t> Sling<'t> {
         if let Some(root) = &molecule {
             let _ = molecule::burn(&Beads::new(store), actor, root);
         }
-        let reason = crate::error::one_line(&err.to_string());
         store.write(COLLECTION, actor, |snap, batch| {
             let stamp = Stamp(batch.clock, actor.name.clone());
             let agent_path = address.record_path();
@@ -329,9 +376,12 @@ impl<'t> Sling<'t> {
             }
             let path = record_path(bead);
             let mut record = records::read(snap, &path)?.ok_or_else(|| Error::NotFound(bead.to_string()))?;
-            let failures = record.get("dispatch_failures").and_then(Value::as_u64).unwrap_or(0) + 1;
-            record.set("dispatch_failures", json!(failures), &stamp);
-            record.set("last_dispatch_error", json!(reason), &stamp);
+            let mut failures = record.get("dispatch_failures").and_then(Value::as_u64).unwrap_or(0);
+            if let Some(reason) = failure {
+                failures += 1;
+                record.set("dispatch_failures", json!(failures), &stamp);
+                record.set("last_dispatch_error", json!(reason), &stamp);
+            }
             record.set("attached_molecule", Value::Null, &stamp);
             if hook::holder_of(&record).as_deref() == Some(address.to_string().as_str()) {
                 record.set("status", json!("open"), &stamp);
@@ -340,7 +390,10 @@ impl<'t> Sling<'t> {
             records::put(batch, &path, &record);
             carry_count(snap, batch, 0);
             Ok(Outcome::Commit {
-                message: format!("sling failed {bead} -> {address} ({failures}): {reason}"),
+                message: match failure {
+                    Some(reason) => format!("sling failed {bead} -> {address} ({failures}): {reason}"),
+                    None => format!("sling deferred {bead} -> {address}: no capacity"),
+                },
                 value: failures,
             })
         })
