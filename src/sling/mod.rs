@@ -167,12 +167,7 @@ impl<'t> Sling<'t> {
             return match self.try_dispatch(actor, &rig, &store, bead, spec) {
                 Err(err @ Error::Conflict(_)) => Err(err),
                 Ok(d) => Ok(vec![d]),
-                Err(err) => {
-                    let mut d = Dispatch::new(bead, "failed");
-                    d.reason = Some(crate::error::one_line(&err.to_string()));
-                    d.failures = failures_of(&store, bead);
-                    Ok(vec![d])
-                }
+                Err(err) => Ok(vec![failed(&store, bead, &err)]),
             };
         }
         let mut out = Vec::new();
@@ -183,15 +178,8 @@ impl<'t> Sling<'t> {
     }
 
     fn dispatch_one(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Dispatch {
-        match self.try_dispatch(actor, rig, store, bead, spec) {
-            Ok(d) => d,
-            Err(err) => {
-                let mut d = Dispatch::new(bead, "failed");
-                d.reason = Some(crate::error::one_line(&err.to_string()));
-                d.failures = failures_of(store, bead);
-                d
-            }
-        }
+        self.try_dispatch(actor, rig, store, bead, spec)
+            .unwrap_or_else(|err| failed(store, bead, &err))
     }
 
     fn try_dispatch(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Result<Dispatch> {
@@ -501,6 +489,14 @@ impl Sling<'_> {
 fn target_branch(sling: &Sling<'_>, rig: &Rig, store: &Store) -> Result<String> {
     let configured = settings::effective(Some(store), &sling.agents.town.store, "merge_queue.target")?;
     Ok(crate::agent::sandbox::target_branch(&rig.path, configured.value.as_str()))
+}
+
+/// A dispatch that failed before anything was attached.
+fn failed(store: &Store, bead: &str, err: &Error) -> Dispatch {
+    let mut d = Dispatch::new(bead, "failed");
+    d.reason = Some(crate::error::one_line(&err.to_string()));
+    d.failures = failures_of(store, bead);
+    d
 }
 
 fn failures_of(store: &Store, bead: &str) -> u64 {
