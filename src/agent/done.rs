@@ -21,7 +21,7 @@ use crate::bead::id::record_path;
 use crate::bead::ops::carry_count;
 use crate::bead::record::Stamp;
 use crate::bead::schema::now_rfc3339;
-use crate::bead::{Beads, COLLECTION};
+use crate::bead::{rules, Beads, COLLECTION};
 use crate::error::{Error, Result};
 use crate::gitcmd;
 use crate::mq::{self, MergeRequest, Submission};
@@ -209,13 +209,13 @@ impl Agents<'_> {
                 let mr = mq::open_for_bead(snap, &bead)?;
                 return Ok(Outcome::Unchanged((mr, false)));
             }
-            let bead_path = record_path(&bead);
-            let mut bead_rec = records::read(snap, &bead_path)?
-                .ok_or_else(|| Error::NotFound(bead.clone()))?;
+            let priority = records::read(snap, &record_path(&bead))?
+                .ok_or_else(|| Error::NotFound(bead.clone()))?
+                .priority();
             let mut result = (None, false);
             let now = now_rfc3339();
-            match spec.status {
-                DoneStatus::Completed if !spec.no_merge => {
+            if spec.status == DoneStatus::Completed && !spec.no_merge {
+                result = {
                     let (mr, created) = mq::submit_in(snap, batch, &stamp, &prefix, &Submission {
                         branch: branch.clone(),
                         target: target.clone(),
@@ -223,34 +223,35 @@ impl Agents<'_> {
                         bead: Some(bead.clone()),
                         worker: Some(address.to_string()),
                         convoy: convoy.clone(),
-                        priority: bead_rec.priority(),
+                        priority,
                     })?;
-                    if bead_rec.status() != "closed" {
-                        bead_rec.set("status", json!("in_progress"), &stamp);
+                    (Some(mr), created)
+                };
+            }
+            // The bead changes by the bead rules, in this same write.
+            let mr_id = result.0.as_ref().map(|m: &MergeRequest| m.id.clone());
+            Beads::new(&store).modify_in(snap, batch, actor, std::slice::from_ref(&bead), false, |edit| {
+                let mut changed = match spec.status {
+                    DoneStatus::Completed => {
+                        let mut c = false;
+                        if edit.record.status() != "closed" {
+                            c |= edit.set_status("in_progress");
+                        }
+                        match &mr_id {
+                            Some(id) => c |= edit.set("merge_request", json!(id)),
+                            None => c |= edit.set("review_commit", json!(commit)),
+                        }
+                        c
                     }
-                    bead_rec.set("merge_request", json!(mr.id), &stamp);
-                    result = (Some(mr), created);
+                    DoneStatus::Escalated => edit.set_status("blocked"),
+                    DoneStatus::Deferred => edit.set_status("open") | edit.set("assignee", Value::Null),
+                };
+                if let Some(note) = &spec.note {
+                    rules::add_comment(edit, note)?;
+                    changed = true;
                 }
-                DoneStatus::Completed => {
-                    bead_rec.set("status", json!("in_progress"), &stamp);
-                    bead_rec.set("review_commit", json!(commit), &stamp);
-                }
-                DoneStatus::Escalated => {
-                    bead_rec.set("status", json!("blocked"), &stamp);
-                }
-                DoneStatus::Deferred => {
-                    bead_rec.set("status", json!("open"), &stamp);
-                    bead_rec.set("assignee", Value::Null, &stamp);
-                }
-            }
-            if let Some(note) = &spec.note {
-                let key = format!("{:020}-{}", batch.clock, address);
-                bead_rec.comments.entry(key).or_insert_with(|| json!({
-                    "author": address.to_string(), "created_at": now, "text": note,
-                }));
-            }
-            bead_rec.set("updated_at", json!(now), &stamp);
-            records::put(batch, &bead_path, &bead_rec);
+                Ok(changed)
+            })?;
             agent_rec.set("state", json!(STATE_IDLE), &stamp);
             agent_rec.set("hook", Value::Null, &stamp);
             agent_rec.comments.insert(
