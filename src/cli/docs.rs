@@ -14,6 +14,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::gastown::Cli::command().name("git-gastown"),
         super::formula::Cli::command().name("git-formula"),
         super::mol::MolCli::command().name("git-mol"),
+        super::agent::Cli::command().name("git-agent"),
     ]
 }
 
