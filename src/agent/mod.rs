@@ -176,7 +176,9 @@ impl<'t> Agents<'t> {
         };
         let parts: Vec<&str> = text.split('/').collect();
         if let [rig, name] = parts.as_slice() {
-            if address::validate_agent_name(name).is_ok() {
+            let valid = address::validate_agent_name(name).is_ok()
+                && crate::town::rigs::validate_name(rig).is_ok();
+            if valid {
                 let rig = self.town.rigs().get(rig)?;
                 let store = rig.open_store()?;
                 let snap = store.snapshot(COLLECTION)?;
