@@ -104,8 +104,8 @@ impl Town {
         let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let dir = absolute.as_path();
         let store = Store::open(dir)?;
-        let here = worktree_root(&store, dir);
-        let main = main_worktree(&store).unwrap_or_else(|| here.clone());
+        // `git rev-parse` costs a process: only asked when the common dir does not tell.
+        let main = main_worktree(&store).unwrap_or_else(|| worktree_root(&store, dir));
         if let Some(town) = store.config_string("gastown.town") {
             let root = resolve_config_path(&main, &town);
             let town_store = Store::open(&root).map_err(|_| {
