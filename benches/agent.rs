@@ -127,9 +127,9 @@ fn main() {
 
     // Hook distinct beads onto distinct agents (each attach is a real write).
     let mut hooks = Vec::new();
-    for i in 0..o.runs.min(addresses.len()) {
+    for (i, address) in addresses.iter().take(o.runs).enumerate() {
         let (_, id) = run(&repo, &home, "git-bead", &["create", &format!("work {i}"), "--silent"]);
-        hooks.push(agent(&repo, &home, &["hook", id.trim(), "--to", &addresses[i]]).0);
+        hooks.push(agent(&repo, &home, &["hook", id.trim(), "--to", address]).0);
     }
 
     // Prime inside the first agent's sandbox, which has a bead on its hook.
