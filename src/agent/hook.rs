@@ -10,10 +10,12 @@ use serde_json::{json, Map, Value};
 use crate::agent::{Address, STATE_NUKED};
 use crate::bead::id::record_path;
 use crate::bead::record::{Record, Stamp};
+use crate::bead::ops::carry_count;
 use crate::bead::schema::now_rfc3339;
+use crate::bead::{Beads, COLLECTION};
 use crate::error::{Error, Result};
 use crate::records;
-use crate::store::{Snapshot, WriteBatch};
+use crate::store::{Actor, Outcome, Snapshot, WriteBatch};
 
 /// What travels with the work onto the hook.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -199,5 +201,66 @@ pub fn holder_of(record: &Record) -> Option<String> {
     match record.status() {
         "hooked" | "in_progress" => record.assignee().map(str::to_string),
         _ => None,
+    }
+}
+
+/// What `unhook` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unhooked {
+    pub agent: Address,
+    /// The bead taken off the hook (back to `open`); None when the hook was already empty.
+    pub released: Option<String>,
+}
+
+impl crate::agent::Agents<'_> {
+    /// Attach `bead` (an id or a unique prefix) to `agent`'s hook without starting anything:
+    /// one write on the agent's store, bead and agent together.
+    pub fn attach(
+        &self,
+        actor: &Actor,
+        agent: &Address,
+        bead: &str,
+        attachment: &Attachment,
+        force: bool,
+    ) -> Result<Hooked> {
+        let (store, _) = self.store_for(agent)?;
+        let beads = Beads::new(&store);
+        store.write(COLLECTION, actor, |snap, batch| {
+            let config = beads.config(snap)?;
+            let id = beads.resolve(snap, &config, bead, &mut None)?;
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            let hooked = attach_in(snap, batch, &stamp, &id, agent, attachment, force)?;
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("hook {id} -> {agent}"),
+                value: hooked,
+            })
+        })
+    }
+
+    /// Take whatever is on `agent`'s hook off it; the bead goes back to `open`.
+    pub fn unhook(&self, actor: &Actor, agent: &Address) -> Result<Unhooked> {
+        let (store, _) = self.store_for(agent)?;
+        store.write(COLLECTION, actor, |snap, batch| {
+            let record = records::read(snap, &agent.record_path())?
+                .filter(|r| r.str("state") != Some(STATE_NUKED))
+                .ok_or_else(|| Error::invalid(format!("no agent {agent} (see `git agent list`)")))?;
+            let Some(bead) = record.str("hook").map(str::to_string) else {
+                return Ok(Outcome::Unchanged(Unhooked {
+                    agent: agent.clone(),
+                    released: None,
+                }));
+            };
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            release_in(snap, batch, &stamp, &bead, agent)?;
+            carry_count(snap, batch, 0);
+            Ok(Outcome::Commit {
+                message: format!("unhook {bead} from {agent}"),
+                value: Unhooked {
+                    agent: agent.clone(),
+                    released: Some(bead),
+                },
+            })
+        })
     }
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{identity, Address, Agent, Agents, Role, STATE_WORKING};
+use super::{identity, Address, Agent, Agents, Nuked, Role, STATE_WORKING};
 use crate::error::{Error, Result};
 use crate::runtime::{self, HookCommands, LaunchRequest, Runtimes};
 use crate::session::{self, Backend, SessionInfo, SessionSpec, Sessions};
@@ -32,6 +32,48 @@ pub struct SessionView {
     pub working_state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_session_id: Option<String>,
+}
+
+/// An agent and its session, as `list` and `show` report them.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    #[serde(flatten)]
+    pub agent: Agent,
+    pub session: Option<SessionView>,
+}
+
+/// The session of `agent` in `store` (the store holding its record), if one was started.
+fn session_view_in(store: &Store, agent: &Agent) -> Result<Option<SessionView>> {
+    let sessions = sessions_of(store);
+    let name = agent.address.session_name();
+    let Some(info) = sessions.info(&name)? else {
+        return Ok(None);
+    };
+    let state_dir = store.state_dir();
+    let address = agent.address.to_string();
+    Ok(Some(SessionView {
+        alive: sessions.is_alive(&name)?,
+        backend: info.backend.name().to_string(),
+        pid: info.pid,
+        started_at: info.started_at,
+        last_activity: session::last_activity(&state_dir, &address).ok().flatten(),
+        working_state: session::agent_state(&state_dir, &address)
+            .ok()
+            .flatten()
+            .map(|s| state_name(s.state)),
+        runtime_session_id: session::runtime_session(&state_dir, &name)
+            .ok()
+            .flatten()
+            .map(|r| r.id),
+        name,
+    }))
+}
+
+fn state_name(state: session::AgentState) -> String {
+    match state {
+        session::AgentState::Working => "working".to_string(),
+        session::AgentState::Waiting => "waiting".to_string(),
+    }
 }
 
 /// How to start a session.
@@ -95,29 +137,66 @@ impl Agents<'_> {
     /// The session of `agent`, if one was ever started.
     pub fn session_view(&self, agent: &Agent) -> Result<Option<SessionView>> {
         let (store, _) = self.store_for(&agent.address)?;
-        let sessions = sessions_of(&store);
-        let name = agent.address.session_name();
-        let Some(info) = sessions.info(&name)? else {
-            return Ok(None);
+        session_view_in(&store, agent)
+    }
+
+    /// Agents with their sessions, as `git agent list` shows them (each rig's store opened
+    /// once, however many agents it holds).
+    pub fn list_views(&self, rig: Option<&str>, include_nuked: bool) -> Result<Vec<AgentView>> {
+        let agents = self.list(rig, include_nuked)?;
+        let mut stores: std::collections::HashMap<Option<String>, Store> = Default::default();
+        let mut out = Vec::with_capacity(agents.len());
+        for agent in agents {
+            let key = agent.address.rig.clone();
+            if !stores.contains_key(&key) {
+                let (store, _) = self.store_for(&agent.address)?;
+                stores.insert(key.clone(), store);
+            }
+            let session = session_view_in(&stores[&key], &agent)?;
+            out.push(AgentView { agent, session });
+        }
+        Ok(out)
+    }
+
+    /// One agent with its session (`git agent show`).
+    pub fn view(&self, address: &Address) -> Result<AgentView> {
+        let agent = self.get(address)?;
+        let session = self.session_view(&agent)?;
+        Ok(AgentView { agent, session })
+    }
+
+    /// Stop the session (if one runs) and start it again, resuming the runtime's session.
+    pub fn restart(&self, actor: &Actor, address: &Address, spec: &StartSpec) -> Result<Started> {
+        self.get(address)?;
+        self.stop(address)?;
+        let spec = StartSpec {
+            resume: true,
+            ..spec.clone()
         };
-        let state_dir = store.state_dir();
-        let address = agent.address.to_string();
-        Ok(Some(SessionView {
-            alive: sessions.is_alive(&name)?,
-            backend: info.backend.name().to_string(),
-            pid: info.pid,
-            started_at: info.started_at,
-            last_activity: session::last_activity(&state_dir, &address).ok().flatten(),
-            working_state: session::agent_state(&state_dir, &address)
-                .ok()
-                .flatten()
-                .map(|s| serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()),
-            runtime_session_id: session::runtime_session(&state_dir, &name)
-                .ok()
-                .flatten()
-                .map(|r| r.id),
-            name,
-        }))
+        self.start(actor, address, &spec)
+    }
+
+    /// `git agent nuke`: refuse at-risk work first (changing nothing, the session left
+    /// running), then stop the session, then remove the sandbox and free the name.
+    pub fn retire(&self, actor: &Actor, address: &Address, force: bool) -> Result<Nuked> {
+        if address.role.is_named() && !force {
+            let agent = self.get(address)?;
+            if agent.is_live() {
+                let rig = self.town.rigs().get(address.rig.as_deref().unwrap_or_default())?;
+                let risk = self.at_risk(&agent, &rig)?;
+                if !risk.is_empty() {
+                    return Err(super::refusal(address, &risk));
+                }
+            }
+        }
+        let stopped = if address.role.is_named() && self.get(address)?.is_live() {
+            self.stop(address)?
+        } else {
+            false
+        };
+        let mut nuked = self.nuke(actor, address, force)?;
+        nuked.session_stopped = stopped;
+        Ok(nuked)
     }
 
     /// Whether the agent's session is alive right now (from its OS lock).

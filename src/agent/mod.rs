@@ -5,6 +5,7 @@
 //! they work on, so attaching work and `done` are single commits; the mayor and deacon live
 //! in the town's store.
 
+pub mod activity;
 pub mod address;
 pub mod done;
 pub mod handoff;
@@ -142,6 +143,8 @@ pub struct Nuked {
     /// The bead released from the hook (back to `open`).
     pub released: Option<String>,
     pub discarded: AtRisk,
+    /// Whether a live session was stopped first.
+    pub session_stopped: bool,
 }
 
 /// The agents of a town.
@@ -174,7 +177,9 @@ impl<'t> Agents<'t> {
         };
         let parts: Vec<&str> = text.split('/').collect();
         if let [rig, name] = parts.as_slice() {
-            if address::validate_agent_name(name).is_ok() {
+            let valid = address::validate_agent_name(name).is_ok()
+                && crate::town::rigs::validate_name(rig).is_ok();
+            if valid {
                 let rig = self.town.rigs().get(rig)?;
                 let store = rig.open_store()?;
                 let snap = store.snapshot(COLLECTION)?;
@@ -419,17 +424,11 @@ impl<'t> Agents<'t> {
         let target = sandbox::target_branch(&rig.path, target.value.as_str());
         let mut keep = vec![target];
         keep.push("--remotes".to_string());
-        // Work kept elsewhere by the suite (merge requests' refs) is not lost either.
-        keep.push("--glob=refs/gastown/work/*".to_string());
-        let mut args: Vec<String> = vec!["log".into(), "--format=%h %s".into(), branch.clone()];
-        for k in keep {
-            if k.starts_with("--") {
-                args.push("--not".into());
-                args.push(k);
-            } else {
-                args.push(format!("^{k}"));
-            }
-        }
+        // Work pinned for merge requests (`Store::pin_work`) is not lost either.
+        keep.push("--glob=refs/gastown/local/work/*".to_string());
+        // One `--not` before all of them: each further `--not` would flip the sense back.
+        let mut args: Vec<String> = vec!["log".into(), "--format=%h %s".into(), branch.clone(), "--not".into()];
+        args.extend(keep);
         args.push("--".into());
         risk.unmerged_commits = gitcmd::run(&rig.path, &args)?
             .lines()
@@ -454,10 +453,7 @@ impl<'t> Agents<'t> {
         let rig = self.town.rigs().get(address.rig.as_deref().expect("named roles have rigs"))?;
         let risk = self.at_risk(&agent, &rig)?;
         if !risk.is_empty() && !force {
-            return Err(Error::invalid(format!(
-                "refusing to nuke {address}: its sandbox has {}; commit and finish the work, or pass --force to discard it",
-                risk.describe()
-            )));
+            return Err(refusal(address, &risk));
         }
         let mut sandbox_removed = None;
         if let Some(path) = &agent.sandbox {
@@ -499,6 +495,7 @@ impl<'t> Agents<'t> {
                     branch_deleted: agent.branch.clone(),
                     released: released.clone(),
                     discarded: risk.clone(),
+                    session_stopped: false,
                 },
             })
         })
@@ -516,6 +513,14 @@ impl<'t> Agents<'t> {
             "not inside an agent's sandbox, and GT_AGENT is not set; run this in a sandbox or pass an address",
         ))
     }
+}
+
+/// Why `nuke` refuses: exactly what would be lost.
+fn refusal(address: &Address, risk: &AtRisk) -> Error {
+    Error::invalid(format!(
+        "refusing to nuke {address}: its sandbox has {}; commit and finish the work, or pass --force to discard it",
+        risk.describe()
+    ))
 }
 
 fn unknown(address: &Address) -> Error {

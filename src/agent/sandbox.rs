@@ -69,6 +69,7 @@ pub fn create(
         std::fs::create_dir_all(parent)
             .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
     }
+    let lock = worktree_lock(rig)?;
     gitcmd::run(
         &rig.path,
         [
@@ -81,6 +82,7 @@ pub fn create(
             std::ffi::OsStr::new(base),
         ],
     )?;
+    drop(lock);
     let result = mark(path, address)
         .and_then(|_| copy_files(rig, path, setup.copy))
         .and_then(|_| run_setup(path, setup));
@@ -99,8 +101,16 @@ pub fn is_worktree_of(rig: &Rig, path: &Path) -> Result<bool> {
     }))
 }
 
+/// Concurrent `git worktree add`s read each other's half-made `.git/worktrees/<name>/`
+/// ("failed to read .../commondir") and `worktree prune` may delete one: worktree changes
+/// of a rig take turns.
+fn worktree_lock(rig: &Rig) -> Result<crate::store::WriteLock> {
+    rig.open_store()?.lock("worktrees")
+}
+
 /// Remove the worktree (whatever it holds) and, if given, its branch.
 pub fn remove(rig: &Rig, path: &Path, branch: Option<&str>) -> Result<()> {
+    let _lock = worktree_lock(rig)?;
     if path.exists() {
         gitcmd::run(
             &rig.path,

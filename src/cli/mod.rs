@@ -1,6 +1,7 @@
 //! The command-line layer: the only code that knows clap, reads the environment for
 //! options, and prints. Each binary in `bins/` is `cli::main::<its Cli>()`.
 
+pub mod agent;
 pub mod bead;
 pub mod docs;
 pub mod formula;

@@ -134,11 +134,13 @@ impl Town {
     /// The town of the repository containing `dir`: its configured town, else the repository
     /// itself when it is a town, else the repository as a town of one rig.
     pub fn discover(dir: &Path) -> Result<Town> {
-        // Absolute, so the paths derived from the root (agents' dirs) mean the same anywhere.
-        let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        // Absolute, so the town's root, rig paths and sandbox paths recorded from it are
+        // absolute too (from `.` they came out relative, and a lone rig was named "rig").
+        let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let dir = absolute.as_path();
         let store = Store::open(dir)?;
-        let here = worktree_root(&store, dir);
-        let main = main_worktree(&store).unwrap_or_else(|| here.clone());
+        // `git rev-parse` costs a process: only asked when the common dir does not tell.
+        let main = main_worktree(&store).unwrap_or_else(|| worktree_root(&store, dir));
         let main = std::fs::canonicalize(&main).unwrap_or(main);
         if let Some(town) = store.config_string("gastown.town") {
             let root = resolve_config_path(&main, &town);
@@ -211,7 +213,8 @@ fn worktree_root(_store: &Store, dir: &Path) -> PathBuf {
 
 /// The main worktree of the repository (a sandbox's rig is the repository's main worktree).
 fn main_worktree(store: &Store) -> Option<PathBuf> {
-    let common = store.common_dir();
+    // From a linked worktree gix reports the common dir as `.git/worktrees/<name>/../..`.
+    let common = std::fs::canonicalize(store.common_dir()).ok()?;
     // A non-bare repository's common dir is `<main worktree>/.git`.
     if common.file_name().is_some_and(|n| n == ".git") {
         return common.parent().map(Path::to_path_buf);

@@ -25,6 +25,8 @@ fn committed_man_pages_are_current() {
         "git-gastown.1",
         "git-formula.1",
         "git-mol.1",
+        "git-agent.1",
+        "git-agent-prime.1",
     ] {
         assert!(
             generated.contains(&name.to_string()),
@@ -67,13 +69,26 @@ fn man_page_describes_the_command() {
 }
 
 #[test]
+fn agent_man_page_names_the_command() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-agent.1"),
+    )
+    .unwrap();
+    assert!(page.contains(".TH GIT-AGENT 1"), "{}", &page[..200.min(page.len())]);
+    assert!(
+        page.contains("git\\-agent \\- Run agents: polecats and crew in sandboxes"),
+        "the NAME line describes git-agent"
+    );
+}
+
+#[test]
 fn bash_completion_defines_git_subcommand_hooks() {
     let env = Env::empty();
     let out = support::ok(
         env.run_in(env.path(), "gastown", &["completions", "bash"]),
         &["completions"],
     );
-    for tool in ["bead", "gastown", "formula", "mol"] {
+    for tool in ["bead", "gastown", "formula", "mol", "agent"] {
         assert!(
             out.contains(&format!("_git_{tool}()")),
             "no _git_{tool} in bash completion"

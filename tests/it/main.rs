@@ -18,6 +18,7 @@
 //!
 //! `cargo test --test it <filter>` runs a part: `cargo test --test it sync::`, `... real_data`.
 
+mod agent;
 mod bead;
 mod crash;
 mod docs;
