@@ -173,7 +173,8 @@ impl<'s> Beads<'s> {
 
     /// Create the store with `prefix`. Re-running with the same prefix changes nothing.
     pub fn init(&self, actor: &Actor, prefix: &str) -> Result<(Config, bool)> {
-        schema::validate_prefix(prefix)?;
+        let prefix = schema::normalize_prefix(prefix)?;
+        let prefix = prefix.as_str();
         self.store.write(self.collection, actor, |snap, batch| {
             if let Some(bytes) = snap.read(CONFIG_PATH)? {
                 let registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
@@ -209,9 +210,13 @@ impl<'s> Beads<'s> {
                 CONFIG_KEYS.join(", ")
             )));
         }
-        if key == "prefix" {
-            schema::validate_prefix(value)?;
-        }
+        let normalized;
+        let value = if key == "prefix" {
+            normalized = schema::normalize_prefix(value)?;
+            normalized.as_str()
+        } else {
+            value
+        };
         self.store.write(self.collection, actor, |snap, batch| {
             let bytes = snap
                 .read(CONFIG_PATH)?
@@ -305,6 +310,7 @@ impl<'s> Beads<'s> {
             }
         }
         self.store.write(self.collection, actor, |snap, batch| {
+            check_explicit_parents(snap, &self.config(snap)?, &beads)?;
             let created = self.create_in(snap, batch, actor, &beads, "")?;
             let ids: Vec<&str> = created.iter().map(|r| r.id.as_str()).collect();
             let message = match created.as_slice() {
@@ -655,6 +661,27 @@ pub fn new_hash_id(
         }
         len += 1;
     }
+}
+
+/// bd refuses an explicit child id (`P.N`) whose parent P is missing: it would be an orphan.
+/// (Molecule steps, `<root>.<step>`, are created with their root and skip this.)
+fn check_explicit_parents(snap: &Snapshot<'_>, config: &Config, beads: &[NewBead]) -> Result<()> {
+    for id in beads.iter().filter_map(|b| b.id.as_deref()) {
+        schema::validate_explicit_id(id)?;
+        let Some(parent) = super::id::numbered_parent(id, &config.prefix) else {
+            continue;
+        };
+        let live = match snap.read(&record_path(parent))? {
+            Some(bytes) => !Record::parse(&bytes)?.is_deleted(),
+            None => beads.iter().any(|b| b.id.as_deref() == Some(parent)),
+        };
+        if !live {
+            return Err(Error::invalid(format!(
+                "cannot create {id}: its parent {parent} does not exist (create {parent} first, or use --parent)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn next_child_id(snap: &Snapshot<'_>, parent: &str, taken: &HashSet<String>) -> Result<String> {
