@@ -499,61 +499,6 @@ impl<'s> Beads<'s> {
             })
         })
     }
-
-    /// Import records in bd's JSONL shape: all or nothing, one commit. Existing ids are
-    /// updated field by field (bd's upsert); returns (created, updated, unchanged).
-    pub fn import(
-        &self,
-        actor: &Actor,
-        beads: Vec<Map<String, Value>>,
-    ) -> Result<(usize, usize, usize)> {
-        self.store.write(self.collection, actor, |snap, batch| {
-            let _config = self.config(snap)?;
-            let stamp = Stamp(batch.clock, actor.name.clone());
-            let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-            let mut seen = HashSet::new();
-            for (line, object) in beads.iter().enumerate() {
-                let id = object
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                if !seen.insert(id.clone()) {
-                    return Err(Error::invalid(format!(
-                        "line {}: id {id} appears twice",
-                        line + 1
-                    )));
-                }
-                let existing = match snap.read(&record_path(&id))? {
-                    Some(bytes) => Some(Record::parse(&bytes)?),
-                    None => None,
-                };
-                let fresh = super::jsonl::record_from_bd(object, &stamp, &nonce(&id))?;
-                match existing {
-                    None => {
-                        batch.put(record_path(&id), fresh.to_bytes());
-                        created += 1;
-                    }
-                    Some(mut record) => {
-                        if super::jsonl::apply_bd(&mut record, &fresh, &stamp) {
-                            batch.put(record_path(&id), record.to_bytes());
-                            updated += 1;
-                        } else {
-                            unchanged += 1;
-                        }
-                    }
-                }
-            }
-            if created + updated == 0 {
-                return Ok(Outcome::Unchanged((0, 0, unchanged)));
-            }
-            carry_count(snap, batch, created);
-            Ok(Outcome::Commit {
-                message: format!("bead import: {created} created, {updated} updated"),
-                value: (created, updated, unchanged),
-            })
-        })
-    }
 }
 
 /// Refuse a new ordering edge `from → to` that would close a cycle.

@@ -1,9 +1,8 @@
 //! `git bead import`, `export` and `config`: moving data in and out, store settings.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::bead::ConfigCommand;
-use super::bead_run::read_input;
 use super::{print_json, print_text, resolve_path, Ctx};
 use crate::bead::{jsonl, Beads, Record};
 use crate::error::{Error, Result};
@@ -17,40 +16,35 @@ pub fn import(
     dry_run: bool,
 ) -> Result<i32> {
     let path = resolve_path(ctx, file);
-    let text = read_input(&path)?;
-    let objects = jsonl::parse(&text)?;
-    if dry_run {
-        let snap = beads.snapshot()?;
-        let mut existing = 0;
-        for object in &objects {
-            let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
-            if snap.resolve(&crate::bead::id::record_path(id))?.is_some() {
-                existing += 1;
-            }
-        }
-        let summary = json!({"dry_run": true, "records": objects.len(), "new": objects.len() - existing, "existing": existing});
-        if ctx.global.json {
-            print_json(&summary)?;
-        } else {
-            ctx.status(format!(
-                "{} records: {} new, {} already present (nothing written)",
-                objects.len(),
-                objects.len() - existing,
-                existing
-            ));
-        }
-        return Ok(0);
-    }
+    let lines = jsonl::parse(&read_input_bytes(&path)?)?;
     let actor = ctx.actor(store)?;
-    let (created, updated, unchanged) = beads.import(&actor, objects)?;
+    let report = beads.import(&actor, lines, dry_run)?;
+    for warning in &report.warnings {
+        ctx.status(format!("warning: {warning}"));
+    }
     if ctx.global.json {
-        print_json(&json!({"created": created, "updated": updated, "unchanged": unchanged}))?;
+        print_json(&report)?;
     } else {
+        let r = &report;
+        let verb = if dry_run { "Would import (nothing written)" } else { "Imported" };
         ctx.status(format!(
-            "Imported: {created} created, {updated} updated, {unchanged} unchanged"
+            "{verb}: {} created, {} updated, {} unchanged, {} deleted",
+            r.created, r.updated, r.unchanged, r.deleted
         ));
     }
     Ok(0)
+}
+
+fn read_input_bytes(path: &std::path::Path) -> Result<Vec<u8>> {
+    if path == std::path::Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .map_err(|e| Error::io("reading standard input", e))?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+            .map_err(|e| Error::invalid(format!("cannot read '{}': {e}", path.display())))
+    }
 }
 
 pub fn export(
@@ -71,13 +65,7 @@ pub fn export(
     records.sort_by(|a, b| a.id.cmp(&b.id));
     let mut text = String::new();
     for record in &records {
-        if record.is_deleted() {
-            let mut value = record.to_json(true);
-            value["deleted"] = json!(true);
-            text.push_str(&serde_json::to_string(&value).expect("serialises"));
-        } else {
-            text.push_str(&jsonl::export_line(record));
-        }
+        text.push_str(&jsonl::export_line(record));
         text.push('\n');
     }
     match output {
