@@ -120,6 +120,23 @@ pub fn normalize_status(raw: &str, custom: &[String]) -> Result<String> {
     }
 }
 
+/// Check and normalise the statuses and types a query filters on, so a misspelt
+/// `--status` is an error instead of an empty list (bd validates them the same way).
+pub fn normalize_filter(
+    statuses: &mut [String],
+    types: &mut [String],
+    custom_statuses: &[String],
+    custom_types: &[String],
+) -> Result<()> {
+    for status in statuses.iter_mut() {
+        *status = normalize_status(status, custom_statuses)?;
+    }
+    for kind in types.iter_mut() {
+        *kind = normalize_type(kind, custom_types)?;
+    }
+    Ok(())
+}
+
 /// `0`–`4`, also written `P0`–`P4`.
 pub fn parse_priority(raw: &str) -> Result<i64> {
     let trimmed = raw.trim();

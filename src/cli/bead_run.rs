@@ -52,7 +52,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         Command::Blocked(args) => {
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
-            let filter = filter_from(&args, false, None)?;
+            let mut filter = filter_from(&args, false, None)?;
+            check_filter(&beads, &snap, &mut filter)?;
             let sort = args.sort.unwrap_or(Sort::Priority);
             let (rows, total) = query::blocked(
                 &snap,
@@ -71,7 +72,8 @@ pub fn run(ctx: &Ctx, command: Command) -> Result<i32> {
         } => {
             let snap = beads.snapshot()?;
             let index = beads.index(&snap)?;
-            let filter = filter_from(&query_args, all, Some(text))?;
+            let mut filter = filter_from(&query_args, all, Some(text))?;
+            check_filter(&beads, &snap, &mut filter)?;
             let sort = query_args.sort.unwrap_or(Sort::Priority);
             let (rows, total) = query::list(
                 &snap,
@@ -378,6 +380,12 @@ fn show(ctx: &Ctx, beads: &Beads<'_>, ids: &[String]) -> Result<i32> {
     Ok(0)
 }
 
+/// Refuse statuses and types the store does not know (they would silently match nothing).
+fn check_filter(beads: &Beads<'_>, snap: &crate::store::Snapshot<'_>, filter: &mut Filter) -> Result<()> {
+    let config = beads.config(snap)?;
+    schema::normalize_filter(&mut filter.statuses, &mut filter.types, &config.statuses, &config.types)
+}
+
 pub fn filter_from(args: &QueryArgs, all: bool, text: Option<String>) -> Result<Filter> {
     let priorities = args
         .priority
@@ -406,6 +414,7 @@ fn list(ctx: &Ctx, beads: &Beads<'_>, args: ListArgs) -> Result<i32> {
     let snap = beads.snapshot()?;
     let index = beads.index(&snap)?;
     let mut filter = filter_from(&args.query, args.all, args.text.clone())?;
+    check_filter(beads, &snap, &mut filter)?;
     if let Some(parent) = &filter.parent {
         let config = beads.config(&snap)?;
         filter.parent = Some(beads.resolve(&snap, &config, parent, &mut None)?);
@@ -417,7 +426,8 @@ fn list(ctx: &Ctx, beads: &Beads<'_>, args: ListArgs) -> Result<i32> {
 }
 
 fn ready(ctx: &Ctx, store: &Store, beads: &Beads<'_>, args: ReadyArgs) -> Result<i32> {
-    let filter = filter_from(&args.query, false, None)?;
+    let mut filter = filter_from(&args.query, false, None)?;
+    check_filter(beads, &beads.snapshot()?, &mut filter)?;
     let sort = args.query.sort.unwrap_or(Sort::Priority);
     if args.claim {
         let actor = ctx.actor(store)?;
