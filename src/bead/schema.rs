@@ -113,9 +113,11 @@ pub fn normalize_status(raw: &str, custom: &[String]) -> Result<String> {
     if STATUSES.contains(&lowered.as_str()) || custom.contains(&lowered) {
         Ok(lowered)
     } else {
+        let mut known: Vec<&str> = STATUSES.to_vec();
+        known.extend(custom.iter().map(String::as_str));
         Err(Error::invalid(format!(
             "unknown status '{raw}' (known: {})",
-            STATUSES.join(", ")
+            known.join(", ")
         )))
     }
 }
