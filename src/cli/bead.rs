@@ -116,7 +116,7 @@ pub enum Command {
         /// Write to this file instead of standard output
         #[arg(long, short)]
         output: Option<PathBuf>,
-        /// Include deleted beads' last state (marked "deleted": true)
+        /// Include deleted beads, as bd tombstones (status "tombstone", deleted_at, deleted_by)
         #[arg(long)]
         include_deleted: bool,
     },
