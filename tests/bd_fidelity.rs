@@ -66,12 +66,18 @@ fn explicit_child_ids_need_their_parent_and_lengths_are_reported_as_lengths() {
     let long_id = format!("gt-{}", "a".repeat(250));
     let (_, stderr) = env.bead_err(&["create", "Long", "--id", &long_id]);
     assert_one_line_error(&stderr);
-    assert!(stderr.contains("too long (253 characters, at most 200)"), "{stderr}");
+    assert!(
+        stderr.contains("too long (253 characters, at most 200)"),
+        "{stderr}"
+    );
 
     let fresh = Env::new();
     let (_, stderr) = fresh.bead_err(&["init", "--prefix", &"p".repeat(70)]);
     assert_one_line_error(&stderr);
-    assert!(stderr.contains("too long (70 characters, at most 64)"), "{stderr}");
+    assert!(
+        stderr.contains("too long (70 characters, at most 64)"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -107,7 +113,10 @@ fn a_bd_tombstone_imports_as_a_deletion_and_round_trips() {
     let copy = other.path().join("export.jsonl");
     std::fs::write(&copy, &exported).unwrap();
     let report = other.bead_json(&["import", copy.to_str().unwrap()]);
-    assert_eq!((report["created"].as_u64(), report["deleted"].as_u64()), (Some(lines as u64), Some(1)));
+    assert_eq!(
+        (report["created"].as_u64(), report["deleted"].as_u64()),
+        (Some(lines as u64), Some(1))
+    );
     assert_eq!(live_count(&other), lines);
     assert_eq!(other.bead_ok(&["export", "--include-deleted"]), exported);
 }
@@ -117,7 +126,11 @@ fn a_tombstone_deletes_the_live_bead_it_names_and_our_deletions_export_as_tombst
     let env = Env::new();
     env.bead_ok(&["init", "--prefix", "bd"]);
     let file = env.path().join("one.jsonl");
-    std::fs::write(&file, r#"{"id":"bd-dead1","title":"Removed duplicate","status":"open"}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"id":"bd-dead1","title":"Removed duplicate","status":"open"}"#,
+    )
+    .unwrap();
     env.bead_ok(&["import", file.to_str().unwrap()]);
     assert_eq!(live_count(&env), 1);
     std::fs::write(&file, TOMBSTONE).unwrap();
@@ -145,19 +158,36 @@ fn import_refuses_unknown_statuses_and_types_as_bd_does() {
     env.bead_ok(&["init", "--prefix", "bd"]);
     let file = env.path().join("bad.jsonl");
     for (line, needle) in [
-        (r#"{"id":"bd-a","title":"A","status":"bogus"}"#, "unknown status 'bogus'"),
-        (r#"{"id":"bd-a","title":"A","issue_type":"saga"}"#, "unknown issue type 'saga'"),
+        (
+            r#"{"id":"bd-a","title":"A","status":"bogus"}"#,
+            "unknown status 'bogus'",
+        ),
+        (
+            r#"{"id":"bd-a","title":"A","issue_type":"saga"}"#,
+            "unknown issue type 'saga'",
+        ),
     ] {
-        std::fs::write(&file, format!("{{\"id\":\"bd-ok\",\"title\":\"fine\"}}\n{line}\n")).unwrap();
+        std::fs::write(
+            &file,
+            format!("{{\"id\":\"bd-ok\",\"title\":\"fine\"}}\n{line}\n"),
+        )
+        .unwrap();
         let (code, stderr) = env.bead_err(&["import", file.to_str().unwrap()]);
         assert_eq!(code, 1);
         assert_one_line_error(&stderr);
-        assert!(stderr.contains("line 2: bd-a: ") && stderr.contains(needle), "{stderr}");
+        assert!(
+            stderr.contains("line 2: bd-a: ") && stderr.contains(needle),
+            "{stderr}"
+        );
         assert_eq!(live_count(&env), 0, "nothing imported");
     }
     // A declared custom status imports.
     env.bead_ok(&["config", "set", "statuses", "bogus"]);
-    std::fs::write(&file, "{\"id\":\"bd-a\",\"title\":\"A\",\"status\":\"bogus\"}\n").unwrap();
+    std::fs::write(
+        &file,
+        "{\"id\":\"bd-a\",\"title\":\"A\",\"status\":\"bogus\"}\n",
+    )
+    .unwrap();
     env.bead_ok(&["import", file.to_str().unwrap()]);
     assert_eq!(env.bead_json(&["show", "bd-a"])[0]["status"], "bogus");
 }
@@ -180,12 +210,25 @@ fn import_warns_about_dangling_dependencies_and_skipped_memories() {
     let out = env.bead(&["import", file.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(out.status.success(), "{stderr}");
-    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning: ")).collect();
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .collect();
     assert_eq!(warnings.len(), 2, "{stderr}");
-    assert!(warnings[0].contains("line 1: bd-a depends on bd-missing"), "{stderr}");
-    assert!(warnings[1].contains("line 2: bd memory 'style' skipped"), "{stderr}");
+    assert!(
+        warnings[0].contains("line 1: bd-a depends on bd-missing"),
+        "{stderr}"
+    );
+    assert!(
+        warnings[1].contains("line 2: bd memory 'style' skipped"),
+        "{stderr}"
+    );
     let shown = env.bead_json(&["show", "bd-a"]);
-    assert_eq!(shown[0]["dependencies"].as_array().unwrap().len(), 2, "kept");
+    assert_eq!(
+        shown[0]["dependencies"].as_array().unwrap().len(),
+        2,
+        "kept"
+    );
 
     let report = env.bead_json(&["import", file.to_str().unwrap(), "--dry-run"]);
     assert_eq!(report["dry_run"], true);
@@ -201,7 +244,11 @@ fn import_accepts_a_byte_order_mark_and_names_the_line_of_invalid_utf8() {
     let report = env.bead_json(&["import", file.to_str().unwrap()]);
     assert_eq!(report["created"], 1);
 
-    std::fs::write(&file, b"{\"id\":\"bd-b\",\"title\":\"B\"}\n{\"id\":\"bd-c\",\"title\":\"\xFF\"}\n").unwrap();
+    std::fs::write(
+        &file,
+        b"{\"id\":\"bd-b\",\"title\":\"B\"}\n{\"id\":\"bd-c\",\"title\":\"\xFF\"}\n",
+    )
+    .unwrap();
     let (code, stderr) = env.bead_err(&["import", file.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
@@ -307,7 +354,11 @@ fn formula_variables_cannot_grow_without_bound() {
 #[test]
 fn deeply_nested_loop_ranges_do_not_overflow_the_stack() {
     let env = Env::new();
-    for expr in ["(".repeat(100_000) + "1" + &")".repeat(100_000), "-".repeat(100_000) + "1", "2^".repeat(100_000) + "1"] {
+    for expr in [
+        "(".repeat(100_000) + "1" + &")".repeat(100_000),
+        "-".repeat(100_000) + "1",
+        "2^".repeat(100_000) + "1",
+    ] {
         let file = env.path().join("deep.formula.toml");
         std::fs::write(
             &file,
@@ -320,6 +371,10 @@ fn deeply_nested_loop_ranges_do_not_overflow_the_stack() {
         let (code, stderr) = err(formula(&env, &args), &args);
         assert_eq!(code, 1, "{stderr}");
         assert_one_line_error(&stderr);
-        assert!(stderr.contains("nested more than 64 levels deep"), "{}", &stderr[..stderr.len().min(300)]);
+        assert!(
+            stderr.contains("nested more than 64 levels deep"),
+            "{}",
+            &stderr[..stderr.len().min(300)]
+        );
     }
 }

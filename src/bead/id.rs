@@ -72,7 +72,10 @@ pub struct IdParts<'a> {
 }
 
 pub fn parse_id<'a>(id: &'a str, known_prefix: &str) -> Option<IdParts<'a>> {
-    let (prefix, rest) = match id.strip_prefix(known_prefix).and_then(|r| r.strip_prefix('-')) {
+    let (prefix, rest) = match id
+        .strip_prefix(known_prefix)
+        .and_then(|r| r.strip_prefix('-'))
+    {
         Some(rest) if !known_prefix.is_empty() => (&id[..known_prefix.len()], rest),
         _ => {
             let first_hyphen = id.find('-')?;
@@ -146,7 +149,10 @@ mod tests {
         assert_eq!((parts.prefix, parts.hash), ("hq-cv", "x9z"));
         let parts = parse_id("gt-mol-abc.review-code", "gt").unwrap();
         assert_eq!(parts.children, vec!["review-code"]);
-        assert_eq!(numbered_parent("haxe.ocaml-a1b.3", "haxe.ocaml"), Some("haxe.ocaml-a1b"));
+        assert_eq!(
+            numbered_parent("haxe.ocaml-a1b.3", "haxe.ocaml"),
+            Some("haxe.ocaml-a1b")
+        );
         assert_eq!(numbered_parent("P-abc.1.2", "P"), Some("P-abc.1"));
         assert_eq!(numbered_parent("haxe.ocaml-a1b", "haxe.ocaml"), None);
         assert_eq!(numbered_parent("v1.2-abc", "v1.2"), None);

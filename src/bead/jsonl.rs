@@ -39,7 +39,9 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Line>> {
         let value: Value = serde_json::from_str(line)
             .map_err(|e| Error::invalid(format!("line {number}: malformed JSON: {e}")))?;
         let Value::Object(object) = value else {
-            return Err(Error::invalid(format!("line {number}: expected a JSON object")));
+            return Err(Error::invalid(format!(
+                "line {number}: expected a JSON object"
+            )));
         };
         if !is_memory(&object) {
             check_issue(&object).map_err(|msg| Error::invalid(format!("line {number}: {msg}")))?;
@@ -296,10 +298,7 @@ pub fn export_line(record: &Record) -> String {
                 .cloned()
                 .unwrap_or_else(|| Value::String("task".into()));
             object.entry("original_type").or_insert(kind);
-            let when = object
-                .get("updated_at")
-                .cloned()
-                .unwrap_or(Value::Null);
+            let when = object.get("updated_at").cloned().unwrap_or(Value::Null);
             object.entry("deleted_at").or_insert(when);
             object
                 .entry("deleted_by")

@@ -340,7 +340,10 @@ mod tests {
         assert!(normalize_prefix("a.").is_err());
         let long = "a".repeat(MAX_PREFIX_LEN + 1);
         let message = normalize_prefix(&long).unwrap_err().to_string();
-        assert!(message.contains("too long (65 characters, at most 64)"), "{message}");
+        assert!(
+            message.contains("too long (65 characters, at most 64)"),
+            "{message}"
+        );
         let message = validate_id(&"a".repeat(201)).unwrap_err().to_string();
         assert!(message.contains("too long (201 characters"), "{message}");
         assert_eq!(prefix_from_dir_name("haxe.ocaml"), "haxe.ocaml");

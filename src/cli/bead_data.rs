@@ -26,7 +26,11 @@ pub fn import(
         print_json(&report)?;
     } else {
         let r = &report;
-        let verb = if dry_run { "Would import (nothing written)" } else { "Imported" };
+        let verb = if dry_run {
+            "Would import (nothing written)"
+        } else {
+            "Imported"
+        };
         ctx.status(format!(
             "{verb}: {} created, {} updated, {} unchanged, {} deleted",
             r.created, r.updated, r.unchanged, r.deleted

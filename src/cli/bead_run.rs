@@ -381,9 +381,18 @@ fn show(ctx: &Ctx, beads: &Beads<'_>, ids: &[String]) -> Result<i32> {
 }
 
 /// Refuse statuses and types the store does not know (they would silently match nothing).
-fn check_filter(beads: &Beads<'_>, snap: &crate::store::Snapshot<'_>, filter: &mut Filter) -> Result<()> {
+fn check_filter(
+    beads: &Beads<'_>,
+    snap: &crate::store::Snapshot<'_>,
+    filter: &mut Filter,
+) -> Result<()> {
     let config = beads.config(snap)?;
-    schema::normalize_filter(&mut filter.statuses, &mut filter.types, &config.statuses, &config.types)
+    schema::normalize_filter(
+        &mut filter.statuses,
+        &mut filter.types,
+        &config.statuses,
+        &config.types,
+    )
 }
 
 pub fn filter_from(args: &QueryArgs, all: bool, text: Option<String>) -> Result<Filter> {

@@ -538,11 +538,11 @@ fn expand_var(
     chain.pop();
     let out = text::substitute_within(value, &inner, &mut |_| {}, MAX_VAR_BYTES.max(value.len()))
         .ok_or_else(|| {
-            Error::invalid(format!(
-                "{file}: variable '{name}' expands to more than 1 MiB through {}",
-                refs.join(", ")
-            ))
-        })?;
+        Error::invalid(format!(
+            "{file}: variable '{name}' expands to more than 1 MiB through {}",
+            refs.join(", ")
+        ))
+    })?;
     done.insert(name.to_string(), out.clone());
     Ok(out)
 }
