@@ -6,6 +6,7 @@
 
 pub mod graph;
 pub mod id;
+pub mod import;
 pub mod index;
 pub mod jsonl;
 pub mod molecule;

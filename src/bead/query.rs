@@ -33,6 +33,19 @@ pub struct Filter {
     pub parent: Option<String>,
 }
 
+impl Filter {
+    /// Refuse statuses and types the store does not know (they would silently match
+    /// nothing) and write the known ones as stored (types accept bd's aliases).
+    pub fn check(&mut self, config: &super::ops::Config) -> Result<()> {
+        super::schema::normalize_filter(
+            &mut self.statuses,
+            &mut self.types,
+            &config.statuses,
+            &config.types,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Sort {
     /// Priority first, newest first within a priority

@@ -17,7 +17,7 @@ impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
         let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
-        let filter = self.query.filter(false, None)?;
+        let filter = self.query.filter(beads, &snap, false, None)?;
         let limit = self.query.limit.unwrap_or(0);
         let (rows, total) =
             query::blocked(&snap, &index, &filter, self.query.sort(), limit, now_ms())?;

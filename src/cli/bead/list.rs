@@ -27,7 +27,9 @@ impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
         let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
-        let mut filter = self.query.filter(self.all, self.text.clone())?;
+        let mut filter = self
+            .query
+            .filter(beads, &snap, self.all, self.text.clone())?;
         if let Some(parent) = &filter.parent {
             let config = beads.config(&snap)?;
             filter.parent = Some(beads.resolve(&snap, &config, parent, &mut None)?);

@@ -21,7 +21,8 @@ pub struct Args {
 
 impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
-        let filter = self.query.filter(false, None)?;
+        let snap = beads.snapshot()?;
+        let filter = self.query.filter(beads, &snap, false, None)?;
         let sort = self.query.sort();
         if self.claim {
             let actor = ctx.actor(beads.store)?;
@@ -48,7 +49,6 @@ impl Run for Args {
                 }
             };
         }
-        let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
         if self.explain {
             let explained = query::explain(&index, now_ms());

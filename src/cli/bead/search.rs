@@ -22,7 +22,9 @@ impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
         let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
-        let filter = self.query_args.filter(self.all, Some(self.query))?;
+        let filter = self
+            .query_args
+            .filter(beads, &snap, self.all, Some(self.query))?;
         let limit = self.query_args.limit.unwrap_or(50);
         let sort = self.query_args.sort();
         let (rows, total) = query::list(&snap, &index, &filter, sort, false, limit, now_ms())?;
