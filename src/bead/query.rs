@@ -122,6 +122,39 @@ pub fn has_ancestor(index: &Index, row: &Row, ancestor: &str) -> bool {
     false
 }
 
+/// `rows` as a forest for `list --tree`: each row under its parent when the parent is
+/// among `rows`, in `rows`' order otherwise; (row, depth) in print order. A row on a parent
+/// cycle (which import or sync can bring) is printed once, at the point the walk reaches it.
+pub fn forest(index: &Index, rows: &[usize]) -> Vec<(usize, usize)> {
+    let selected: HashSet<usize> = rows.iter().copied().collect();
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for &i in rows {
+        let parent = index.rows[i].parent;
+        if parent != NONE && selected.contains(&(parent as usize)) {
+            children.entry(parent as usize).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    let mut seen = HashSet::new();
+    // Rows on a cycle have a selected parent, so they are no root: start from them last.
+    for start in roots.into_iter().chain(rows.iter().copied()) {
+        let mut stack = vec![(start, 0)];
+        while let Some((i, depth)) = stack.pop() {
+            if !seen.insert(i) {
+                continue;
+            }
+            out.push((i, depth));
+            for &child in children.get(&i).into_iter().flatten().rev() {
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    out
+}
+
 /// Row positions passing `keep` and the text filter (which may read records).
 fn select(
     snap: &Snapshot<'_>,

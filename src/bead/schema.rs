@@ -265,6 +265,16 @@ pub fn validate_label(label: &str) -> Result<String> {
     Ok(label.to_string())
 }
 
+/// A comment's author given by name (`comment --author`): a person's display name, so
+/// spaces are fine; control characters are not (they would rewrite a reader's terminal).
+pub fn validate_author(author: &str) -> Result<String> {
+    let author = author.trim();
+    if author.is_empty() || author.len() > 200 || author.chars().any(char::is_control) {
+        return Err(Error::invalid(format!("bad comment author '{author}'")));
+    }
+    Ok(author.to_string())
+}
+
 /// Parse a user-given time: RFC 3339, a date (YYYY-MM-DD), or a relative `+3d`, `+2h`, `+30m`.
 pub fn parse_time(raw: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String> {
     let raw = raw.trim();

@@ -1,7 +1,7 @@
 //! `git bead blocked`: beads held up by open blockers, with what holds them.
 
 use super::shared::{now_ms, QueryArgs};
-use super::view::print_rows;
+use super::view::{print_rows, Layout};
 use super::Run;
 use crate::bead::{query, Beads};
 use crate::cli::Ctx;
@@ -21,6 +21,6 @@ impl Run for Args {
         let limit = self.query.limit.unwrap_or(0);
         let (rows, total) =
             query::blocked(&snap, &index, &filter, self.query.sort(), limit, now_ms())?;
-        print_rows(ctx, &snap, &index, &rows, total, true)
+        print_rows(ctx, &snap, &index, &rows, total, true, Layout::Flat)
     }
 }

@@ -1,7 +1,7 @@
 //! `git bead list`: beads matching filters, open and in progress by default.
 
 use super::shared::{now_ms, QueryArgs};
-use super::view::print_rows;
+use super::view::{print_rows, Layout};
 use super::Run;
 use crate::bead::query;
 use crate::bead::Beads;
@@ -21,6 +21,9 @@ pub struct Args {
     /// Reverse the sort order
     #[arg(long, short)]
     reverse: bool,
+    /// Show children indented under their parents (--tree=false: flat; JSON is always flat)
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true, value_name = "BOOL")]
+    tree: Option<bool>,
 }
 
 impl Run for Args {
@@ -44,6 +47,10 @@ impl Run for Args {
             limit,
             now_ms(),
         )?;
-        print_rows(ctx, &snap, &index, &rows, total, false)
+        let layout = match self.tree {
+            Some(true) => Layout::Tree,
+            _ => Layout::Flat,
+        };
+        print_rows(ctx, &snap, &index, &rows, total, false, layout)
     }
 }

@@ -1,7 +1,7 @@
 //! `git bead ready`: open beads nothing blocks; `--claim` takes the first, `--explain` says why.
 
 use super::shared::{now_ms, QueryArgs};
-use super::view::{explain_text, print_rows};
+use super::view::{explain_text, print_rows, Layout};
 use super::Run;
 use crate::bead::{query, Beads};
 use crate::cli::{print_json, print_text, text, Ctx};
@@ -74,6 +74,6 @@ impl Run for Args {
             });
             return Ok(0);
         }
-        print_rows(ctx, &snap, &index, &rows, total, false)
+        print_rows(ctx, &snap, &index, &rows, total, false, Layout::Flat)
     }
 }

@@ -1,7 +1,7 @@
 //! `git bead search`: beads whose text contains a string.
 
 use super::shared::{now_ms, QueryArgs};
-use super::view::print_rows;
+use super::view::{print_rows, Layout};
 use super::Run;
 use crate::bead::{query, Beads};
 use crate::cli::Ctx;
@@ -28,6 +28,6 @@ impl Run for Args {
         let limit = self.query_args.limit.unwrap_or(50);
         let sort = self.query_args.sort();
         let (rows, total) = query::list(&snap, &index, &filter, sort, false, limit, now_ms())?;
-        print_rows(ctx, &snap, &index, &rows, total, false)
+        print_rows(ctx, &snap, &index, &rows, total, false, Layout::Flat)
     }
 }

@@ -2,7 +2,7 @@
 
 use super::view::record_lines;
 use super::Run;
-use crate::bead::Beads;
+use crate::bead::{details, Beads};
 use crate::cli::{print_json, print_text, Ctx};
 use crate::error::Result;
 
@@ -23,10 +23,22 @@ impl Run for Args {
             let id = beads.resolve(&snap, &config, id, &mut index)?;
             records.push(beads.load(&snap, &id)?);
         }
+        let index = match index {
+            Some(index) => index,
+            None => beads.index(&snap)?,
+        };
+        let shown = records
+            .iter()
+            .map(|record| details::details(&snap, &index, record))
+            .collect::<Result<Vec<_>>>()?;
         if ctx.global.json {
-            print_json(&records.iter().map(|r| r.to_json(true)).collect::<Vec<_>>())?;
+            print_json(&shown)?;
         } else {
-            let text: Vec<String> = records.iter().map(record_lines).collect();
+            let text: Vec<String> = records
+                .iter()
+                .zip(&shown)
+                .map(|(record, shown)| record_lines(record, &shown.dependents))
+                .collect();
             print_text(&text.join("\n"))?;
         }
         Ok(0)
