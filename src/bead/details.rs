@@ -76,29 +76,36 @@ pub struct EpicStatus {
     pub eligible_for_close: bool,
 }
 
-/// Who links to whom, over the live beads of an index: target id → (row, dependency type).
+/// Who links to some beads: wanted id → (row, dependency type) of each live bead with a
+/// dependency on it. Only the wanted ids are kept: `ready --json` at 100k beads asks about
+/// 100 of them, and a map of every target would cost more than the rest of the command.
 struct Dependents<'a> {
     by_target: HashMap<&'a str, Vec<(usize, &'a str)>>,
 }
 
 impl<'a> Dependents<'a> {
-    fn of_index(index: &'a Index) -> Self {
-        let mut by_target: HashMap<&str, Vec<(usize, &str)>> = HashMap::new();
-        for (i, row) in index.rows.iter().enumerate() {
-            for (target, kind, _) in index.deps(row) {
-                by_target.entry(target).or_default().push((i, kind));
+    fn of(index: &'a Index, wanted: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut by_target: HashMap<&str, Vec<(usize, &str)>> =
+            wanted.into_iter().map(|id| (id, Vec::new())).collect();
+        if !by_target.is_empty() {
+            for (i, row) in index.rows.iter().enumerate() {
+                for (target, kind, _) in index.deps(row) {
+                    if let Some(found) = by_target.get_mut(target) {
+                        found.push((i, kind));
+                    }
+                }
             }
         }
         Dependents { by_target }
     }
 
-    fn of(&self, id: &str) -> &[(usize, &'a str)] {
+    fn on(&self, id: &str) -> &[(usize, &'a str)] {
         self.by_target.get(id).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Live children (rows with a `parent-child` dependency on `id`).
     fn children(&self, id: &str) -> impl Iterator<Item = usize> + '_ {
-        self.of(id)
+        self.on(id)
             .iter()
             .filter(|(_, kind)| *kind == "parent-child")
             .map(|(row, _)| *row)
@@ -140,7 +147,7 @@ fn child_counts(index: &Index, dependents: &Dependents<'_>, id: &str) -> (usize,
 
 /// `show`: `record` with the beads it links to and the live beads that link to it.
 pub fn details(snap: &Snapshot<'_>, index: &Index, record: &Record) -> Result<Details> {
-    let dependents_index = Dependents::of_index(index);
+    let dependents_index = Dependents::of(index, [record.id.as_str()]);
     let mut dependencies = Vec::new();
     for (target, kind, _) in record.live_deps() {
         let issue = match index.position(target) {
@@ -153,7 +160,7 @@ pub fn details(snap: &Snapshot<'_>, index: &Index, record: &Record) -> Result<De
         });
     }
     let mut dependents = Vec::new();
-    for &(row, kind) in dependents_index.of(&record.id) {
+    for &(row, kind) in dependents_index.on(&record.id) {
         dependents.push(Linked {
             issue: issue_fields(&read_row(snap, index, row)?),
             dependency_type: kind.to_string(),
@@ -186,7 +193,7 @@ pub fn counted_rows(
     rows: &[usize],
     with_blockers: bool,
 ) -> Result<Vec<Counted>> {
-    let dependents = Dependents::of_index(index);
+    let dependents = Dependents::of(index, rows.iter().map(|&i| index.id(&index.rows[i])));
     let mut out = Vec::with_capacity(rows.len());
     for &i in rows {
         let row = &index.rows[i];
@@ -194,7 +201,7 @@ pub fn counted_rows(
         let blocked_by = with_blockers.then(|| graph::blocked_by(index, row));
         out.push(Counted {
             dependency_count: record.live_deps().count(),
-            dependent_count: dependents.of(index.id(row)).len(),
+            dependent_count: dependents.on(index.id(row)).len(),
             comment_count: record.comments.len(),
             parent: record.parent().map(str::to_string),
             blocked_by_count: blocked_by.as_ref().map(Vec::len),
@@ -215,7 +222,6 @@ pub fn epic_status(
     index: &Index,
     eligible_only: bool,
 ) -> Result<Vec<EpicStatus>> {
-    let dependents = Dependents::of_index(index);
     let mut epics: Vec<usize> = (0..index.rows.len())
         .filter(|&i| {
             let row = &index.rows[i];
@@ -226,6 +232,7 @@ pub fn epic_status(
         let row = &index.rows[i];
         (row.priority, row.created_ms, index.id(row).to_string())
     });
+    let dependents = Dependents::of(index, epics.iter().map(|&i| index.id(&index.rows[i])));
     let mut out = Vec::new();
     for i in epics {
         let (total, closed) = child_counts(index, &dependents, index.id(&index.rows[i]));
