@@ -473,6 +473,45 @@ fn replay_writes_change_the_store_as_beads_ui_asks() {
     assert!(stderr.contains("deleted"), "{stderr}");
 }
 
+#[test]
+fn list_tree_prints_each_bead_once_even_on_a_parent_cycle() {
+    let env = Env::new();
+    env.bead_ok(&["init", "--prefix", "ui"]);
+    // `dep add` refuses a parent cycle; an import (or a sync) can still bring one.
+    let file = env.path().join("cycle.jsonl");
+    let line = |id: &str, parent: &str| {
+        json!({"id": id, "title": format!("bead {id}"), "status": "open", "priority": 2,
+               "issue_type": "task",
+               "dependencies": [{"issue_id": id, "depends_on_id": parent, "type": "parent-child"}]})
+        .to_string()
+    };
+    let lone = json!({"id": "ui-top", "title": "top", "status": "open", "priority": 2,
+                      "issue_type": "epic"});
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n{}\n{lone}\n",
+            line("ui-aaaa", "ui-bbbb"),
+            line("ui-bbbb", "ui-aaaa"),
+            line("ui-kid", "ui-top")
+        ),
+    )
+    .unwrap();
+    env.bead_ok(&["import", file.to_str().unwrap()]);
+    let tree = ui_ok(&env, &["list", "--tree"]);
+    for id in ["ui-aaaa", "ui-bbbb", "ui-kid", "ui-top"] {
+        let lines = tree
+            .lines()
+            .filter(|l| l.trim_start().starts_with(id))
+            .count();
+        assert_eq!(lines, 1, "{id} in:\n{tree}");
+    }
+    let kid = tree.lines().find(|l| l.contains("ui-kid")).unwrap();
+    assert!(kid.starts_with("  "), "child not under its parent:\n{tree}");
+    let flat = ui_ok(&env, &["list", "--tree=false"]);
+    assert!(flat.lines().all(|l| !l.starts_with(' ')), "{flat}");
+}
+
 // ---------------------------------------------------------------------------------------
 // The real server.
 

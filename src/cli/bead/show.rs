@@ -23,22 +23,20 @@ impl Run for Args {
             let id = beads.resolve(&snap, &config, id, &mut index)?;
             records.push(beads.load(&snap, &id)?);
         }
-        let index = match index {
-            Some(index) => index,
-            None => beads.index(&snap)?,
-        };
-        let shown = records
-            .iter()
-            .map(|record| details::details(&snap, &index, record))
-            .collect::<Result<Vec<_>>>()?;
         if ctx.global.json {
+            // Dependents need the index (a pass over every bead, like `ready`); the text view
+            // reads only the records, so it stays the cheapest read (docs/BENCHMARKS.md).
+            let index = match index {
+                Some(index) => index,
+                None => beads.index(&snap)?,
+            };
+            let shown = records
+                .iter()
+                .map(|record| details::details(&snap, &index, record))
+                .collect::<Result<Vec<_>>>()?;
             print_json(&shown)?;
         } else {
-            let text: Vec<String> = records
-                .iter()
-                .zip(&shown)
-                .map(|(record, shown)| record_lines(record, &shown.dependents))
-                .collect();
+            let text: Vec<String> = records.iter().map(record_lines).collect();
             print_text(&text.join("\n"))?;
         }
         Ok(0)

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::bead::details::{self, Linked};
+use crate::bead::details;
 use crate::bead::index::Index;
 use crate::bead::{query, Record};
 use crate::cli::text::{block_line, line};
@@ -74,8 +74,8 @@ pub fn print_rows(
     Ok(0)
 }
 
-/// The `show` view of one record and the beads that depend on it.
-pub fn record_lines(record: &Record, dependents: &[Linked]) -> String {
+/// The `show` view of one record.
+pub fn record_lines(record: &Record) -> String {
     let mut out = format!("{}: {}\n", line(&record.id), line(record.title()));
     out.push_str(&format!(
         "Status: {}   Priority: P{}   Type: {}\n",
@@ -120,16 +120,6 @@ pub fn record_lines(record: &Record, dependents: &[Linked]) -> String {
         .collect();
     if !deps.is_empty() {
         out.push_str(&format!("Depends on: {}\n", deps.join(", ")));
-    }
-    let dependents: Vec<String> = dependents
-        .iter()
-        .map(|d| {
-            let id = d.issue.get("id").and_then(Value::as_str).unwrap_or("");
-            format!("{} ({})", line(id), line(&d.dependency_type))
-        })
-        .collect();
-    if !dependents.is_empty() {
-        out.push_str(&format!("Dependents: {}\n", dependents.join(", ")));
     }
     for (label, key) in [
         ("Description", "description"),
