@@ -11,6 +11,8 @@ pub enum Error {
     NotARepository(PathBuf),
     #[error("{0} uses the reftable ref format, which gastown cannot read yet; convert it with `git refs migrate --ref-format=files`")]
     Reftable(PathBuf),
+    #[error("{0} uses SHA-256 object ids, which gastown does not support yet; use a SHA-1 repository (`git init --object-format=sha1`)")]
+    Sha256(PathBuf),
     #[error(
         "no gastown {0} store in this repository; run `git bead init --prefix <prefix>` first"
     )]
@@ -32,6 +34,10 @@ pub enum Error {
     Conflict(String),
     #[error("git: {0}")]
     Git(String),
+    /// Stored or fetched state that is not what gastown writes (a ref at a foreign
+    /// commit, a clock out of range, a record that does not parse).
+    #[error("malformed gastown state: {0}")]
+    Corrupt(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -52,14 +58,34 @@ impl Error {
         }
     }
 
-    /// Exit status: 1 bad input or refused, 3 busy (retry), 4 conflict (someone else won),
-    /// 5 repository or internal failure. Usage errors from argument parsing exit 2.
+    /// Exit status: 1 bad input or refused (including "not a git repository" and a
+    /// repository format gastown does not support), 3 busy (retry), 4 conflict (someone
+    /// else won), 5 repository failure (malformed state, git or I/O errors). Usage errors
+    /// from argument parsing exit 2. Exhaustive on purpose: a new variant must choose.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Busy { .. } => 3,
             Error::Conflict(_) => 4,
-            Error::Git(_) | Error::Io { .. } => 5,
-            _ => 1,
+            Error::Corrupt(_) | Error::Git(_) | Error::Io { .. } => 5,
+            Error::NotARepository(_)
+            | Error::Reftable(_)
+            | Error::Sha256(_)
+            | Error::NotInitialized(_)
+            | Error::NotFound(_)
+            | Error::Ambiguous { .. }
+            | Error::Invalid(_) => 1,
+        }
+    }
+
+    /// The same error, its message prefixed with where the bad input came from (e.g. the
+    /// remote a malformed state was fetched from). Busy and conflict errors are left as
+    /// they are: they are about this clone, not the source.
+    pub fn within(self, source: &str) -> Self {
+        match self {
+            Error::Invalid(m) => Error::Invalid(format!("{source}: {m}")),
+            Error::Corrupt(m) => Error::Corrupt(format!("{source}: {m}")),
+            Error::Git(m) => Error::Git(format!("{source}: {m}")),
+            other => other,
         }
     }
 
@@ -75,6 +101,8 @@ impl Error {
         match self {
             Error::NotARepository(_) => "not_a_repository",
             Error::Reftable(_) => "reftable",
+            Error::Sha256(_) => "sha256",
+            Error::Corrupt(_) => "corrupt",
             Error::NotInitialized(_) => "not_initialized",
             Error::Busy { .. } => "busy",
             Error::NotFound(_) => "not_found",

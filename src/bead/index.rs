@@ -1,14 +1,14 @@
 //! The derived index: one compact file per clone holding what `list`, `ready`, `blocked`
-//! and id lookups need for every bead, plus the computed blocked state. It is keyed by the
-//! tip commit it was built from, refreshed incrementally by diffing trees (cost follows
-//! the size of the change), and always safe to delete.
+//! and id lookups need for every bead, plus the computed blocked state. Keying, refresh by
+//! diff of the `beads/` subtree only, mapping, checksum and atomic replacement are the
+//! generic derived-cache machinery (`store::cache`); this file is the payload format.
 //!
-//! Layout (little-endian): magic, tip and tree ids, then rows sorted by id, each with its
-//! strings inline. Loading is one read plus a linear scan that records spans into the
-//! buffer; no per-string allocation.
+//! Payload (little-endian): row count, then rows sorted by id, each with its strings
+//! inline. Loading is a linear scan that records spans into the mapped buffer; no
+//! per-string allocation.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use gix::ObjectId;
 
@@ -17,9 +17,13 @@ use super::id::id_from_path;
 use super::record::Record;
 use super::schema::time_ms;
 use crate::error::{Error, Result};
+use crate::store::cache::{Buffer, Cached, Changes, DerivedCache, HEADER_LEN};
 use crate::store::{Snapshot, Store};
 
-const MAGIC: &[u8; 8] = b"GTIDX02\n";
+/// Names the payload format (bump when it changes: an old file is then rebuilt).
+const MAGIC: &[u8; 8] = b"GTIDX03\n";
+/// The directory of the work collection the index derives from.
+const DIR: &str = "beads";
 pub const NONE: u32 = u32::MAX;
 pub const NO_TIME: i64 = i64::MIN;
 
@@ -106,27 +110,12 @@ pub struct Row {
     pub blob: ObjectId,
 }
 
-/// The bytes of an index: built in memory, or mapped from the cache file.
-enum Buffer {
-    Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for Buffer {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Buffer::Owned(v) => v,
-            Buffer::Mapped(m) => m,
-        }
-    }
-}
-
 /// The loaded index: rows sorted by id.
 pub struct Index {
     buf: Buffer,
+    /// The tip the cache was built from (for a reused cache, possibly an older tip whose
+    /// `beads/` subtree is the same).
     pub tip: ObjectId,
-    pub tree: ObjectId,
     pub rows: Vec<Row>,
     label_pool: Vec<Span>,
     /// (target span, type span, gate span).
@@ -137,42 +126,28 @@ pub struct Index {
 impl Index {
     /// `<state dir>/cache/<collection>.idx` (`local/wisps` → `local-wisps.idx`).
     pub fn path(store: &Store, collection: &str) -> PathBuf {
-        store
-            .state_dir()
-            .join("cache")
-            .join(format!("{}.idx", collection.replace('/', "-")))
+        Index::cache(store, collection).path().to_path_buf()
     }
 
-    /// The index for `snap`: from the cache if it matches, refreshed from an older cache by
-    /// tree diff, or rebuilt from scratch. A refreshed index is written back.
+    fn cache(store: &Store, collection: &str) -> DerivedCache {
+        DerivedCache::new(store, collection, MAGIC, DIR)
+    }
+
+    /// The index for `snap`: from the cache if it matches (same tip, or same `beads/`
+    /// subtree), refreshed from an older cache by diffing `beads/`, or rebuilt from scratch.
     pub fn for_snapshot(store: &Store, collection: &str, snap: &Snapshot<'_>) -> Result<Index> {
-        let Some(tip) = snap.tip else {
-            return Index::parse(Buffer::Owned(encode_rows(
-                snap,
-                Vec::new(),
-                ObjectId::null(gix::hash::Kind::Sha1),
-            )));
-        };
-        let path = Index::path(store, collection);
-        let cached = map_file(&path).and_then(|buf| Index::parse(buf).ok());
-        let rows = match cached {
-            Some(index) if index.tip == tip => return Ok(index),
-            Some(index) => {
-                let (tree, rows) = (index.tree, index.to_row_data());
-                drop(index);
-                refresh(snap, tree, rows)?
-            }
-            None => refresh(
-                snap,
-                ObjectId::empty_tree(gix::hash::Kind::Sha1),
-                Vec::new(),
-            )?,
-        };
-        // The owned rows are dropped inside encode_rows, before the encoded copy is parsed.
-        let buf = encode_rows(snap, rows, tip);
-        // Best effort: a reader that cannot write the cache still answers.
-        let _ = write_atomically(&path, &buf);
-        Index::parse(Buffer::Owned(buf))
+        Index::cache(store, collection).get(snap, Index::parse, |previous, changes| {
+            let rows = match previous {
+                Some(index) => {
+                    let rows = index.to_row_data();
+                    drop(index);
+                    refresh(snap, changes, rows)?
+                }
+                None => refresh(snap, changes, Vec::new())?,
+            };
+            // The owned rows are dropped inside encode_rows.
+            Ok(encode_rows(rows))
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -272,13 +247,12 @@ impl Index {
             .collect()
     }
 
-    fn parse(buf: Buffer) -> Result<Index> {
-        let mut r = Reader { buf: &buf, pos: 0 };
-        if r.bytes(MAGIC.len())? != MAGIC {
-            return Err(corrupt());
-        }
-        let tip = r.oid()?;
-        let tree = r.oid()?;
+    fn parse(cached: Cached) -> Result<Index> {
+        let Cached { buf, tip, .. } = cached;
+        let mut r = Reader {
+            buf: &buf,
+            pos: HEADER_LEN,
+        };
         let count = r.u32()? as usize;
         let mut rows = Vec::with_capacity(count);
         let mut label_pool = Vec::new();
@@ -330,10 +304,12 @@ impl Index {
                 blob,
             });
         }
+        if r.pos != buf.len() {
+            return Err(corrupt());
+        }
         Ok(Index {
             buf,
             tip,
-            tree,
             rows,
             label_pool,
             dep_pool,
@@ -342,24 +318,9 @@ impl Index {
     }
 }
 
-/// Map the cache file read-only. Writers replace it by rename, never in place, so a mapping
-/// stays valid while it is used.
-fn map_file(path: &Path) -> Option<Buffer> {
-    let file = std::fs::File::open(path).ok()?;
-    // SAFETY: the file is only ever replaced atomically (write_atomically), never truncated
-    // or modified in place, so the mapped bytes cannot change under us.
-    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-    Some(Buffer::Mapped(map))
-}
-
-/// Update `rows` (the index of `old_tree`, sorted by id) to the state of `snap`,
-/// re-reading only records whose blobs changed.
-pub fn refresh(
-    snap: &Snapshot<'_>,
-    old_tree: ObjectId,
-    rows: Vec<RowData>,
-) -> Result<Vec<RowData>> {
-    let changed = snap.changed_since(old_tree, "beads")?;
+/// Update `rows` (sorted by id) by the record files that `changed`, re-reading only
+/// those. With no rows, `changed` lists every record (a full build).
+fn refresh(snap: &Snapshot<'_>, changed: Changes, rows: Vec<RowData>) -> Result<Vec<RowData>> {
     if rows.is_empty() {
         // A full build: collect and sort once (a map per row would double the memory).
         let mut out = Vec::with_capacity(changed.len());
@@ -411,17 +372,14 @@ pub fn refresh(
 }
 
 /// Encode id-ordered rows with their computed graph state, consuming (and freeing) them.
-fn encode_rows(snap: &Snapshot<'_>, rows: Vec<RowData>, tip: ObjectId) -> Vec<u8> {
+fn encode_rows(rows: Vec<RowData>) -> Vec<u8> {
     debug_assert!(rows.windows(2).all(|w| w[0].id < w[1].id));
     let computed = graph::compute(&rows);
-    encode(tip, snap.tree, &rows, &computed)
+    encode(&rows, &computed)
 }
 
-fn encode(tip: ObjectId, tree: ObjectId, rows: &[RowData], computed: &graph::Computed) -> Vec<u8> {
+fn encode(rows: &[RowData], computed: &graph::Computed) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + rows.len() * 160);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(tip.as_bytes());
-    out.extend_from_slice(tree.as_bytes());
     put_u32(&mut out, rows.len() as u32);
     for (i, row) in rows.iter().enumerate() {
         for s in [
@@ -517,18 +475,4 @@ impl Reader<'_> {
 
 fn corrupt() -> Error {
     Error::Git("bead index cache is corrupt".into())
-}
-
-/// Write a file so readers see either the old or the new contents, never a torn one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("cache files live in a directory");
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),
-        std::process::id()
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))
 }

@@ -12,7 +12,11 @@ pub const STATUSES: [&str; 7] = [
     "hooked",
 ];
 
-/// Types every store knows: bd's core types plus the ones the rest of the suite records.
+/// Types every store knows: bd's core types plus bd's orchestration types. Beads of types
+/// `agent`, `rig`, `merge-request`, `convoy` or `queue` come from bd data (imports) and
+/// stay readable; gastown's own agents, rigs, MRs, convoys and queue entries are records in
+/// their own directories of the work collection (docs/STORAGE.md, "Collections and their
+/// layout"), not beads.
 pub const TYPES: [&str; 20] = [
     "task",
     "bug",

@@ -70,8 +70,13 @@ impl Ctx {
     pub fn open_store(&self) -> Result<Store> {
         let dir = self.dir();
         if !dir.is_dir() {
+            let why = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
             return Err(Error::invalid(format!(
-                "cannot change to '{}': no such directory",
+                "cannot change to '{}': {why}",
                 dir.display()
             )));
         }

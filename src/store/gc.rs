@@ -40,6 +40,8 @@ pub struct GcReport {
     pub loose_after: u64,
     pub packs_before: usize,
     pub packs_after: usize,
+    /// Leftovers of killed writers removed from `objects/pack` (rollup::remove_garbage).
+    pub garbage_removed: usize,
 }
 
 /// The loose-object threshold: `GT_GC_AUTO`, else git config `gastown.gcAuto`, else
@@ -177,12 +179,20 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
             None => return Ok(GcReport::default()),
         }
     } else {
-        WriteLock::acquire(&lock_path, "gc", super::lock_timeout())?
+        WriteLock::acquire(&lock_path, "gc", super::lock_timeout()?)?
     };
     let common = store.common_dir().to_path_buf();
+    // Under the gc lock no roll-up runs; writers' own leftovers go once they are old.
+    let pack_dir = common.join("objects").join("pack");
+    let garbage_removed = rollup::remove_garbage(
+        &pack_dir,
+        &rollup::pack_dir_names(&pack_dir).unwrap_or_default(),
+        rollup::garbage_age(),
+    );
     let mut report = GcReport {
         loose_before: estimate_loose(&common),
         packs_before: count_packs(&common),
+        garbage_removed,
         ..GcReport::default()
     };
     let too_many_packs = report.packs_before > AUTO_PACK_LIMIT;

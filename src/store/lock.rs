@@ -7,17 +7,28 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use fs2::FileExt;
-
 use crate::error::{Error, Result};
 
-/// How long a writer waits for a lock before giving up with `Error::Busy`.
-pub fn lock_timeout() -> Duration {
-    std::env::var("GT_LOCK_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(Duration::from_millis)
-        .unwrap_or(Duration::from_secs(10))
+/// How long a writer waits for a lock before giving up with `Error::Busy`:
+/// `GT_LOCK_TIMEOUT_MS` (milliseconds), default 10 s. A value that is not a number is an
+/// error, not silently the default.
+pub fn lock_timeout() -> Result<Duration> {
+    parse_timeout(std::env::var("GT_LOCK_TIMEOUT_MS").ok().as_deref())
+}
+
+fn parse_timeout(value: Option<&str>) -> Result<Duration> {
+    match value {
+        None => Ok(Duration::from_secs(10)),
+        Some(text) => text
+            .trim()
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| {
+                Error::invalid(format!(
+                    "GT_LOCK_TIMEOUT_MS='{text}' is not a number of milliseconds"
+                ))
+            }),
+    }
 }
 
 /// An exclusive lock, released when dropped (or when the process dies).
@@ -28,10 +39,12 @@ pub struct WriteLock {
 impl WriteLock {
     pub fn acquire(path: &Path, what: &str, timeout: Duration) -> Result<WriteLock> {
         let file = open_lock_file(path)?;
-        match file.try_lock_exclusive() {
+        match file.try_lock() {
             Ok(()) => return Ok(WriteLock { file }),
-            Err(err) if is_contended(&err) => {}
-            Err(err) => return Err(Error::io(format!("locking {}", path.display()), err)),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(Error::io(format!("locking {}", path.display()), err))
+            }
         }
         // Contended: wait in the kernel, which hands the lock over the moment it is released
         // (polling with sleeps leaves it idle between polls, which costs dozens of writers
@@ -44,10 +57,10 @@ impl WriteLock {
         let (tx, rx) = mpsc::channel();
         let flag = Arc::clone(&cancelled);
         std::thread::spawn(move || {
-            let result = waiter.lock_exclusive();
+            let result = waiter.lock();
             if result.is_ok() && flag.load(Ordering::SeqCst) {
                 // The caller gave up: let the next writer in.
-                let _ = FileExt::unlock(&waiter);
+                let _ = waiter.unlock();
             }
             let _ = tx.send(result);
         });
@@ -59,7 +72,7 @@ impl WriteLock {
                 // If the thread got the lock just now, it unlocks (flag set) or its result is
                 // dropped with our descriptor; either way nothing stays locked.
                 if let Ok(Ok(())) = rx.try_recv() {
-                    let _ = FileExt::unlock(&file);
+                    let _ = file.unlock();
                 }
                 Err(Error::Busy {
                     what: what.to_string(),
@@ -72,17 +85,19 @@ impl WriteLock {
     /// Take the lock only if it is free right now.
     pub fn try_acquire(path: &Path) -> Result<Option<WriteLock>> {
         let file = open_lock_file(path)?;
-        match file.try_lock_exclusive() {
+        match file.try_lock() {
             Ok(()) => Ok(Some(WriteLock { file })),
-            Err(err) if is_contended(&err) => Ok(None),
-            Err(err) => Err(Error::io(format!("locking {}", path.display()), err)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(err)) => {
+                Err(Error::io(format!("locking {}", path.display()), err))
+            }
         }
     }
 }
 
 impl Drop for WriteLock {
     fn drop(&mut self) {
-        let _ = FileExt::unlock(&self.file);
+        let _ = self.file.unlock();
     }
 }
 
@@ -100,7 +115,22 @@ fn open_lock_file(path: &Path) -> Result<File> {
         .map_err(|e| Error::io(format!("opening lock {}", path.display()), e))
 }
 
-fn is_contended(err: &std::io::Error) -> bool {
-    err.kind() == std::io::ErrorKind::WouldBlock
-        || err.raw_os_error() == fs2::lock_contended_error().raw_os_error()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lock_timeouts_parse_or_fail_with_one_line() {
+        assert_eq!(parse_timeout(None).unwrap(), Duration::from_secs(10));
+        assert_eq!(
+            parse_timeout(Some("250")).unwrap(),
+            Duration::from_millis(250)
+        );
+        let err = parse_timeout(Some("10s")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "GT_LOCK_TIMEOUT_MS='10s' is not a number of milliseconds"
+        );
+        assert_eq!(err.exit_code(), 1);
+    }
 }

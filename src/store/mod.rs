@@ -6,12 +6,16 @@
 //! the new tree from the tip, write one commit authored by the actor and move the ref with a
 //! compare-and-swap. This is the only module that writes refs or objects.
 
+pub mod cache;
+pub mod collection;
 pub mod gc;
 mod lock;
 mod pack;
 pub mod remote;
 mod rollup;
 mod snapshot;
+#[cfg(test)]
+mod tests;
 
 use std::path::{Path, PathBuf};
 
@@ -40,16 +44,31 @@ pub struct Store {
 
 /// The changes one logical write makes to a collection.
 pub struct WriteBatch {
-    /// The clock value this write stamps its changes with (tip clock + 1).
+    /// The clock value this write stamps its changes with (tip clock + 1, or more after
+    /// [`WriteBatch::raise_clock`]).
     pub clock: u64,
-    upserts: Vec<(String, Vec<u8>)>,
+    upserts: Vec<(String, Content)>,
     headers: Vec<(String, String)>,
+    /// Parents besides the tip (a merge commit's other side).
+    extra_parents: Vec<ObjectId>,
+}
+
+/// What a path of a batch becomes: new bytes, or a blob that already exists (a merge
+/// taking the other side's version).
+enum Content {
+    Bytes(Vec<u8>),
+    Blob(ObjectId),
 }
 
 impl WriteBatch {
     /// Write `bytes` at `path` (relative to the collection root).
     pub fn put(&mut self, path: impl Into<String>, bytes: Vec<u8>) {
-        self.upserts.push((path.into(), bytes));
+        self.upserts.push((path.into(), Content::Bytes(bytes)));
+    }
+
+    /// Point `path` at a blob the repository already holds (e.g. a fetched one).
+    pub fn put_blob(&mut self, path: impl Into<String>, blob: ObjectId) {
+        self.upserts.push((path.into(), Content::Blob(blob)));
     }
 
     /// Record an extra commit header (e.g. a record count); the clock header is added for you.
@@ -67,15 +86,44 @@ impl WriteBatch {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Make the commit a merge: `commit` becomes a second parent.
+    pub fn add_parent(&mut self, commit: ObjectId) {
+        self.extra_parents.push(commit);
+    }
+
+    /// Stamp this write after everything `clock` covers (a merge orders after both sides).
+    pub fn raise_clock(&mut self, clock: u64) -> Result<()> {
+        self.clock = self.clock.max(next_clock(clock)?);
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.upserts.is_empty()
     }
 }
 
-/// What a write closure asks for: commit with this message, or leave the store untouched.
+/// Clocks beyond this are refused wherever they come from: a Lamport clock grows by one
+/// per write, so 2^48 is millions of years of writes, while a clock near u64::MAX (a
+/// malformed or hostile remote state) would wrap on the next write and make later edits
+/// lose to earlier ones on every clone.
+pub const MAX_CLOCK: u64 = 1 << 48;
+
+/// The clock after `clock`, refused past [`MAX_CLOCK`] (never wrapped).
+pub fn next_clock(clock: u64) -> Result<u64> {
+    match clock.checked_add(1) {
+        Some(next) if next <= MAX_CLOCK => Ok(next),
+        _ => Err(Error::Corrupt(format!(
+            "logical clock {clock} is beyond the sane bound 2^48; refusing to write after it"
+        ))),
+    }
+}
+
+/// What a write closure asks for: commit with this message, leave the store untouched, or
+/// move the collection to an existing commit that contains its tip (a fast-forward).
 pub enum Outcome<T> {
     Commit { message: String, value: T },
     Unchanged(T),
+    FastForward { to: ObjectId, value: T },
 }
 
 impl Store {
@@ -103,6 +151,14 @@ impl Store {
                     if uses_reftable(&git_dir) {
                         return Err(Error::Reftable(git_dir));
                     }
+                    if uses_sha256(&git_dir) {
+                        return Err(Error::Sha256(git_dir));
+                    }
+                    // A `.git` that is no repository (empty, half-deleted) is reported the
+                    // way no `.git` at all is, with the same exit status.
+                    if !common_of(&git_dir).join("HEAD").is_file() {
+                        return Err(Error::NotARepository(dir.to_path_buf()));
+                    }
                     return Err(Error::Git(crate::error::one_line(&err.to_string())));
                 }
                 return Err(Error::NotARepository(dir.to_path_buf()));
@@ -111,6 +167,9 @@ impl Store {
         let common_dir = repo.common_dir().to_path_buf();
         if uses_reftable(&common_dir) {
             return Err(Error::Reftable(common_dir));
+        }
+        if repo.object_hash() != gix::hash::Kind::Sha1 {
+            return Err(Error::Sha256(common_dir));
         }
         let mut repo = repo;
         repo.object_cache_size_if_unset(8 * 1024 * 1024);
@@ -127,8 +186,25 @@ impl Store {
         Ok(Store { repo, common_dir })
     }
 
-    pub fn repo(&self) -> &gix::Repository {
+    /// The repository, for reading (history walks, config) inside the crate. Nothing
+    /// outside `src/store` writes through it (checked by `tests::only_the_store_writes`).
+    pub(crate) fn repo(&self) -> &gix::Repository {
         &self.repo
+    }
+
+    /// The repository's configuration (read-only).
+    pub fn config(&self) -> gix::config::Snapshot<'_> {
+        self.repo.config_snapshot()
+    }
+
+    /// The clock and parents of a commit (history walks).
+    pub fn commit_info(&self, commit: ObjectId) -> Result<(u64, Vec<ObjectId>)> {
+        snapshot::commit_info(&self.repo, commit)
+    }
+
+    /// Whether the object database holds `oid`.
+    pub fn has_object(&self, oid: ObjectId) -> bool {
+        self.repo.has_object(oid)
     }
 
     /// `<common git dir>/gastown`: locks, caches and other clone-local files, shared by all
@@ -156,8 +232,13 @@ impl Store {
     }
 
     /// Read-only access to any tree of the repository (history, fetched states).
-    pub fn tree_view(repo: &gix::Repository, tree: ObjectId) -> Snapshot<'_> {
+    pub(crate) fn tree_view(repo: &gix::Repository, tree: ObjectId) -> Snapshot<'_> {
         Snapshot::at_tree(repo, tree)
+    }
+
+    /// Read-only access to any tree of the repository.
+    pub fn tree(&self, tree: ObjectId) -> Snapshot<'_> {
+        Snapshot::at_tree(&self.repo, tree)
     }
 
     pub fn lock_path(&self, collection: &str) -> PathBuf {
@@ -168,7 +249,7 @@ impl Store {
 
     /// Take the collection's writer lock, waiting at most the configured timeout.
     pub fn lock(&self, collection: &str) -> Result<WriteLock> {
-        WriteLock::acquire(&self.lock_path(collection), collection, lock_timeout())
+        WriteLock::acquire(&self.lock_path(collection), collection, lock_timeout()?)
     }
 
     /// One logical write: under the collection lock, `change` sees the tip snapshot and fills
@@ -191,7 +272,7 @@ impl Store {
     }
 
     /// The body of [`Store::write`], with the collection lock held: the value, and whether a
-    /// commit was made.
+    /// commit was made. This is the one place a collection ref moves.
     fn write_locked<T>(
         &self,
         collection: &str,
@@ -199,25 +280,41 @@ impl Store {
         change: &mut dyn FnMut(&Snapshot<'_>, &mut WriteBatch) -> Result<Outcome<T>>,
     ) -> Result<(T, bool)> {
         let ref_name = Self::ref_name(collection);
+        let layout = collection::layout(collection);
         for _attempt in 0..16 {
             let snap = Snapshot::at_ref(&self.repo, &ref_name)?;
             let mut batch = WriteBatch {
-                clock: snap.clock + 1,
+                clock: next_clock(snap.clock)?,
                 upserts: Vec::new(),
                 headers: Vec::new(),
+                extra_parents: Vec::new(),
             };
-            let (message, value) = match change(&snap, &mut batch)? {
+            let (value, new_tip) = match change(&snap, &mut batch)? {
                 Outcome::Unchanged(value) => return Ok((value, false)),
-                Outcome::Commit { message, value } => (message, value),
+                Outcome::FastForward { to, value } => {
+                    if Some(to) == snap.tip {
+                        return Ok((value, false));
+                    }
+                    (value, to)
+                }
+                Outcome::Commit { message, value } => {
+                    if let Some(layout) = layout {
+                        for (path, _) in &batch.upserts {
+                            layout.join_for(collection, path)?;
+                        }
+                    }
+                    // Objects go to memory here; move_ref writes them as one pack.
+                    let tree = self.write_tree(snap.tree, &batch.upserts)?;
+                    let mut parents: Vec<ObjectId> = snap.tip.into_iter().collect();
+                    parents.extend(batch.extra_parents.iter().copied());
+                    let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
+                    headers.extend(batch.headers);
+                    let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
+                    (value, commit)
+                }
             };
-            // Objects go to memory here; move_ref writes them as one pack.
-            let tree = self.write_tree(snap.tree, &batch.upserts)?;
-            let parents: Vec<ObjectId> = snap.tip.into_iter().collect();
-            let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
-            headers.extend(batch.headers);
-            let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
-            let inflight = gc::InflightRefUpdate::begin(&self.common_dir, &ref_name, commit);
-            let moved = self.move_ref(&ref_name, commit, snap.tip, &message, actor);
+            let inflight = gc::InflightRefUpdate::begin(&self.common_dir, &ref_name, new_tip);
+            let moved = self.move_ref(&ref_name, new_tip, snap.tip);
             drop(inflight);
             match moved {
                 Ok(()) => return Ok((value, true)),
@@ -242,29 +339,19 @@ impl Store {
 
     /// Write the tree that results from `upserts` on top of `base`, writing only changed
     /// subtrees.
-    pub fn write_tree(&self, base: ObjectId, upserts: &[(String, Vec<u8>)]) -> Result<ObjectId> {
+    fn write_tree(&self, base: ObjectId, upserts: &[(String, Content)]) -> Result<ObjectId> {
         let mut editor = self.repo.edit_tree(base)?;
-        for (path, bytes) in upserts {
-            let blob = self.repo.write_blob(bytes)?.detach();
+        for (path, content) in upserts {
+            let blob = match content {
+                Content::Bytes(bytes) => self.repo.write_blob(bytes)?.detach(),
+                Content::Blob(oid) => *oid,
+            };
             editor.upsert(path.as_str(), gix::object::tree::EntryKind::Blob, blob)?;
         }
         Ok(editor.write()?.detach())
     }
 
-    /// Upsert already-written blobs (used by merges, which copy entries between trees).
-    pub fn write_tree_entries(
-        &self,
-        base: ObjectId,
-        entries: &[(String, ObjectId)],
-    ) -> Result<ObjectId> {
-        let mut editor = self.repo.edit_tree(base)?;
-        for (path, oid) in entries {
-            editor.upsert(path.as_str(), gix::object::tree::EntryKind::Blob, *oid)?;
-        }
-        Ok(editor.write()?.detach())
-    }
-
-    pub fn write_commit(
+    fn write_commit(
         &self,
         tree: ObjectId,
         parents: &[ObjectId],
@@ -293,13 +380,11 @@ impl Store {
     }
 
     /// Point `ref_name` at `new` if it still points at `expected` (absent when `None`).
-    pub fn move_ref(
+    fn move_ref(
         &self,
         ref_name: &str,
         new: ObjectId,
         expected: Option<ObjectId>,
-        _message: &str,
-        _actor: &Actor,
     ) -> std::result::Result<(), RefMove> {
         // git's own protocol for a loose ref: create `<ref>.lock` exclusively, check the
         // current value under it, write, rename into place. (gix's transaction would also lock
@@ -386,7 +471,7 @@ impl Store {
     }
 
     /// Write the objects created since the last call (held in memory) as one pack.
-    pub fn persist_objects(&self) -> Result<()> {
+    fn persist_objects(&self) -> Result<()> {
         let Some(storage) = self.repo.objects.reset_object_memory() else {
             return Ok(());
         };
@@ -423,7 +508,7 @@ fn now() -> gix::date::Time {
 }
 
 /// Why a compare-and-swap ref update did not happen.
-pub enum RefMove {
+enum RefMove {
     /// The ref no longer points where the caller expected.
     Moved,
     Failed(Error),
@@ -449,20 +534,32 @@ fn find_git_dir(dir: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Whether the git dir (or the common dir it points to) stores refs in reftable format.
-fn uses_reftable(git_dir: &Path) -> bool {
-    let common = std::fs::read_to_string(git_dir.join("commondir"))
+/// The common dir a git dir points to (itself unless it is a worktree's).
+fn common_of(git_dir: &Path) -> PathBuf {
+    std::fs::read_to_string(git_dir.join("commondir"))
         .map(|rel| git_dir.join(rel.trim()))
-        .unwrap_or_else(|_| git_dir.to_path_buf());
-    if common.join("reftable").is_dir() {
-        return true;
-    }
-    std::fs::read_to_string(common.join("config"))
+        .unwrap_or_else(|_| git_dir.to_path_buf())
+}
+
+/// Whether the repository's config has `setting` (lower case, no spaces), e.g.
+/// `refstorage=reftable`. Read by hand: gix cannot load the config of such repositories.
+fn config_has(git_dir: &Path, setting: &str) -> bool {
+    std::fs::read_to_string(common_of(git_dir).join("config"))
         .map(|cfg| {
             cfg.lines().any(|line| {
-                let line = line.trim().to_ascii_lowercase().replace(' ', "");
-                line == "refstorage=reftable"
+                let line = line.trim().to_ascii_lowercase().replace([' ', '\t'], "");
+                line == setting
             })
         })
         .unwrap_or(false)
+}
+
+/// Whether the git dir (or the common dir it points to) stores refs in reftable format.
+fn uses_reftable(git_dir: &Path) -> bool {
+    common_of(git_dir).join("reftable").is_dir() || config_has(git_dir, "refstorage=reftable")
+}
+
+/// Whether the repository uses SHA-256 object ids (`extensions.objectFormat = sha256`).
+fn uses_sha256(git_dir: &Path) -> bool {
+    config_has(git_dir, "objectformat=sha256")
 }

@@ -22,8 +22,10 @@ use crate::error::{Error, Result};
 pub const TRIGGER: usize = 8;
 /// Packs larger than this are left to `git repack` (which also computes deltas).
 pub const MAX_PACK_BYTES: u64 = 1 << 20;
-/// Temporary files of writers that died are removed once this old.
-const STALE_TMP: Duration = Duration::from_secs(3600);
+/// Leftovers of killed writers (see [`remove_garbage`]) are removed once this old: a
+/// live writer renames its temporary file and writes the index right after the pack,
+/// microseconds apart, so ten minutes is far beyond anything alive.
+pub const GARBAGE_AGE: Duration = Duration::from_secs(600);
 
 /// A pack that may be rolled up.
 #[derive(Debug, Clone)]
@@ -54,7 +56,7 @@ pub fn roll_up(objects_dir: &Path, min_packs: usize) -> Result<RollUp> {
     let Some(names) = pack_dir_names(&pack_dir) else {
         return Ok(RollUp::default());
     };
-    remove_stale_temporaries(&pack_dir, &names);
+    remove_garbage(&pack_dir, &names, garbage_age());
     let mut packs = candidates(objects_dir, &names);
     if packs.len() < min_packs {
         return Ok(RollUp::default());
@@ -241,19 +243,52 @@ fn remove_pack(base: &Path) {
     }
 }
 
-/// Temporary files of writers killed mid-pack.
-fn remove_stale_temporaries(pack_dir: &Path, names: &[String]) {
-    for name in names.iter().filter(|n| n.starts_with(TMP_PREFIX)) {
+/// How old a leftover must be before it is removed: `GT_GARBAGE_AGE_S` seconds (tests set
+/// 0 once no writer runs), else [`GARBAGE_AGE`].
+pub fn garbage_age() -> Duration {
+    std::env::var("GT_GARBAGE_AGE_S")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map_or(GARBAGE_AGE, Duration::from_secs)
+}
+
+/// Remove what killed writers leave in `objects/pack` and `git count-objects` reports as
+/// garbage, once older than `min_age`: our temporary files (killed before the rename),
+/// packs whose index was never written (killed between the two renames), and the index or
+/// reverse index of a pack that is gone (a roll-up killed while deleting, index first).
+/// git's own `tmp_*` files are left alone: a long fetch may still be writing one.
+/// Returns how many files were removed.
+pub fn remove_garbage(pack_dir: &Path, names: &[String], min_age: Duration) -> usize {
+    let present: HashSet<&str> = names.iter().map(String::as_str).collect();
+    let orphan = |name: &str| -> bool {
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            return false;
+        };
+        if !stem.starts_with("pack-") {
+            return false;
+        }
+        match ext {
+            "pack" => !present.contains(format!("{stem}.idx").as_str()),
+            "idx" | "rev" => !present.contains(format!("{stem}.pack").as_str()),
+            _ => false,
+        }
+    };
+    let mut removed = 0;
+    for name in names {
+        if !(name.starts_with(TMP_PREFIX) || orphan(name)) {
+            continue;
+        }
         let path = pack_dir.join(name);
         let old = std::fs::metadata(&path)
             .and_then(|m| m.modified())
             .ok()
             .and_then(|t| SystemTime::now().duration_since(t).ok())
-            .is_some_and(|age| age >= STALE_TMP);
-        if old {
-            let _ = std::fs::remove_file(path);
+            .is_some_and(|age| age >= min_age);
+        if old && std::fs::remove_file(path).is_ok() {
+            removed += 1;
         }
     }
+    removed
 }
 
 #[cfg(test)]
@@ -400,6 +435,44 @@ mod tests {
         assert!(left.contains(&delta_pack[0]) && left.contains(&kept));
         git(dir.path(), &["fsck", "--strict"], "");
         git(dir.path(), &["cat-file", "-e", a.trim()], "");
+    }
+
+    #[test]
+    fn killed_writers_leftovers_go_once_old_and_live_packs_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let pack_dir = dir.path();
+        let a = "pack-1111111111111111111111111111111111111111";
+        let b = "pack-2222222222222222222222222222222222222222";
+        let c = "pack-3333333333333333333333333333333333333333";
+        for name in [
+            format!("{a}.pack"),
+            format!("{a}.idx"),
+            format!("{b}.pack"),
+            format!("{c}.rev"),
+            format!("{TMP_PREFIX}77-0"),
+            "tmp_pack_XYZ".to_string(),
+            format!("{a}.keep"),
+        ] {
+            std::fs::write(pack_dir.join(name), b"x").unwrap();
+        }
+        let names = pack_dir_names(pack_dir).unwrap();
+        assert_eq!(
+            remove_garbage(pack_dir, &names, Duration::from_secs(3600)),
+            0,
+            "young files may belong to a live writer"
+        );
+        assert_eq!(remove_garbage(pack_dir, &names, Duration::ZERO), 3);
+        let mut left = pack_dir_names(pack_dir).unwrap();
+        left.sort();
+        assert_eq!(
+            left,
+            vec![
+                format!("{a}.idx"),
+                format!("{a}.keep"),
+                format!("{a}.pack"),
+                "tmp_pack_XYZ".to_string()
+            ]
+        );
     }
 
     #[test]

@@ -2,8 +2,39 @@
 
 use gix::ObjectId;
 
-use super::CLOCK_HEADER;
-use crate::error::Result;
+use super::{CLOCK_HEADER, MAX_CLOCK};
+use crate::error::{Error, Result};
+
+/// The clock of commit `oid` from its header value: a number no larger than [`MAX_CLOCK`].
+fn parse_clock(oid: ObjectId, value: Option<&str>) -> Result<u64> {
+    let Some(value) = value else {
+        return Err(Error::Corrupt(format!(
+            "commit {oid} is not a gastown state (it has no {CLOCK_HEADER} header)"
+        )));
+    };
+    match value.trim().parse::<u64>() {
+        Ok(clock) if clock <= MAX_CLOCK => Ok(clock),
+        _ => Err(Error::Corrupt(format!(
+            "commit {oid} has {CLOCK_HEADER} '{}', not a clock within 2^48",
+            value.trim()
+        ))),
+    }
+}
+
+/// The clock and parents of a gastown commit (history walks).
+pub(super) fn commit_info(repo: &gix::Repository, oid: ObjectId) -> Result<(u64, Vec<ObjectId>)> {
+    let commit = repo.find_commit(oid)?;
+    let decoded = commit.decode()?;
+    let clock = decoded
+        .extra_headers
+        .iter()
+        .find(|(k, _)| *k == CLOCK_HEADER)
+        .map(|(_, v)| v.to_string());
+    Ok((
+        parse_clock(oid, clock.as_deref())?,
+        decoded.parents().collect(),
+    ))
+}
 
 /// One collection at one commit: every read goes through the tree of that commit, so a
 /// snapshot is consistent however many writers run meanwhile.
@@ -32,9 +63,15 @@ impl<'r> Snapshot<'r> {
             Some(mut reference) => Some(reference.peel_to_id()?.detach()),
             None => None,
         };
-        Self::at_commit(repo, tip)
+        Self::at_commit(repo, tip).map_err(|e| match e {
+            Error::Corrupt(why) => Error::Corrupt(format!("{ref_name}: {why}")),
+            other => other,
+        })
     }
 
+    /// The state at commit `tip`, which must be a gastown state: a commit whose clock
+    /// header is a number within [`super::MAX_CLOCK`]. Anything else is an error, never
+    /// an empty store.
     pub(super) fn at_commit(repo: &'r gix::Repository, tip: Option<ObjectId>) -> Result<Self> {
         let Some(tip) = tip else {
             return Ok(Snapshot {
@@ -45,7 +82,14 @@ impl<'r> Snapshot<'r> {
                 headers: Vec::new(),
             });
         };
-        let commit = repo.find_commit(tip)?;
+        let object = repo.find_object(tip)?;
+        if object.kind != gix::object::Kind::Commit {
+            return Err(Error::Corrupt(format!(
+                "{tip} is a {}, not a gastown commit",
+                object.kind
+            )));
+        }
+        let commit = object.into_commit();
         let decoded = commit.decode()?;
         let tree = decoded.tree();
         let headers: Vec<(String, String)> = decoded
@@ -53,11 +97,13 @@ impl<'r> Snapshot<'r> {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let clock = headers
-            .iter()
-            .find(|(k, _)| k == CLOCK_HEADER)
-            .and_then(|(_, v)| v.trim().parse().ok())
-            .unwrap_or(0);
+        let clock = parse_clock(
+            tip,
+            headers
+                .iter()
+                .find(|(k, _)| k == CLOCK_HEADER)
+                .map(|(_, v)| v.as_str()),
+        )?;
         Ok(Snapshot {
             repo,
             tip: Some(tip),
@@ -82,7 +128,8 @@ impl<'r> Snapshot<'r> {
         self.tip.is_some()
     }
 
-    pub fn repo(&self) -> &'r gix::Repository {
+    /// For reading history inside the crate; nothing outside `src/store` writes through it.
+    pub(crate) fn repo(&self) -> &'r gix::Repository {
         self.repo
     }
 
@@ -204,6 +251,26 @@ impl<'r> Snapshot<'r> {
         let old = old_root.resolve(path)?.filter(|e| e.is_tree).map(|e| e.oid);
         let new = self.resolve(path)?.filter(|e| e.is_tree).map(|e| e.oid);
         self.diff_trees(old, new, path.trim_end_matches('/'), &mut out)?;
+        Ok(out)
+    }
+
+    /// Files that differ between two versions of the directory `path`, given as subtree
+    /// ids (the empty tree for "absent"): each as (path from the root, blob id in `newer`
+    /// or `None` if removed). Identical subtrees are skipped by id.
+    pub fn changed_between(
+        &self,
+        older: ObjectId,
+        newer: ObjectId,
+        path: &str,
+    ) -> Result<Vec<(String, Option<ObjectId>)>> {
+        let mut out = Vec::new();
+        let some = |t: ObjectId| (!t.is_empty_tree()).then_some(t);
+        self.diff_trees(
+            some(older),
+            some(newer),
+            path.trim_end_matches('/'),
+            &mut out,
+        )?;
         Ok(out)
     }
 

@@ -88,7 +88,8 @@ impl<'s, 'r> Side<'s, 'r> {
         };
         let record = match blob {
             Some(oid) => {
-                let mut record = Record::parse(&self.snap.read_blob(oid)?)?;
+                let path = record_path(id);
+                let mut record = super::merge::parse_record(&path, &self.snap.read_blob(oid)?)?;
                 record.id = id.to_string();
                 Some(record)
             }
@@ -107,7 +108,7 @@ impl<'s, 'r> Side<'s, 'r> {
         &mut self,
         target: String,
         mut record: Record,
-        out: &mut Output<'_>,
+        out: &mut Output<'_, '_>,
         depth: usize,
     ) -> Result<()> {
         if depth > 8 {
@@ -194,7 +195,7 @@ fn collisions(sides: &[Side<'_, '_>; 2]) -> Vec<String> {
 /// Join the bead records that differ between `ours` and `theirs` into `out`. Returns how
 /// many records the merged tree has that ours did not (for the record-count header).
 pub(super) fn merge_records(
-    out: &mut Output<'_>,
+    out: &mut Output<'_, '_>,
     ours: &Snapshot<'_>,
     theirs: &Snapshot<'_>,
     diffs: Vec<super::merge::Diff>,

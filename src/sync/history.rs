@@ -9,7 +9,7 @@ use std::collections::{BinaryHeap, HashMap};
 use gix::ObjectId;
 
 use crate::error::Result;
-use crate::store::CLOCK_HEADER;
+use crate::store::Store;
 
 /// The relation between our tip and theirs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,21 +26,8 @@ pub enum Relation {
     },
 }
 
-/// The clock and parents of a commit.
-pub fn commit_info(repo: &gix::Repository, oid: ObjectId) -> Result<(u64, Vec<ObjectId>)> {
-    let commit = repo.find_commit(oid)?;
-    let decoded = commit.decode()?;
-    let clock = decoded
-        .extra_headers
-        .iter()
-        .find(|(k, _)| *k == CLOCK_HEADER)
-        .and_then(|(_, v)| v.to_string().trim().parse().ok())
-        .unwrap_or(0);
-    Ok((clock, decoded.parents().collect()))
-}
-
 /// Relate `ours` and `theirs` by a clock-ordered walk of both histories.
-pub fn relation(repo: &gix::Repository, ours: ObjectId, theirs: ObjectId) -> Result<Relation> {
+pub fn relation(store: &Store, ours: ObjectId, theirs: ObjectId) -> Result<Relation> {
     if ours == theirs {
         return Ok(Relation::Same);
     }
@@ -50,7 +37,7 @@ pub fn relation(repo: &gix::Repository, ours: ObjectId, theirs: ObjectId) -> Res
     let mut info: HashMap<ObjectId, (u64, Vec<ObjectId>)> = HashMap::new();
     let mut heap: BinaryHeap<(u64, ObjectId)> = BinaryHeap::new();
     for (oid, flag) in [(ours, OURS), (theirs, THEIRS)] {
-        let commit = commit_info(repo, oid)?;
+        let commit = store.commit_info(oid)?;
         heap.push((commit.0, oid));
         info.insert(oid, commit);
         flags.insert(oid, flag);
@@ -78,7 +65,7 @@ pub fn relation(repo: &gix::Repository, ours: ObjectId, theirs: ObjectId) -> Res
             let before = *entry;
             *entry |= flag;
             if before == 0 {
-                let commit = commit_info(repo, parent)?;
+                let commit = store.commit_info(parent)?;
                 heap.push((commit.0, parent));
                 info.insert(parent, commit);
             }

@@ -11,26 +11,9 @@ use gix::ObjectId;
 use serde::Serialize;
 
 use crate::bead::record::{Member, Origin, Record, Register, Stamp};
-use crate::error::Result;
-use crate::store::{Snapshot, Store};
-
-/// How the files of a collection join.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The bead store: records joined field by field, id collisions renamed.
-    Beads,
-    /// Any other collection: files that are CRDT records or register maps join; other
-    /// files keep the larger content (deterministic, but one side's edit is dropped).
-    Generic,
-}
-
-/// The merge rules a collection uses. Collections added later register theirs here.
-pub fn kind_for(collection: &str) -> Kind {
-    match collection {
-        crate::bead::COLLECTION => Kind::Beads,
-        _ => Kind::Generic,
-    }
-}
+use crate::error::{Error, Result};
+use crate::store::collection::{Join, Layout};
+use crate::store::{Snapshot, Store, WriteBatch, MAX_CLOCK};
 
 /// A record moved to a new id because another clone created a different record with the
 /// same id.
@@ -70,10 +53,9 @@ impl MergeReport {
     }
 }
 
-/// The outcome of a merge: the tree (written unless this was a dry run), what changed,
-/// and extra commit headers the collection keeps (e.g. the bead count).
+/// The outcome of a merge: what changed, and extra commit headers the collection keeps
+/// (e.g. the bead count; already set on the batch when there was one).
 pub struct Merged {
-    pub tree: ObjectId,
     pub report: MergeReport,
     pub headers: Vec<(String, String)>,
 }
@@ -128,52 +110,91 @@ fn diff_rec(
     Ok(())
 }
 
-/// Merge `theirs` into `ours`. With `write` false nothing is written and `tree` is ours
-/// (used to describe a fast-forward). `base_clock` is the Lamport clock of the newest
-/// common ancestor: writes stamped after it on both sides count as conflicts.
+/// Merge `theirs` into `ours` by the rules `layout` declares for each top-level
+/// directory. The merged files go into `batch`; without one nothing is written (used to
+/// describe a fast-forward, and to validate what it brings). `base_clock` is the Lamport
+/// clock of the newest common ancestor: writes stamped after it on both sides count as
+/// conflicts. A path the layout does not declare, or a file that does not parse under its
+/// directory's rule, is an error naming it: nothing is merged by guesswork.
 pub fn merge(
     store: &Store,
-    kind: Kind,
+    layout: &Layout,
+    collection: &str,
     ours: &Snapshot<'_>,
     theirs: &Snapshot<'_>,
     base_clock: u64,
-    write: bool,
+    batch: Option<&mut WriteBatch>,
 ) -> Result<Merged> {
     let repo = store.repo();
     let diffs = diff_trees(repo, ours.tree, theirs.tree)?;
     let mut out = Output {
         repo,
-        write,
-        upserts: Vec::new(),
+        batch,
         report: MergeReport::default(),
     };
     let mut bead_diffs = Vec::new();
     for (path, a, b) in diffs {
-        if kind == Kind::Beads && super::beads::is_record_path(&path) {
+        let join = layout.join_for(collection, &path)?;
+        if join == Join::Beads {
+            if !super::beads::is_record_path(&path) {
+                return Err(Error::Corrupt(format!(
+                    "'{path}' is not a bead record path (beads/<shard>/<id>.json)"
+                )));
+            }
+            // Records only we have matter too: references to a renamed id follow.
             bead_diffs.push((path, a, b));
             continue;
         }
-        let joined = match (a, b) {
-            (Some(a), Some(b)) => {
-                let (x, y) = (read(repo, a)?, read(repo, b)?);
-                let (bytes, conflicts) = join_files(&x, &y, base_clock);
-                out.report.conflicts += conflicts;
-                bytes
-            }
-            (None, Some(b)) => read(repo, b)?,
-            _ => continue,
+        let Some(b) = b else {
+            // Stores never remove files: a path only we have stays as it is.
+            continue;
         };
-        // In the bead store only records count as added or changed, not its settings.
-        if out.put(&path, a, &joined)? && kind == Kind::Generic {
-            if a.is_none() {
-                out.report.added += 1;
-            } else {
-                out.report.changed += 1;
+        match join {
+            Join::Beads => {} // joined by merge_records below
+            Join::Records => {
+                let theirs_rec = parse_record(&path, &read(repo, b)?)?;
+                let merged = match a {
+                    Some(a) => {
+                        let ours_rec = parse_record(&path, &read(repo, a)?)?;
+                        out.report.conflicts +=
+                            record_conflicts(&ours_rec, &theirs_rec, base_clock);
+                        let was_deleted = ours_rec.is_deleted();
+                        let merged = join_entities(&path, ours_rec, &theirs_rec)?;
+                        if out.put(&path, Some(a), &merged.to_bytes())? {
+                            if merged.is_deleted() && !was_deleted {
+                                out.report.deleted += 1;
+                            } else {
+                                out.report.changed += 1;
+                            }
+                        }
+                        continue;
+                    }
+                    None => theirs_rec,
+                };
+                out.put_blob(&path, b);
+                if !merged.is_deleted() {
+                    out.report.added += 1;
+                }
+            }
+            Join::Registers => {
+                let theirs_map = parse_registers(&path, &read(repo, b)?)?;
+                match a {
+                    Some(a) => {
+                        let ours_map = parse_registers(&path, &read(repo, a)?)?;
+                        out.report.conflicts +=
+                            register_conflicts(&ours_map, &theirs_map, base_clock);
+                        let mut bytes = serde_json::to_vec(&join_registers(&ours_map, &theirs_map))
+                            .map_err(|e| Error::Corrupt(format!("'{path}': {e}")))?;
+                        bytes.push(b'\n');
+                        out.put(&path, Some(a), &bytes)?;
+                    }
+                    None => out.put_blob(&path, b),
+                }
             }
         }
     }
     let mut headers = Vec::new();
-    if kind == Kind::Beads {
+    if layout.has(Join::Beads) {
         let new_records =
             super::beads::merge_records(&mut out, ours, theirs, bead_diffs, base_clock)?;
         let count: usize = ours
@@ -185,72 +206,102 @@ pub fn merge(
             (count + new_records).to_string(),
         ));
     }
-    let tree = if write && !out.upserts.is_empty() {
-        store.write_tree_entries(ours.tree, &out.upserts)?
-    } else {
-        ours.tree
-    };
+    if let Some(batch) = out.batch {
+        for (key, value) in &headers {
+            batch.header(key.clone(), value.clone());
+        }
+    }
     Ok(Merged {
-        tree,
         report: out.report,
         headers,
     })
 }
 
+/// A record of a `Records` directory, with its stamps in range.
+pub(super) fn parse_record(path: &str, bytes: &[u8]) -> Result<Record> {
+    let record = Record::parse(bytes)
+        .map_err(|e| Error::Corrupt(format!("'{path}' is not a record: {e}")))?;
+    check_stamps(path, record_stamps(&record))?;
+    Ok(record)
+}
+
+fn parse_registers(path: &str, bytes: &[u8]) -> Result<BTreeMap<String, Register>> {
+    let map: BTreeMap<String, Register> = serde_json::from_slice(bytes)
+        .map_err(|e| Error::Corrupt(format!("'{path}' is not a register map: {e}")))?;
+    check_stamps(path, map.values().map(|r| r.at.0))?;
+    Ok(map)
+}
+
+/// Every clock a record carries.
+fn record_stamps(record: &Record) -> impl Iterator<Item = u64> + '_ {
+    std::iter::once(record.origin.at.0)
+        .chain(record.fields.values().map(|r| r.at.0))
+        .chain(record.labels.values().map(|m| m.at.0))
+        .chain(record.deps.values().map(|m| m.at.0))
+        .chain(record.deleted.iter().map(|s| s.0))
+}
+
+/// Refuse stamps beyond [`MAX_CLOCK`]: a register stamped near u64::MAX would win against
+/// every later write forever.
+pub(super) fn check_stamps(path: &str, mut stamps: impl Iterator<Item = u64>) -> Result<()> {
+    match stamps.find(|clock| *clock > MAX_CLOCK) {
+        Some(clock) => Err(Error::Corrupt(format!(
+            "'{path}' carries clock {clock}, beyond the sane bound 2^48"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Join two records stored at one path of a `Records` directory: one entity, whatever
+/// origins the two clones gave it (the smaller is kept, so the join stays commutative).
+fn join_entities(path: &str, mut ours: Record, theirs: &Record) -> Result<Record> {
+    if ours.id != theirs.id {
+        return Err(Error::Corrupt(format!(
+            "'{path}' holds records '{}' and '{}' on the two sides",
+            ours.id, theirs.id
+        )));
+    }
+    if theirs.origin < ours.origin {
+        ours.origin = theirs.origin.clone();
+    }
+    let mut theirs = theirs.clone();
+    theirs.origin = ours.origin.clone();
+    ours.join(&theirs);
+    Ok(ours)
+}
+
 /// Accumulates the files a merge changes.
-pub(super) struct Output<'r> {
+pub(super) struct Output<'r, 'b> {
     pub repo: &'r gix::Repository,
-    pub write: bool,
-    pub upserts: Vec<(String, ObjectId)>,
+    pub batch: Option<&'b mut WriteBatch>,
     pub report: MergeReport,
 }
 
-impl Output<'_> {
+impl Output<'_, '_> {
     /// Record `bytes` as the merged content of `path` unless it equals ours (`current`).
     /// Returns whether it changes our side.
     pub fn put(&mut self, path: &str, current: Option<ObjectId>, bytes: &[u8]) -> Result<bool> {
-        let oid = if self.write {
-            self.repo.write_blob(bytes)?.detach()
-        } else {
-            gix::objs::compute_hash(self.repo.object_hash(), gix::object::Kind::Blob, bytes)
-                .map_err(|e| crate::Error::Git(e.to_string()))?
-        };
+        let oid = gix::objs::compute_hash(self.repo.object_hash(), gix::object::Kind::Blob, bytes)
+            .map_err(|e| crate::Error::Git(e.to_string()))?;
         if current == Some(oid) {
             return Ok(false);
         }
-        self.upserts.push((path.to_string(), oid));
+        if let Some(batch) = self.batch.as_deref_mut() {
+            batch.put(path, bytes.to_vec());
+        }
         Ok(true)
+    }
+
+    /// Take their blob for `path` as is.
+    pub fn put_blob(&mut self, path: &str, blob: ObjectId) {
+        if let Some(batch) = self.batch.as_deref_mut() {
+            batch.put_blob(path, blob);
+        }
     }
 }
 
 pub(super) fn read(repo: &gix::Repository, oid: ObjectId) -> Result<Vec<u8>> {
     Ok(repo.find_blob(oid)?.take_data())
-}
-
-/// Join two versions of a file that is not a bead record: CRDT records and register maps
-/// join; anything else keeps the larger bytes (commutative, associative, idempotent).
-/// Returns the bytes and the number of conflicting writes.
-pub fn join_files(a: &[u8], b: &[u8], base_clock: u64) -> (Vec<u8>, usize) {
-    if let (Ok(x), Ok(y)) = (Record::parse(a), Record::parse(b)) {
-        if x.id == y.id && x.origin == y.origin {
-            let conflicts = record_conflicts(&x, &y, base_clock);
-            let mut joined = x;
-            joined.join(&y);
-            return (joined.to_bytes(), conflicts);
-        }
-    }
-    type Registers = BTreeMap<String, Register>;
-    if let (Ok(x), Ok(y)) = (
-        serde_json::from_slice::<Registers>(a),
-        serde_json::from_slice::<Registers>(b),
-    ) {
-        let conflicts = register_conflicts(&x, &y, base_clock);
-        let joined = join_registers(&x, &y);
-        let mut bytes = serde_json::to_vec(&joined).unwrap_or_default();
-        bytes.push(b'\n');
-        return (bytes, conflicts);
-    }
-    (a.max(b).to_vec(), usize::from(a != b))
 }
 
 fn scratch(fields: BTreeMap<String, Register>, deps: BTreeMap<String, Member>) -> Record {
@@ -349,14 +400,5 @@ mod tests {
         assert_eq!(ab.len(), 2);
         assert_eq!(register_conflicts(&a, &b, 4), 1);
         assert_eq!(register_conflicts(&a, &b, 5), 0);
-    }
-
-    #[test]
-    fn opaque_files_join_deterministically() {
-        let (x, c) = join_files(b"alpha", b"beta", 0);
-        assert_eq!(x, b"beta");
-        assert_eq!(c, 1);
-        assert_eq!(join_files(b"beta", b"alpha", 0).0, b"beta");
-        assert_eq!(join_files(b"same", b"same", 0), (b"same".to_vec(), 0));
     }
 }

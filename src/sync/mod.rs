@@ -4,7 +4,6 @@
 //! join with a two-parent merge commit), push, and start over when the remote moved.
 
 pub mod beads;
-pub mod bench;
 pub mod history;
 pub mod merge;
 
@@ -15,14 +14,13 @@ use std::time::Duration;
 use gix::ObjectId;
 use serde::Serialize;
 
-pub use bench::bench_sync;
 pub use history::Relation;
-pub use merge::{kind_for, Kind, MergeReport, Rename};
+pub use merge::{MergeReport, Rename};
 
 use crate::error::{Error, Result};
-use crate::store::gc;
+use crate::store::collection::{self, Join, Layout};
 use crate::store::remote::{self, Git, PushResult, Remote};
-use crate::store::{Actor, RefMove, Store, WriteLock, CLOCK_HEADER};
+use crate::store::{Actor, Outcome, Store, WriteLock};
 
 /// Attempts of fetch-merge-push before giving up when other clones keep pushing.
 pub const DEFAULT_ATTEMPTS: usize = 10;
@@ -85,7 +83,8 @@ pub struct SyncOptions {
 }
 
 /// Merge the commit `theirs` (a fetched state of `collection`) into the local collection,
-/// under the collection's writer lock. `from` names the source in the merge commit.
+/// under the collection's writer lock. `from` names the source in the merge commit and in
+/// errors. A collection gastown does not declare is refused.
 pub fn merge_tip(
     store: &Store,
     collection: &str,
@@ -93,113 +92,105 @@ pub fn merge_tip(
     actor: &Actor,
     from: &str,
 ) -> Result<CollectionReport> {
-    merge_tip_as(store, collection, kind_for(collection), theirs, actor, from)
+    let layout = collection::known(collection, from)?;
+    merge_tip_as(store, collection, layout, theirs, actor, from)
 }
 
-/// [`merge_tip`] with explicit merge rules (tests keep bead states in other collections).
+/// [`merge_tip`] with an explicit layout (tests keep bead states in other collections).
+/// The write goes through [`Store::write`], the one write protocol (lock, CAS, retry).
 pub fn merge_tip_as(
     store: &Store,
     collection: &str,
-    kind: Kind,
+    layout: &Layout,
     theirs: ObjectId,
     actor: &Actor,
     from: &str,
 ) -> Result<CollectionReport> {
-    let ref_name = Store::ref_name(collection);
-    let lock = store.lock(collection)?;
-    for _attempt in 0..16 {
-        let ours = store.snapshot(collection)?;
-        let theirs_snap = store.snapshot_at(theirs)?;
+    let source = format!("{collection} from {from}");
+    let theirs_snap = store.snapshot_at(theirs).map_err(|e| e.within(&source))?;
+    let (action, before, report) = store.write(collection, actor, |ours, batch| {
+        let before = ours.tip;
         let relation = match ours.tip {
             None => Relation::TheirsContainsOurs,
-            Some(tip) => history::relation(store.repo(), tip, theirs)?,
+            Some(tip) => history::relation(store, tip, theirs).map_err(|e| e.within(&source))?,
         };
-        let (action, new_tip, report) = match relation {
-            Relation::Same | Relation::OursContainsTheirs => {
-                let tip = ours.tip.map(|t| t.to_string());
-                return Ok(CollectionReport {
-                    collection: collection.to_string(),
-                    action: if relation == Relation::Same {
-                        "up-to-date"
-                    } else {
-                        "ahead"
-                    }
-                    .into(),
-                    before: tip.clone(),
-                    after: tip,
-                    report: MergeReport::default(),
-                    cycles: Vec::new(),
-                });
+        Ok(match relation {
+            Relation::Same => Outcome::Unchanged(("up-to-date", before, MergeReport::default())),
+            Relation::OursContainsTheirs => {
+                Outcome::Unchanged(("ahead", before, MergeReport::default()))
             }
             Relation::TheirsContainsOurs => {
-                let described = merge::merge(store, kind, &ours, &theirs_snap, u64::MAX, false)?;
+                // Nothing is written, but what arrives is checked against the layout.
+                let described = merge::merge(
+                    store,
+                    layout,
+                    collection,
+                    ours,
+                    &theirs_snap,
+                    u64::MAX,
+                    None,
+                )
+                .map_err(|e| e.within(&source))?;
                 let action = if ours.tip.is_none() {
                     "created"
                 } else {
                     "fast-forward"
                 };
-                (action, theirs, described.report)
-            }
-            Relation::Diverged { base_clock } => {
-                let merged = merge::merge(store, kind, &ours, &theirs_snap, base_clock, true)?;
-                let clock = ours.clock.max(theirs_snap.clock) + 1;
-                let mut headers = vec![(CLOCK_HEADER.to_string(), clock.to_string())];
-                headers.extend(merged.headers);
-                let message = format!(
-                    "sync: merge {from} into {collection}{}",
-                    summary(&merged.report, true)
-                );
-                let parents = [ours.tip.expect("diverged tips exist"), theirs];
-                let commit =
-                    store.write_commit(merged.tree, &parents, actor, &message, &headers)?;
-                ("merged", commit, merged.report)
-            }
-        };
-        let reflog = format!("sync: {action} {collection} from {from}");
-        let inflight = gc::InflightRefUpdate::begin(store.common_dir(), &ref_name, new_tip);
-        let moved = store.move_ref(&ref_name, new_tip, ours.tip, &reflog, actor);
-        drop(inflight);
-        match moved {
-            Ok(()) => {
-                drop(lock);
-                gc::after_write(store);
-                let cycles = if collection == crate::bead::COLLECTION {
-                    bead_cycles(store)?
-                } else {
-                    Vec::new()
-                };
-                return Ok(CollectionReport {
-                    collection: collection.to_string(),
-                    action: action.into(),
-                    before: ours.tip.map(|t| t.to_string()),
-                    after: Some(new_tip.to_string()),
-                    report,
-                    cycles,
-                });
-            }
-            Err(RefMove::Moved) => {
-                gc::clear_stale_ref_lock(store.common_dir(), &ref_name);
-            }
-            Err(RefMove::Failed(err)) => {
-                if !gc::clear_stale_ref_lock(store.common_dir(), &ref_name) {
-                    return Err(err);
+                Outcome::FastForward {
+                    to: theirs,
+                    value: (action, before, described.report),
                 }
             }
-        }
-    }
-    Err(Error::Busy {
-        what: collection.to_string(),
-        waited_ms: 0,
+            Relation::Diverged { base_clock } => {
+                let merged = merge::merge(
+                    store,
+                    layout,
+                    collection,
+                    ours,
+                    &theirs_snap,
+                    base_clock,
+                    Some(&mut *batch),
+                )
+                .map_err(|e| e.within(&source))?;
+                batch.add_parent(theirs);
+                batch.raise_clock(theirs_snap.clock)?;
+                Outcome::Commit {
+                    message: format!(
+                        "sync: merge {from} into {collection}{}",
+                        summary(&merged.report, true)
+                    ),
+                    value: ("merged", before, merged.report),
+                }
+            }
+        })
+    })?;
+    let after = store.snapshot(collection)?.tip;
+    let changed = matches!(action, "created" | "fast-forward" | "merged");
+    let cycles = if changed && layout.has(Join::Beads) {
+        bead_cycles(store, collection)?
+    } else {
+        Vec::new()
+    };
+    Ok(CollectionReport {
+        collection: collection.to_string(),
+        action: action.into(),
+        before: before.map(|t| t.to_string()),
+        after: if changed { after } else { before }.map(|t| t.to_string()),
+        report,
+        cycles,
     })
 }
 
 /// Cycles over ordering dependencies in the current bead graph.
-fn bead_cycles(store: &Store) -> Result<Vec<Vec<String>>> {
-    let snap = store.snapshot(crate::bead::COLLECTION)?;
+fn bead_cycles(store: &Store, collection: &str) -> Result<Vec<Vec<String>>> {
+    if collection != crate::bead::COLLECTION {
+        return Ok(Vec::new());
+    }
+    let snap = store.snapshot(collection)?;
     if !snap.exists() {
         return Ok(Vec::new());
     }
-    let index = crate::bead::Index::for_snapshot(store, crate::bead::COLLECTION, &snap)?;
+    let index = crate::bead::Index::for_snapshot(store, collection, &snap)?;
     Ok(crate::bead::graph::cycles(&index))
 }
 
@@ -236,7 +227,7 @@ pub fn sync(store: &Store, actor: &Actor, options: &SyncOptions) -> Result<SyncR
     let remote = remote::resolve_remote(store, options.remote.as_deref())?;
     let git = Git::new(&options.cwd)?;
     let lock_path = store.state_dir().join("locks").join("sync.lock");
-    let _sync_lock = WriteLock::acquire(&lock_path, "sync", crate::store::lock_timeout())?;
+    let _sync_lock = WriteLock::acquire(&lock_path, "sync", crate::store::lock_timeout()?)?;
     let mut report = SyncReport {
         remote: remote.target.clone(),
         namespace: remote.tracking_prefix(),
@@ -264,8 +255,14 @@ pub fn sync(store: &Store, actor: &Actor, options: &SyncOptions) -> Result<SyncR
             mirror_tracking(store, &remote, &remote_tips)?;
             return Ok(finish(report, per_collection));
         }
-        let repo = store.repo();
-        let theirs = if remote_tips.values().all(|oid| repo.has_object(oid)) {
+        // Every collection exchanged must be declared: refuse before fetching anything.
+        for collection in remote_tips.keys() {
+            collection::known(collection, &format!("remote {}", remote.target))?;
+        }
+        for collection in local.keys() {
+            collection::known(collection, "this clone")?;
+        }
+        let theirs = if remote_tips.values().all(|oid| store.has_object(*oid)) {
             mirror_tracking(store, &remote, &remote_tips)?;
             remote_tips.clone()
         } else {
@@ -365,7 +362,7 @@ fn mirror_tracking(
 /// A configured fetch refspec that writes straight into `refs/gastown/` would overwrite
 /// local state on every plain `git fetch`.
 fn dangerous_refspecs(store: &Store, remote: &Remote) -> Vec<String> {
-    let config = store.repo().config_snapshot();
+    let config = store.config();
     let key = format!("remote.{}.fetch", remote.target);
     config
         .strings(key.as_str())

@@ -1,9 +1,7 @@
 //! Man pages and completions are generated from the clap definitions; the committed pages
 //! in man/ must match what the binaries would generate now.
 
-mod common;
-
-use common::Env;
+use crate::support::{self, Env};
 
 #[test]
 fn committed_man_pages_are_current() {
@@ -14,7 +12,7 @@ fn committed_man_pages_are_current() {
         "gastown",
         &["man", "--dir", out_dir.to_str().unwrap()],
     );
-    common::ok(out, &["man"]);
+    support::ok(out, &["man"]);
     let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
     let mut generated: Vec<String> = std::fs::read_dir(&out_dir)
         .unwrap()
@@ -71,7 +69,7 @@ fn man_page_describes_the_command() {
 #[test]
 fn bash_completion_defines_git_subcommand_hooks() {
     let env = Env::empty();
-    let out = common::ok(
+    let out = support::ok(
         env.run_in(env.path(), "gastown", &["completions", "bash"]),
         &["completions"],
     );
@@ -82,7 +80,7 @@ fn bash_completion_defines_git_subcommand_hooks() {
         );
     }
     assert!(out.contains("ready"), "subcommands are completed");
-    let out = common::ok(
+    let out = support::ok(
         env.run_in(env.path(), "gastown", &["completions", "zsh"]),
         &["completions"],
     );
@@ -92,7 +90,7 @@ fn bash_completion_defines_git_subcommand_hooks() {
     );
     // The bash script must at least parse.
     let script = env.path().join("complete.bash");
-    let bash = common::ok(
+    let bash = support::ok(
         env.run_in(env.path(), "gastown", &["completions", "bash"]),
         &["completions"],
     );

@@ -6,14 +6,12 @@
 //! Clones are collections `c0`, `c1`, `c2` of one temporary repository, merged with the
 //! library (`gastown::sync::merge_tip`), so no processes are spawned.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
 use gastown::bead::id::{id_from_path, record_path};
 use gastown::bead::record::{Member, Origin, Record, Register, Stamp};
 use gastown::store::{Actor, Outcome, Store};
-use gastown::sync::{beads::rename_target, merge_tip_as, CollectionReport, Kind};
+use gastown::sync::{beads::rename_target, merge_tip_as, CollectionReport};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -632,7 +630,14 @@ fn beads_merge(
     actor: &Actor,
     from: &str,
 ) -> gastown::Result<CollectionReport> {
-    merge_tip_as(store, collection, Kind::Beads, theirs, actor, from)
+    merge_tip_as(
+        store,
+        collection,
+        &gastown::store::collection::WORK,
+        theirs,
+        actor,
+        from,
+    )
 }
 
 fn actor(clone: usize) -> Actor {

@@ -6,11 +6,9 @@
 //!   binary, as beads-ui's server builds them (`--sandbox` first), and checks the JSON keys
 //!   and values beads-ui reads. Always runs.
 //! - `beads_ui_server_*` starts the real beads-ui server with `BD_BIN=git-bead` and talks to
-//!   its WebSocket through `tests/beads_ui/bridge.mjs`. They need node and beads-ui
+//!   its WebSocket through `fixtures/beads_ui/bridge.mjs`. They need node and beads-ui
 //!   installed (`.ci/run` does it); without them they say SKIPPED and pass, unless
 //!   `GT_REQUIRE_BEADS_UI=1`, which makes absence a failure.
-
-mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -18,8 +16,9 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use common::Env;
 use serde_json::{json, Value};
+
+use crate::support::{self as common, Env};
 
 // ---------------------------------------------------------------------------------------
 // The store every test starts from.
@@ -609,7 +608,7 @@ impl BeadsUi {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let bridge_js = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/beads_ui/bridge.mjs");
+        let bridge_js = common::fixtures("beads_ui/bridge.mjs");
         let mut bridge = env.command("node", &env.repo());
         bridge
             .arg(bridge_js)

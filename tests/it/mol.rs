@@ -1,55 +1,25 @@
 //! `git mol` and `git bead close --continue` end to end: formulas poured into beads and
 //! walked to the end.
 
-mod common;
-
 use std::path::Path;
 
-use common::{assert_one_line_error, testdata, Env};
 use serde_json::Value;
 
+use crate::formula::required_vars;
+use crate::support::{self, assert_one_line_error, fixtures, Env};
+
 fn mol(env: &Env, args: &[&str]) -> Value {
-    let mut args = args.to_vec();
-    args.push("--json");
-    let out = common::ok(env.run_in(&env.repo(), "mol", &args), &args);
-    serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{out}"))
+    env.json_in(&env.repo(), "mol", args)
 }
 
 fn mol_err(env: &Env, args: &[&str]) -> (i32, String) {
-    common::err(env.run_in(&env.repo(), "mol", args), args)
+    support::err(env.run_in(&env.repo(), "mol", args), args)
 }
 
 fn setup() -> Env {
     let env = Env::new();
     env.bead_ok(&["init", "--prefix", "gt"]);
     env
-}
-
-fn required_vars(path: &Path) -> Vec<String> {
-    let table: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
-    let mut out = Vec::new();
-    if let Some(toml::Value::Array(parents)) = table.get("extends") {
-        for parent in parents {
-            out.extend(required_vars(
-                &path
-                    .parent()
-                    .unwrap()
-                    .join(format!("{}.formula.toml", parent.as_str().unwrap())),
-            ));
-        }
-    }
-    for section in ["vars", "inputs"] {
-        if let Some(toml::Value::Table(vars)) = table.get(section) {
-            for (name, def) in vars {
-                if def.get("required").and_then(|r| r.as_bool()) == Some(true)
-                    && def.get("default").is_none()
-                {
-                    out.push(name.clone());
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Walk a molecule to the end as one agent: claim a ready step, close it with --continue,
@@ -92,18 +62,10 @@ fn walk(env: &Env, root: &str, total: usize) {
     assert!(closed > 0 && closed <= total);
 }
 
-#[test]
-fn real_formulas_pour_and_walk_to_the_end() {
+/// Pour each named formula of `dir` (one commit each) and walk it to the end.
+pub fn check_formulas_pour_and_walk_to_the_end(dir: &Path, names: &[&str]) {
     let env = setup();
-    let dir = testdata().join("formulas");
-    let mut poured = 0;
-    for name in [
-        "shiny",
-        "shiny-enterprise",
-        "towers-of-hanoi",
-        "mol-dog-checkpoint",
-        "design",
-    ] {
+    for name in names {
         let path = dir.join(format!("{name}.formula.toml"));
         let mut args = vec!["pour".to_string(), path.to_str().unwrap().to_string()];
         for var in required_vars(&path) {
@@ -111,12 +73,11 @@ fn real_formulas_pour_and_walk_to_the_end() {
             args.push(format!("{var}=x"));
         }
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let before = env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"]);
+        let before = env.commits(&env.repo(), "beads");
         let out = mol(&env, &argv);
-        let after = env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"]);
         assert_eq!(
-            after.trim().parse::<u32>().unwrap(),
-            before.trim().parse::<u32>().unwrap() + 1,
+            env.commits(&env.repo(), "beads"),
+            before + 1,
             "{name}: one commit"
         );
         let root = out["molecule"]["id"].as_str().unwrap().to_string();
@@ -131,11 +92,23 @@ fn real_formulas_pour_and_walk_to_the_end() {
                 .starts_with(&format!("{root}.")));
         }
         walk(&env, &root, steps.len());
-        poured += 1;
     }
-    assert_eq!(poured, 5);
-    let fsck = env.git(&env.repo(), &["fsck", "--strict"]);
-    assert!(fsck.status.success());
+    env.assert_fsck_clean(&env.repo());
+}
+
+#[test]
+fn fixture_formulas_pour_and_walk_to_the_end() {
+    check_formulas_pour_and_walk_to_the_end(
+        &fixtures("formulas"),
+        &[
+            "ship",
+            "ship-thorough",
+            "hanoi-2",
+            "checkpoint",
+            "survey",
+            "bring-up",
+        ],
+    );
 }
 
 #[test]
@@ -254,7 +227,7 @@ fn pour_on_a_bead_and_wisps_stay_local() {
         &env.repo(),
         &["remote", "add", "origin", remote.to_str().unwrap()],
     );
-    common::ok(env.run_in(&env.repo(), "gastown", &["sync"]), &["sync"]);
+    support::ok(env.run_in(&env.repo(), "gastown", &["sync"]), &["sync"]);
     let refs = env.git_ok(&remote, &["for-each-ref", "--format=%(refname)"]);
     assert!(refs.contains("refs/gastown/beads"), "{refs}");
     assert!(!refs.contains("local"), "{refs}");

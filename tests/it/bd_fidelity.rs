@@ -1,14 +1,9 @@
 //! bd fidelity: what real bd exports and bd's own rules need from `git bead`, and input
 //! that must fail with one clear line instead of hanging, aborting or passing silently.
 
-mod common;
-
-use common::{assert_one_line_error, err, ok, Env};
 use serde_json::Value;
 
-fn testdata_export(name: &str) -> std::path::PathBuf {
-    common::testdata().join("bd").join(name)
-}
+use crate::support::{assert_one_line_error, bd_export, err, ok, Env};
 
 fn live_count(env: &Env) -> usize {
     env.bead_json(&["list", "--all", "--limit", "0"])
@@ -84,7 +79,7 @@ fn explicit_child_ids_need_their_parent_and_lengths_are_reported_as_lengths() {
 fn a_bd_tombstone_imports_as_a_deletion_and_round_trips() {
     let env = Env::new();
     env.bead_ok(&["init", "--prefix", "bd"]);
-    let real = std::fs::read_to_string(testdata_export("beads-project.issues.jsonl")).unwrap();
+    let real = bd_export::generate(0xdead, 60).text;
     let lines = real.lines().filter(|l| !l.trim().is_empty()).count();
     let file = env.path().join("with-tombstone.jsonl");
     std::fs::write(&file, format!("{real}{TOMBSTONE}\n")).unwrap();

@@ -1,131 +1,48 @@
-//! `git formula` end to end: the real binary, the original's formula files, temporary
-//! repositories and home directories, a hermetic environment.
+//! `git formula` end to end: the real binary, temporary home and working directories, a
+//! hermetic environment. The formula files are tests/it/fixtures/formulas (written to use
+//! every feature the original's files use); real_data.rs runs the same checks on the
+//! original's own files when ../shared/testdata is there.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::Output;
 
 use serde_json::Value;
 
-/// A temporary home and working directory, and a way to run `git-formula` in them.
-struct Env {
-    tmp: tempfile::TempDir,
-    extra: Vec<(String, String)>,
+use crate::support::{assert_refused, fixtures, ok, Captured, Env};
+
+/// The working directory formula commands run in (beside `home/`).
+fn work(env: &Env) -> PathBuf {
+    let dir = env.path().join("work");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
+fn run(env: &Env, args: &[&str]) -> Output {
+    env.run_in(&work(env), "formula", args)
 }
 
-impl Env {
-    fn new() -> Self {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(tmp.path().join("home")).unwrap();
-        std::fs::create_dir_all(tmp.path().join("work")).unwrap();
-        Env {
-            tmp,
-            extra: Vec::new(),
-        }
-    }
-
-    fn home(&self) -> PathBuf {
-        self.tmp.path().join("home")
-    }
-
-    fn work(&self) -> PathBuf {
-        self.tmp.path().join("work")
-    }
-
-    fn command(&self, program: &str, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("LC_ALL", "C")
-            .env("TZ", "UTC")
-            .current_dir(dir)
-            .args(args);
-        for (k, v) in &self.extra {
-            cmd.env(k, v);
-        }
-        cmd
-    }
-
-    fn run_in(&self, dir: &Path, args: &[&str]) -> Out {
-        let out = self
-            .command(env!("CARGO_BIN_EXE_git-formula"), dir, args)
-            .output()
-            .expect("runs git-formula");
-        Out {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn run(&self, args: &[&str]) -> Out {
-        self.run_in(&self.work(), args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Out {
-        let out = self.run(args);
-        assert_eq!(
-            out.code, 0,
-            "{args:?} failed:\n{}{}",
-            out.stdout, out.stderr
-        );
-        out
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.push("--json");
-        let out = self.ok(&all);
-        serde_json::from_str(&out.stdout)
-            .unwrap_or_else(|e| panic!("{args:?}: bad JSON ({e}):\n{}", out.stdout))
-    }
-
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.tmp.path().join(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        path
-    }
-
-    fn git_init(&self, dir: &Path) {
-        std::fs::create_dir_all(dir).unwrap();
-        let status = self
-            .command("git", dir, &["init", "-q"])
-            .status()
-            .expect("git runs");
-        assert!(status.success());
-    }
+fn json(env: &Env, args: &[&str]) -> Value {
+    env.json_in(&work(env), "formula", args)
 }
 
-fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata/formulas")
-}
-
-fn testdata_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(testdata())
-        .expect("../shared/testdata/formulas exists")
+/// The `*.formula.toml` files of `dir`, sorted; at least `at_least` of them.
+pub fn formula_files(dir: &Path, at_least: usize) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.to_string_lossy().ends_with(".formula.toml"))
         .collect();
     files.sort();
     assert!(
-        files.len() >= 10,
-        "expected the original's formulas, found {files:?}"
+        files.len() >= at_least,
+        "expected {at_least} formulas, found {files:?}"
     );
     files
 }
 
 /// The variables a formula file requires, read from the file itself and the files it
 /// extends (siblings in the same directory).
-fn required_vars(path: &Path) -> Vec<String> {
+pub fn required_vars(path: &Path) -> Vec<String> {
     let table: toml::Table = std::fs::read_to_string(path).unwrap().parse().unwrap();
     let mut out = Vec::new();
     if let Some(toml::Value::Array(parents)) = table.get("extends") {
@@ -147,7 +64,7 @@ fn required_vars(path: &Path) -> Vec<String> {
     out
 }
 
-fn step_ids(cooked: &Value) -> Vec<String> {
+pub fn step_ids(cooked: &Value) -> Vec<String> {
     cooked["steps"]
         .as_array()
         .unwrap()
@@ -156,7 +73,7 @@ fn step_ids(cooked: &Value) -> Vec<String> {
         .collect()
 }
 
-fn step<'v>(cooked: &'v Value, id: &str) -> &'v Value {
+pub fn step<'v>(cooked: &'v Value, id: &str) -> &'v Value {
     cooked["steps"]
         .as_array()
         .unwrap()
@@ -187,68 +104,35 @@ fn assert_topological(cooked: &Value) {
     }
 }
 
-fn assert_one_line_error(out: &Out, needles: &[&str]) {
-    assert_eq!(out.code, 1, "exit code; stderr: {}", out.stderr);
-    assert!(
-        out.stdout.is_empty(),
-        "stdout should be empty: {}",
-        out.stdout
-    );
-    let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "one line of error expected: {:?}",
-        out.stderr
-    );
-    assert!(lines[0].starts_with("error: "), "{}", lines[0]);
-    for n in needles {
-        assert!(
-            lines[0].contains(n),
-            "error should mention {n:?}: {}",
-            lines[0]
-        );
-    }
-}
-
-#[test]
-fn every_original_formula_validates() {
-    let env = Env::new();
-    let files = testdata_files();
+/// `validate` passes every formula file of `dir` (text and JSON, no unknown-key warnings);
+/// the text report, for checks of particular lines.
+pub fn check_every_formula_validates(dir: &Path, at_least: usize) -> String {
+    let env = Env::empty();
+    let files = formula_files(dir, at_least);
     let mut args = vec!["validate"];
     let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(names.iter().map(String::as_str));
-    let out = env.ok(&args);
-    let ok_lines: Vec<&str> = out
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("ok "))
-        .collect();
-    assert_eq!(ok_lines.len(), files.len(), "{}", out.stdout);
-    assert!(!out.stdout.contains("FAIL"), "{}", out.stdout);
-    assert!(
-        out.stdout.contains("(design convoy, 7 steps)"),
-        "{}",
-        out.stdout
-    );
-    assert!(
-        out.stdout.contains("(shiny-enterprise workflow, 9 steps)"),
-        "{}",
-        out.stdout
-    );
-    // No unknown-key warnings: the original's files use only keys the format knows.
-    assert!(!out.stderr.contains("unknown key"), "{}", out.stderr);
+    let out = run(&env, &args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let stdout = ok(out, &args);
+    let ok_lines = stdout.lines().filter(|l| l.starts_with("ok ")).count();
+    assert_eq!(ok_lines, files.len(), "{stdout}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    // The files use only keys the format knows.
+    assert!(!stderr.contains("unknown key"), "{stderr}");
 
-    let json = env.json(&args);
-    let results = json.as_array().unwrap();
+    let results = json(&env, &args);
+    let results = results.as_array().unwrap();
     assert_eq!(results.len(), files.len());
     assert!(results.iter().all(|r| r["ok"] == true));
+    stdout
 }
 
-#[test]
-fn every_original_formula_cooks_with_its_required_vars() {
-    let env = Env::new();
-    for file in testdata_files() {
+/// Every formula file of `dir` cooks with its required variables set (all substituted, the
+/// graph in topological order), and without them fails naming every missing one.
+pub fn check_every_formula_cooks_with_its_required_vars(dir: &Path, at_least: usize) {
+    let env = Env::empty();
+    for file in formula_files(dir, at_least) {
         let path = file.display().to_string();
         let required = required_vars(&file);
         let assignments: Vec<String> = required.iter().map(|v| format!("{v}=dummy-{v}")).collect();
@@ -257,7 +141,7 @@ fn every_original_formula_cooks_with_its_required_vars() {
             args.push("--var");
             args.push(a);
         }
-        let cooked = env.json(&args);
+        let cooked = json(&env, &args);
         assert_topological(&cooked);
         for v in &required {
             assert_eq!(cooked["vars"][v], format!("dummy-{v}"), "{path}");
@@ -269,11 +153,9 @@ fn every_original_formula_cooks_with_its_required_vars() {
         }
         if !required.is_empty() {
             // Without them, the error lists every missing one.
-            let out = env.run(&["cook", path.as_str()]);
-            assert_one_line_error(&out, &["missing required variable"]);
-            for v in &required {
-                assert!(out.stderr.contains(v.as_str()), "{}", out.stderr);
-            }
+            let mut needles = vec!["missing required variable"];
+            needles.extend(required.iter().map(String::as_str));
+            assert_refused(run(&env, &["cook", path.as_str()]), &needles);
         }
         let kind = cooked["kind"].as_str().unwrap();
         if kind != "aspect" {
@@ -282,116 +164,160 @@ fn every_original_formula_cooks_with_its_required_vars() {
     }
 }
 
-#[test]
-fn original_formulas_cook_to_the_expected_graphs() {
-    let env = Env::new();
-    let td = testdata();
-    let file = |n: &str| td.join(format!("{n}.formula.toml")).display().to_string();
+const FIXTURES: usize = 10;
 
-    let enterprise = env.json(&["cook", &file("shiny-enterprise"), "--var", "feature=login"]);
+#[test]
+fn every_fixture_formula_validates() {
+    let report = check_every_formula_validates(&fixtures("formulas"), FIXTURES);
+    assert!(report.contains("(survey convoy, 4 steps)"), "{report}");
+    assert!(
+        report.contains("(ship-thorough workflow, 8 steps)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("(ship-scanned workflow, 9 steps)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn every_fixture_formula_cooks_with_its_required_vars() {
+    check_every_formula_cooks_with_its_required_vars(&fixtures("formulas"), FIXTURES);
+}
+
+#[test]
+fn fixture_formulas_cook_to_the_expected_graphs() {
+    let env = Env::empty();
+    let dir = fixtures("formulas");
+    let file = |n: &str| dir.join(format!("{n}.formula.toml")).display().to_string();
+
+    // extends + compose.expand: implement becomes the expansion's chain.
+    let thorough = json(
+        &env,
+        &["cook", &file("ship-thorough"), "--var", "feature=login"],
+    );
     assert_eq!(
-        step_ids(&enterprise),
+        step_ids(&thorough),
         [
             "design",
             "implement.draft",
             "implement.refine-1",
             "implement.refine-2",
             "implement.refine-3",
-            "implement.refine-4",
             "review",
             "test",
             "submit"
         ]
     );
     assert_eq!(
-        step(&enterprise, "implement.draft")["title"],
+        step(&thorough, "implement.draft")["title"],
         "Draft: Implement login"
     );
     assert_eq!(
-        step(&enterprise, "review")["needs"],
-        serde_json::json!(["implement.refine-4"])
+        step(&thorough, "implement.draft")["needs"],
+        serde_json::json!(["design"])
     );
-    assert_eq!(enterprise["extends"], serde_json::json!(["shiny"]));
+    assert_eq!(
+        step(&thorough, "review")["needs"],
+        serde_json::json!(["implement.refine-3"])
+    );
+    assert_eq!(thorough["extends"], serde_json::json!(["ship"]));
 
-    let secure = env.json(&["cook", &file("shiny-secure"), "--var", "feature=login"]);
-    assert_eq!(
-        step(&secure, "implement")["needs"],
-        serde_json::json!(["implement-security-prescan"])
+    // compose.aspects: around advice on the pointcut steps only.
+    let scanned = json(
+        &env,
+        &["cook", &file("ship-scanned"), "--var", "feature=login"],
     );
     assert_eq!(
-        step(&secure, "review")["needs"],
-        serde_json::json!(["implement-security-postscan"])
+        step(&scanned, "implement")["needs"],
+        serde_json::json!(["implement-prescan"])
     );
     assert_eq!(
-        step(&secure, "submit-security-postscan")["title"],
-        "Security postscan for submit"
+        step(&scanned, "review")["needs"],
+        serde_json::json!(["implement-postscan"])
     );
+    assert_eq!(
+        step(&scanned, "submit-postscan")["title"],
+        "Postscan for submit"
+    );
+    assert!(!step_ids(&scanned)
+        .iter()
+        .any(|id| id.starts_with("design-")));
 
-    let design = env.json(&["cook", &file("design"), "--var", "problem=caching"]);
-    let legs = design["legs"].as_array().unwrap();
-    assert_eq!(legs.len(), 6);
+    // convoy: legs all ready, synthesis after them, prompts filled.
+    let survey = json(&env, &["cook", &file("survey"), "--var", "problem=caching"]);
+    assert_eq!(survey["legs"], serde_json::json!(["api", "data", "risk"]));
     assert_eq!(
-        step(&design, "synthesis")["needs"]
-            .as_array()
-            .unwrap()
-            .len(),
-        6
+        step(&survey, "synthesis")["needs"],
+        serde_json::json!(["api", "data", "risk"])
     );
-    assert!(step(&design, "api")["needs"].as_array().unwrap().is_empty());
-    let prompt = step(&design, "api")["metadata"]["prompt"].as_str().unwrap();
+    assert!(step(&survey, "api")["needs"].as_array().unwrap().is_empty());
+    let prompt = step(&survey, "api")["metadata"]["prompt"].as_str().unwrap();
     assert!(prompt.contains("**Problem**: caching"), "{prompt}");
     assert!(prompt.contains("**Leg ID**: api"), "{prompt}");
+    assert!(prompt.contains("**Scope**: medium"), "{prompt}");
+    assert_eq!(survey["vars"]["context"], "");
 
-    let boot = env.json(&["cook", &file("mol-gastown-boot")]);
-    assert_eq!(step(&boot, "ensure-witnesses")["issue_type"], "epic");
+    // Parallel containers: an epic listing its children, each child naming its parent.
+    let bring_up = json(&env, &["cook", &file("bring-up")]);
+    assert_eq!(step(&bring_up, "start-workers")["issue_type"], "epic");
     assert_eq!(
-        step(&boot, "ensure-witnesses")["children"],
-        serde_json::json!(["ensure-gastown-witness", "ensure-beads-witness"])
+        step(&bring_up, "start-workers")["children"],
+        serde_json::json!(["start-east-worker", "start-west-worker"])
     );
     assert_eq!(
-        step(&boot, "ensure-beads-refinery")["parent"],
-        "ensure-refineries"
+        step(&bring_up, "start-west-worker")["parent"],
+        "start-workers"
     );
 
-    let release = env.json(&["cook", &file("beads-release"), "--var", "version=1.2.3"]);
-    let gate = &step(&release, "await-ci")["metadata"]["gate"];
+    // Gates, pour, phase; a step declared before the step it needs is ordered after it.
+    let publish = json(&env, &["cook", &file("publish"), "--var", "version=1.2.3"]);
+    let gate = &step(&publish, "await-ci")["metadata"]["gate"];
     assert_eq!(gate["type"], "gh:run");
     assert_eq!(gate["id"], "release.yml");
-    assert_eq!(release["pour"], true);
-    assert!(step(&release, "push-tag")["description"]
-        .as_str()
-        .unwrap()
-        .contains("git push origin v1.2.3"));
-    // stamp-changelog is declared before the step it needs; cooking orders it after.
-    let ids = step_ids(&release);
+    assert_eq!(gate["timeout"], "30m");
+    assert_eq!(publish["pour"], true);
+    assert_eq!(publish["phase"], "vapor");
+    assert_eq!(
+        step(&publish, "push-tag")["description"],
+        "git push origin v1.2.3"
+    );
+    let ids = step_ids(&publish);
     let pos = |id: &str| ids.iter().position(|x| x == id).unwrap();
     assert!(pos("snapshot-docs") < pos("stamp-changelog"));
 
-    let hanoi = env.json(&["cook", &file("towers-of-hanoi")]);
+    // Defaults fill variables; squash settings pass through.
+    let hanoi = json(&env, &["cook", &file("hanoi-2")]);
     assert_eq!(hanoi["vars"]["source_peg"], "A");
-    assert_eq!(step_ids(&hanoi).len(), 9);
+    assert_eq!(step(&hanoi, "move-2")["title"], "Move disk 2: A → C");
     assert_eq!(
         step(&hanoi, "verify")["needs"],
-        serde_json::json!(["move-7"])
+        serde_json::json!(["move-3"])
     );
+    let checkpoint = json(&env, &["cook", &file("checkpoint")]);
+    assert_eq!(checkpoint["squash"]["trigger"], "on_complete");
+    assert_eq!(checkpoint["squash"]["include_metrics"], true);
 }
 
 #[test]
 fn bad_input_gives_one_line_errors() {
-    let env = Env::new();
+    let env = Env::empty();
     let two_required = env.write(
         "f/two.formula.toml",
         "formula = \"two\"\n[vars.alpha]\nrequired = true\n[vars.beta]\nrequired = true\n[[steps]]\nid = \"a\"\ntitle = \"{{alpha}} {{beta}}\"\n",
     );
     let two = two_required.display().to_string();
-    assert_one_line_error(
-        &env.run(&["cook", &two]),
+    assert_refused(
+        run(&env, &["cook", &two]),
         &["missing required variables", "alpha, beta"],
     );
-    assert_one_line_error(
-        &env.run(&[
-            "cook", &two, "--var", "alpha=1", "--var", "beta=2", "--var", "gamma=3",
-        ]),
+    assert_refused(
+        run(
+            &env,
+            &[
+                "cook", &two, "--var", "alpha=1", "--var", "beta=2", "--var", "gamma=3",
+            ],
+        ),
         &["unknown variable 'gamma'", "known variables: alpha, beta"],
     );
 
@@ -399,8 +325,8 @@ fn bad_input_gives_one_line_errors() {
         "f/cyc.formula.toml",
         "formula = \"cyc\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\nneeds = [\"b\"]\n[[steps]]\nid = \"b\"\ntitle = \"B\"\nneeds = [\"a\"]\n",
     );
-    assert_one_line_error(
-        &env.run(&["cook", &cycle.display().to_string()]),
+    assert_refused(
+        run(&env, &["cook", &cycle.display().to_string()]),
         &["needs cycle: a -> b -> a"],
     );
 
@@ -408,8 +334,8 @@ fn bad_input_gives_one_line_errors() {
         "f/miss.formula.toml",
         "formula = \"miss\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\nneeds = [\"ghost\"]\n",
     );
-    assert_one_line_error(
-        &env.run(&["cook", &missing.display().to_string()]),
+    assert_refused(
+        run(&env, &["cook", &missing.display().to_string()]),
         &["step 'a' needs 'ghost'", "not a step"],
     );
 
@@ -417,8 +343,8 @@ fn bad_input_gives_one_line_errors() {
         "f/ext.formula.toml",
         "formula = \"ext\"\nextends = [\"nowhere\"]\n",
     );
-    assert_one_line_error(
-        &env.run(&["cook", &ext.display().to_string()]),
+    assert_refused(
+        run(&env, &["cook", &ext.display().to_string()]),
         &["unknown formula 'nowhere' in extends"],
     );
 
@@ -427,8 +353,8 @@ fn bad_input_gives_one_line_errors() {
         "formula = \"bad\"\n[[steps]]\nid = \"a\"\ntitle = = \"A\"\n",
     );
     let malformed_path = malformed.display().to_string();
-    assert_one_line_error(
-        &env.run(&["cook", &malformed_path]),
+    assert_refused(
+        run(&env, &["cook", &malformed_path]),
         &[&format!("{malformed_path}:4:9: malformed TOML")],
     );
 
@@ -436,34 +362,34 @@ fn bad_input_gives_one_line_errors() {
         "f/dup.formula.toml",
         "formula = \"dup\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\n[[steps]]\nid = \"a\"\ntitle = \"A2\"\n",
     );
-    assert_one_line_error(
-        &env.run(&["cook", &dup.display().to_string()]),
+    assert_refused(
+        run(&env, &["cook", &dup.display().to_string()]),
         &["duplicate step id 'a' (steps[0] and steps[1])"],
     );
 
-    assert_one_line_error(
-        &env.run(&["cook", "no-such-formula"]),
+    assert_refused(
+        run(&env, &["cook", "no-such-formula"]),
         &["unknown formula 'no-such-formula'"],
     );
-    assert_one_line_error(
-        &env.run(&["cook", "./missing.formula.toml"]),
+    assert_refused(
+        run(&env, &["cook", "./missing.formula.toml"]),
         &["no formula file"],
     );
-    assert_one_line_error(
-        &env.run(&["cook", &two, "--var", "oops"]),
+    assert_refused(
+        run(&env, &["cook", &two, "--var", "oops"]),
         &["expected NAME=VALUE"],
     );
 
     // With --json the error is also an object on stdout.
-    let out = env.run(&["cook", &cycle.display().to_string(), "--json"]);
+    let out = Captured::from(run(&env, &["cook", &cycle.display().to_string(), "--json"]));
     assert_eq!(out.code, 1);
     let v: Value = serde_json::from_str(out.stdout.trim()).unwrap();
     assert_eq!(v["kind"], "invalid");
     assert!(v["error"].as_str().unwrap().contains("needs cycle"));
 
     // validate reports each file and fails if any fails.
-    let good = testdata().join("shiny.formula.toml").display().to_string();
-    let out = env.run(&["validate", &good, &malformed_path]);
+    let good = fixtures("formulas/ship.formula.toml").display().to_string();
+    let out = Captured::from(run(&env, &["validate", &good, &malformed_path]));
     assert_eq!(out.code, 1);
     assert!(
         out.stdout.contains(&format!("ok    {good}")),
@@ -480,13 +406,14 @@ fn bad_input_gives_one_line_errors() {
 
 #[test]
 fn unknown_keys_are_warnings_naming_key_and_file() {
-    let env = Env::new();
+    let env = Env::empty();
     let path = env.write(
         "f/odd.formula.toml",
         "formula = \"odd\"\ncolour = \"blue\"\n[[steps]]\nid = \"a\"\ntitle = \"A\"\nfrobnicate = 1\n",
     );
     let p = path.display().to_string();
-    let out = env.ok(&["validate", &p]);
+    let out = Captured::from(run(&env, &["validate", &p]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("2 warnings"), "{}", out.stdout);
     assert!(
         out.stderr.contains(&format!(
@@ -503,7 +430,7 @@ fn unknown_keys_are_warnings_naming_key_and_file() {
         out.stderr
     );
     // Cooking still works, and JSON carries the warnings.
-    let cooked = env.json(&["cook", &p]);
+    let cooked = json(&env, &["cook", &p]);
     assert_eq!(step_ids(&cooked), ["a"]);
     let warnings = cooked["warnings"].as_array().unwrap();
     assert!(warnings
@@ -513,9 +440,10 @@ fn unknown_keys_are_warnings_naming_key_and_file() {
 
 #[test]
 fn repo_and_user_formulas_are_listed_with_their_source() {
-    let mut env = Env::new();
-    let repo = env.work().join("proj");
-    env.git_init(&repo);
+    let env = Env::empty();
+    let repo = work(&env).join("proj");
+    std::fs::create_dir_all(&repo).unwrap();
+    env.git_ok(&repo, &["init", "-q"]);
     let sub = repo.join("src/deep");
     std::fs::create_dir_all(&sub).unwrap();
     let formula = |name: &str, title: &str| {
@@ -542,7 +470,7 @@ fn repo_and_user_formulas_are_listed_with_their_source() {
         &formula("both", "user copy"),
     );
 
-    let out = env.run_in(&sub, &["list"]);
+    let out = Captured::from(env.run_in(&sub, "formula", &["list"]));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let line = |name: &str, source: &str| {
         out.stdout
@@ -561,8 +489,7 @@ fn repo_and_user_formulas_are_listed_with_their_source() {
     assert!(line("mol-release", "repo").contains("(shadowed by builtin)"));
     assert!(line("mol-polecat-work", "builtin").contains("workflow"));
 
-    let listed = env.run_in(&sub, &["list", "--json"]);
-    let items: Value = serde_json::from_str(&listed.stdout).unwrap();
+    let items = env.json_in(&sub, "formula", &["list"]);
     let mine = items
         .as_array()
         .unwrap()
@@ -573,15 +500,14 @@ fn repo_and_user_formulas_are_listed_with_their_source() {
     assert_eq!(mine["kind"], "workflow");
 
     // Cooking by name takes the winner.
-    let both = env.run_in(&sub, &["cook", "both", "--json"]);
-    let cooked: Value = serde_json::from_str(&both.stdout).unwrap();
+    let cooked = env.json_in(&sub, "formula", &["cook", "both"]);
     assert_eq!(cooked["source"], "repo");
     assert_eq!(step(&cooked, "only")["title"], "repo copy");
-    let release = env.run_in(
+    let cooked = env.json_in(
         &sub,
-        &["cook", "mol-release", "--var", "version=2.0.0", "--json"],
+        "formula",
+        &["cook", "mol-release", "--var", "version=2.0.0"],
     );
-    let cooked: Value = serde_json::from_str(&release.stdout).unwrap();
     assert_eq!(cooked["source"], "builtin");
     assert!(step_ids(&cooked).contains(&"await-ci".to_string()));
 
@@ -590,11 +516,14 @@ fn repo_and_user_formulas_are_listed_with_their_source() {
         "xdg/gastown/formulas/xdg-flow.formula.toml",
         &formula("xdg-flow", "xdg"),
     );
-    env.extra.push((
-        "XDG_CONFIG_HOME".into(),
-        env.tmp.path().join("xdg").display().to_string(),
-    ));
-    let out = env.run_in(&sub, &["list"]);
+    let program = crate::support::bin_dir().join("git-formula");
+    let out = Captured::from(
+        env.command(program.to_str().unwrap(), &sub)
+            .env("XDG_CONFIG_HOME", env.path().join("xdg"))
+            .arg("list")
+            .output()
+            .unwrap(),
+    );
     assert!(
         out.stdout
             .lines()
@@ -607,8 +536,9 @@ fn repo_and_user_formulas_are_listed_with_their_source() {
 
 #[test]
 fn show_prints_description_vars_and_steps() {
-    let env = Env::new();
-    let out = env.ok(&["show", "mol-polecat-work"]);
+    let env = Env::empty();
+    let out = Captured::from(run(&env, &["show", "mol-polecat-work"]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
         out.stdout
             .starts_with("mol-polecat-work (workflow, version 1)"),
@@ -632,26 +562,34 @@ fn show_prints_description_vars_and_steps() {
         out.stdout
     );
 
-    let shown = env.json(&[
-        "show",
-        &testdata().join("design.formula.toml").display().to_string(),
-    ]);
+    let shown = json(
+        &env,
+        &[
+            "show",
+            &fixtures("formulas/survey.formula.toml")
+                .display()
+                .to_string(),
+        ],
+    );
     assert_eq!(shown["formula"]["type"], "convoy");
-    assert_eq!(shown["formula"]["legs"].as_array().unwrap().len(), 6);
+    assert_eq!(shown["formula"]["legs"].as_array().unwrap().len(), 3);
     assert_eq!(shown["source"], "file");
 }
 
 #[test]
 fn builtin_formulas_cook() {
-    let env = Env::new();
-    let work = env.json(&[
-        "cook",
-        "mol-polecat-work",
-        "--var",
-        "issue=gt-5",
-        "--var",
-        "test_command=make check",
-    ]);
+    let env = Env::empty();
+    let work = json(
+        &env,
+        &[
+            "cook",
+            "mol-polecat-work",
+            "--var",
+            "issue=gt-5",
+            "--var",
+            "test_command=make check",
+        ],
+    );
     assert_eq!(
         step_ids(&work),
         ["claim", "branch", "implement", "test", "commit", "done"]
@@ -662,14 +600,17 @@ fn builtin_formulas_cook() {
         .contains("make check"));
     assert_eq!(work["vars"]["branch"], "polecat/gt-5");
 
-    let review = env.json(&[
-        "cook",
-        "mol-code-review",
-        "--var",
-        "target=feature-x",
-        "--preset",
-        "quick",
-    ]);
+    let review = json(
+        &env,
+        &[
+            "cook",
+            "mol-code-review",
+            "--var",
+            "target=feature-x",
+            "--preset",
+            "quick",
+        ],
+    );
     assert_eq!(step_ids(&review), ["correctness", "tests", "synthesis"]);
     assert_eq!(
         step(&review, "synthesis")["needs"],
@@ -681,7 +622,7 @@ fn builtin_formulas_cook() {
         "mol-refinery-patrol",
         "mol-deacon-patrol",
     ] {
-        let cooked = env.json(&["cook", patrol]);
+        let cooked = json(&env, &["cook", patrol]);
         assert_eq!(cooked["phase"], "vapor", "{patrol}");
         assert!(cooked["squash"].is_object(), "{patrol}");
         assert!(step_ids(&cooked).len() >= 5, "{patrol}");
@@ -691,7 +632,7 @@ fn builtin_formulas_cook() {
 
 #[test]
 fn a_generated_1023_step_chain_cooks() {
-    let env = Env::new();
+    let env = Env::empty();
     let mut text = String::from("formula = \"hanoi-10\"\nversion = 1\n");
     for i in 1..=1023 {
         text.push_str(&format!(
@@ -702,7 +643,7 @@ fn a_generated_1023_step_chain_cooks() {
         }
     }
     let path = env.write("f/hanoi-10.formula.toml", &text);
-    let cooked = env.json(&["cook", &path.display().to_string()]);
+    let cooked = json(&env, &["cook", &path.display().to_string()]);
     let ids = step_ids(&cooked);
     assert_eq!(ids.len(), 1023);
     assert_eq!(ids[0], "move-1");
@@ -718,7 +659,7 @@ fn a_generated_1023_step_chain_cooks() {
         "f/hanoi-loop.formula.toml",
         "formula = \"hanoi-loop\"\n[vars.disks]\ndefault = \"10\"\n[[steps]]\nid = \"moves\"\ntitle = \"Moves\"\n[steps.loop]\nrange = \"1..2^{disks}-1\"\nvar = \"n\"\n[[steps.loop.body]]\nid = \"move\"\ntitle = \"Move {n}\"\n[[steps]]\nid = \"verify\"\ntitle = \"Verify\"\nneeds = [\"moves\"]\n",
     );
-    let cooked = env.json(&["cook", &looped.display().to_string()]);
+    let cooked = json(&env, &["cook", &looped.display().to_string()]);
     assert_eq!(step_ids(&cooked).len(), 1024);
     assert_eq!(step(&cooked, "moves.iter1023.move")["title"], "Move 1023");
     assert_eq!(

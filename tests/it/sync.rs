@@ -1,12 +1,10 @@
 //! `git gastown sync`: clones of one repository exchanging bead state through a bare
 //! remote, one merge rule per test.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::Env;
+use crate::support::{self, Env};
 use serde_json::Value;
 
 /// A bare remote plus named clones of it, all with a hermetic git environment.
@@ -58,7 +56,7 @@ impl Net {
     }
 
     fn bead(&self, dir: &Path, actor: &str, args: &[&str]) -> Value {
-        let out = common::ok(self.bead_out(dir, actor, args), args);
+        let out = support::ok(self.bead_out(dir, actor, args), args);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
     }
 
@@ -76,7 +74,7 @@ impl Net {
     }
 
     fn sync(&self, dir: &Path) -> Value {
-        let out = common::ok(
+        let out = support::ok(
             self.env.run_in(dir, "gastown", &["sync", "--json"]),
             &["sync"],
         );
@@ -183,7 +181,7 @@ fn fresh_clone_gets_everything_with_one_sync_and_a_second_sync_is_a_no_op() {
         net.env.ref_tip(&b, "refs/gastown-remotes/origin/beads"),
         remote_before
     );
-    let human = common::ok(net.env.run_in(&b, "gastown", &["sync"]), &["sync"]);
+    let human = support::ok(net.env.run_in(&b, "gastown", &["sync"]), &["sync"]);
     assert!(human.is_empty(), "status goes to stderr: {human}");
 }
 
@@ -422,7 +420,7 @@ fn a_cycle_formed_only_by_merging_is_reported_and_ready_still_answers() {
         members.contains(&x.as_str()) && members.contains(&y.as_str()),
         "{members:?}"
     );
-    let human = common::ok(net.env.run_in(&a, "gastown", &["sync"]), &["sync"]);
+    let human = support::ok(net.env.run_in(&a, "gastown", &["sync"]), &["sync"]);
     assert!(human.contains("dependency cycle"), "{human}");
     let out = net.env.run_in(&b, "bead", &["dep", "cycles", "--json"]);
     let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -485,12 +483,7 @@ fn clones_pushing_concurrently_to_one_bare_remote_converge() {
         net.env.ref_tip(&net.remote(), "refs/gastown/beads"),
         net.tip(dirs[0])
     );
-    let fsck = net.env.git(&net.remote(), &["fsck", "--strict"]);
-    assert!(
-        fsck.status.success(),
-        "{}",
-        String::from_utf8_lossy(&fsck.stderr)
-    );
+    net.env.assert_fsck_clean(&net.remote());
 }
 
 #[test]
@@ -531,7 +524,7 @@ impl Net {
     fn sync_args(&self, dir: &Path, extra: &[&str]) -> Value {
         let mut args = vec!["sync", "--json"];
         args.extend_from_slice(extra);
-        let out = common::ok(self.env.run_in(dir, "gastown", &args), &args);
+        let out = support::ok(self.env.run_in(dir, "gastown", &args), &args);
         serde_json::from_str(&out).unwrap()
     }
 }
@@ -646,18 +639,18 @@ fn bad_remotes_are_one_line_errors() {
     let net = Net::new();
     let a = net.dir("a");
     let out = net.env.run_in(&a, "gastown", &["sync", "nowhere"]);
-    let (code, stderr) = common::err(out, &["sync", "nowhere"]);
+    let (code, stderr) = support::err(out, &["sync", "nowhere"]);
     assert_eq!(code, 1);
-    common::assert_one_line_error(&stderr);
+    support::assert_one_line_error(&stderr);
     assert!(stderr.contains("nowhere"), "{stderr}");
     let out = net.env.run_in(&a, "gastown", &["sync", "/does/not/exist"]);
-    let (code, stderr) = common::err(out, &["sync", "/does/not/exist"]);
+    let (code, stderr) = support::err(out, &["sync", "/does/not/exist"]);
     assert_eq!(code, 5);
-    common::assert_one_line_error(&stderr);
+    support::assert_one_line_error(&stderr);
     let lonely = net.dir("lonely");
     std::fs::create_dir_all(&lonely).unwrap();
     net.env.git_ok(&lonely, &["init", "-q"]);
-    let (_, stderr) = common::err(net.env.run_in(&lonely, "gastown", &["sync"]), &["sync"]);
-    common::assert_one_line_error(&stderr);
+    let (_, stderr) = support::err(net.env.run_in(&lonely, "gastown", &["sync"]), &["sync"]);
+    support::assert_one_line_error(&stderr);
     assert!(stderr.contains("origin"), "{stderr}");
 }

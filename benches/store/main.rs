@@ -11,11 +11,16 @@
 //!   --json FILE                 also write all figures as JSON
 //!   --dir DIR                   where to build the stores (default: target/tmp)
 
+#[path = "../support/mod.rs"]
+mod support;
+mod sync;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+use support::{median, ms, tool, Hermetic, Rng};
 
 struct Options {
     sizes: Vec<usize>,
@@ -78,47 +83,11 @@ fn options() -> Options {
     o
 }
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_git-bead")
-}
-
-fn hermetic(cmd: &mut Command, home: &Path) {
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", home.join(".gitconfig"))
-        .env("GT_ACTOR", "bench")
-        .env("LC_ALL", "C");
-}
-
-fn git(dir: &Path, home: &Path, args: &[&str]) {
-    let mut cmd = Command::new("git");
-    hermetic(&mut cmd, home);
-    let out = cmd.current_dir(dir).args(args).output().expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// Run `git bead ARGS` once: (wall time, peak RSS in kB, stdout).
-fn bead(dir: &Path, home: &Path, args: &[&str]) -> (Duration, u64, Vec<u8>) {
-    let mut cmd = Command::new(bin());
-    hermetic(&mut cmd, home);
-    cmd.current_dir(dir)
-        .args(args)
-        .env("GT_REPORT_PEAK_RSS", "1")
-        .stdin(Stdio::null());
-    let start = Instant::now();
-    let out = cmd.output().expect("git-bead runs");
-    let elapsed = start.elapsed();
-    assert!(
-        out.status.success(),
-        "git bead {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+fn bead(h: &Hermetic, dir: &Path, args: &[&str]) -> (Duration, u64, Vec<u8>) {
+    let mut cmd = h.command(tool("git-bead"), dir);
+    cmd.args(args).env("GT_REPORT_PEAK_RSS", "1");
+    let (out, elapsed) = h.timed(cmd);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let rss = stderr
         .lines()
@@ -126,30 +95,6 @@ fn bead(dir: &Path, home: &Path, args: &[&str]) -> (Duration, u64, Vec<u8>) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     (elapsed, rss, out.stdout)
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
-/// A deterministic pseudo-random generator (xorshift), so every run builds the same store.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// bd JSONL for `n` beads shaped like a real tracker: most work closed, epics with
@@ -226,28 +171,28 @@ fn generate(n: usize) -> String {
 }
 
 /// A repository with a store of `n` beads, packed as `git gc` would leave it, cache warm.
-fn build_store(root: &Path, home: &Path, n: usize) -> PathBuf {
+fn build_store(root: &Path, h: &Hermetic, n: usize) -> PathBuf {
     let dir = root.join(format!("store-{n}"));
     std::fs::create_dir_all(&dir).unwrap();
-    git(&dir, home, &["init", "-q"]);
-    bead(&dir, home, &["init", "--prefix", "bn"]);
+    h.git(&dir, &["init", "-q"]);
+    bead(h, &dir, &["init", "--prefix", "bn"]);
     let file = root.join(format!("beads-{n}.jsonl"));
     std::fs::write(&file, generate(n)).unwrap();
     let start = Instant::now();
-    bead(&dir, home, &["import", file.to_str().unwrap()]);
+    bead(h, &dir, &["import", file.to_str().unwrap()]);
     eprintln!(
         "  built {n} beads in {:.1} s",
         start.elapsed().as_secs_f64()
     );
-    git(&dir, home, &["pack-refs", "--all"]);
-    git(&dir, home, &["repack", "-adfq"]);
-    bead(&dir, home, &["ready", "--json"]);
+    h.git(&dir, &["pack-refs", "--all"]);
+    h.git(&dir, &["repack", "-adfq"]);
+    bead(h, &dir, &["ready", "--json"]);
     dir
 }
 
 fn time_command(
     dir: &Path,
-    home: &Path,
+    h: &Hermetic,
     runs: usize,
     mut args: impl FnMut(usize) -> Vec<String>,
 ) -> (f64, u64) {
@@ -256,16 +201,16 @@ fn time_command(
     for run in 0..runs {
         let owned = args(run);
         let argv: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let (t, rss, _) = bead(dir, home, &argv);
+        let (t, rss, _) = bead(h, dir, &argv);
         times.push(t.as_secs_f64() * 1000.0);
         peak = peak.max(rss);
     }
-    (median(times), peak)
+    (median(&times), peak)
 }
 
-fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
+fn measure_size(root: &Path, h: &Hermetic, n: usize, runs: usize) -> Value {
     eprintln!("size {n}:");
-    let dir = build_store(root, home, n);
+    let dir = build_store(root, h, n);
     let mut result = json!({"beads": n});
     let mut peak = 0;
     let s = |v: &str| v.to_string();
@@ -275,7 +220,7 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
         ("show", vec![s("show"), format!("bn-{:06x}", n / 2)]),
     ];
     for (name, argv) in reads {
-        let (ms, rss) = time_command(&dir, home, runs, |_| argv.clone());
+        let (ms, rss) = time_command(&dir, h, runs, |_| argv.clone());
         eprintln!(
             "  {name:<14} median {ms:7.2} ms   peak {:6.1} MB",
             rss as f64 / 1024.0
@@ -283,7 +228,7 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
         result[name] = json!(ms);
         peak = peak.max(rss);
     }
-    let (ms, rss) = time_command(&dir, home, runs, |i| {
+    let (ms, rss) = time_command(&dir, h, runs, |i| {
         vec![s("create"), format!("bench create {i}"), s("-p"), s("2")]
     });
     eprintln!(
@@ -293,7 +238,7 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
     );
     result["create"] = json!(ms);
     peak = peak.max(rss);
-    let (ms, rss) = time_command(&dir, home, runs, |i| {
+    let (ms, rss) = time_command(&dir, h, runs, |i| {
         vec![
             s("update"),
             format!("bn-{:06x}", (i * 7919) % n),
@@ -310,7 +255,7 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
     peak = peak.max(rss);
     // A cold rebuild of the derived index, for reference.
     std::fs::remove_dir_all(dir.join(".git/gastown/cache")).ok();
-    let (cold, rss, _) = bead(&dir, home, &["ready", "--json"]);
+    let (cold, rss, _) = bead(h, &dir, &["ready", "--json"]);
     eprintln!(
         "  {:<14} {:7.2} ms (one run, index rebuilt from the store)",
         "ready (cold)",
@@ -324,47 +269,18 @@ fn measure_size(root: &Path, home: &Path, n: usize, runs: usize) -> Value {
 }
 
 /// `ready` on a store with `updates` commits of history against the same store fresh.
-fn measure_history(root: &Path, home: &Path, n: usize, updates: usize, runs: usize) -> Value {
+fn measure_history(root: &Path, h: &Hermetic, n: usize, updates: usize, runs: usize) -> Value {
     eprintln!("history: {n} beads, {updates} updates");
-    let dir = build_store(root, home, n);
-    let (fresh, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
-    let actor = gastown::store::Actor {
-        name: "bench".into(),
-        email: "bench@gastown.local".into(),
-    };
-    let start = Instant::now();
-    let mut store = gastown::store::Store::open(&dir).expect("store opens");
-    for i in 0..updates {
-        // A long-lived process: reopen now and then, as the CLI does on every command, and
-        // let the automatic housekeeping roll up the per-write packs.
-        if i % 200 == 199 {
-            store = gastown::store::Store::open(&dir).expect("store opens");
-        }
-        let id = format!("bn-{:06x}", (i * 7919) % n);
-        gastown::bead::Beads::new(&store)
-            .modify(&actor, "update", &[id], false, |edit| {
-                Ok(edit.set("notes", json!(format!("update {i}"))))
-            })
-            .expect("update works");
-        if i % 10 == 0
-            && gastown::store::gc::run(&store, &dir, true, false)
-                .expect("gc runs")
-                .ran
-        {
-            // The roll-up replaced packs this process had open: look afresh.
-            store = gastown::store::Store::open(&dir).expect("store opens");
-        }
-        if i > 0 && i % 10_000 == 0 {
-            eprintln!(
-                "  {i} updates ({:.0}/s)",
-                i as f64 / start.elapsed().as_secs_f64()
-            );
-        }
-    }
+    let dir = build_store(root, h, n);
+    let (fresh, _) = time_command(&dir, h, runs, |_| vec!["ready".into(), "--json".into()]);
+    let ids: Vec<String> = (0..updates)
+        .map(|i| format!("bn-{:06x}", (i * 7919) % n))
+        .collect();
+    support::edit(&dir, "bench", &ids, "notes", |i| format!("update {i}"));
     // The tool's own full gc: it waits for any automatic one still running.
-    gastown::store::gc::run(&store, &dir, false, true).expect("full gc runs");
-    bead(&dir, home, &["ready", "--json"]);
-    let (deep, _) = time_command(&dir, home, runs, |_| vec!["ready".into(), "--json".into()]);
+    h.run("gastown", &dir, "bench", &["gc", "--full"]);
+    bead(h, &dir, &["ready", "--json"]);
+    let (deep, _) = time_command(&dir, h, runs, |_| vec!["ready".into(), "--json".into()]);
     let ratio = deep / fresh;
     eprintln!(
         "  ready --json fresh {fresh:.2} ms, after {updates} updates {deep:.2} ms ({:+.1} %)",
@@ -387,13 +303,7 @@ fn main() {
         .prefix("gastown-bench")
         .tempdir_in(&base)
         .unwrap();
-    let home = root.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    std::fs::write(
-        home.join(".gitconfig"),
-        "[user]\n\tname = bench\n\temail = bench@example.com\n[gc]\n\tauto = 0\n",
-    )
-    .unwrap();
+    let h = Hermetic::new(root.path().join("home"));
     let mut report = json!({
         "date": chrono::Utc::now().to_rfc3339(),
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -401,32 +311,25 @@ fn main() {
         "sizes": [],
     });
     for &n in &o.sizes {
-        let r = measure_size(root.path(), &home, n, o.runs);
+        let r = measure_size(root.path(), &h, n, o.runs);
         report["sizes"].as_array_mut().unwrap().push(r);
     }
     if o.history > 0 {
-        report["history"] = measure_history(root.path(), &home, o.history_size, o.history, o.runs);
+        report["history"] = measure_history(root.path(), &h, o.history_size, o.history, o.runs);
     }
     if o.molecule {
-        report["molecule"] = measure_molecule(root.path(), &home, o.runs);
+        report["molecule"] = measure_molecule(root.path(), &h, o.runs);
     }
     if o.sync {
-        report["sync"] = sync_bench(root.path(), o.runs);
+        report["sync"] = sync::measure_sync(&root.path().join("sync"), &h, o.runs);
     }
     println!("{}", serde_json::to_string_pretty(&report).unwrap());
-    if std::env::var_os("GT_BENCH_KEEP").is_some() {
-        eprintln!("kept {}", root.keep().display());
-        return;
-    }
     if let Some(path) = o.json {
         std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     }
-}
-
-fn sync_bench(root: &Path, runs: usize) -> Value {
-    let dir = root.join("sync");
-    std::fs::create_dir_all(&dir).unwrap();
-    gastown::sync::bench_sync(&dir, runs).expect("sync benchmark runs")
+    if std::env::var_os("GT_BENCH_KEEP").is_some() {
+        eprintln!("kept {}", root.keep().display());
+    }
 }
 
 /// A workflow formula whose steps form one chain of `n` steps (like towers-of-hanoi).
@@ -444,12 +347,8 @@ fn chain_formula(n: usize) -> String {
     text
 }
 
-fn tool(name: &str) -> PathBuf {
-    Path::new(bin()).with_file_name(name)
-}
-
 /// Cook + pour of a 1,023-step chain (fresh store each run) and `git mol current` on it.
-fn measure_molecule(root: &Path, home: &Path, runs: usize) -> Value {
+fn measure_molecule(root: &Path, h: &Hermetic, runs: usize) -> Value {
     let steps = 1023;
     eprintln!("molecule: {steps}-step chain");
     let file = root.join("chain.formula.toml");
@@ -459,49 +358,29 @@ fn measure_molecule(root: &Path, home: &Path, runs: usize) -> Value {
     for run in 0..runs {
         let dir = root.join(format!("mol-{run}"));
         std::fs::create_dir_all(&dir).unwrap();
-        git(&dir, home, &["init", "-q"]);
-        bead(&dir, home, &["init", "--prefix", "bn"]);
-        let mut cmd = Command::new(tool("git-mol"));
-        hermetic(&mut cmd, home);
-        cmd.current_dir(&dir)
-            .args(["pour", file.to_str().unwrap(), "--json"]);
-        let start = Instant::now();
-        let out = cmd.output().expect("git-mol runs");
-        pour_times.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        h.git(&dir, &["init", "-q"]);
+        bead(h, &dir, &["init", "--prefix", "bn"]);
+        let (out, elapsed) = h.run(
+            "mol",
+            &dir,
+            "bench",
+            &["pour", file.to_str().unwrap(), "--json"],
         );
+        pour_times.push(ms(elapsed));
         let poured: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(poured["steps"].as_array().unwrap().len(), steps);
-        let mut count = Command::new("git");
-        hermetic(&mut count, home);
-        let commits = count
-            .current_dir(&dir)
-            .args(["rev-list", "--count", "refs/gastown/beads"])
-            .output()
-            .unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&commits.stdout).trim(),
-            "2",
-            "init + one pour commit"
-        );
+        let commits = h.git(&dir, &["rev-list", "--count", "refs/gastown/beads"]);
+        assert_eq!(commits.trim(), "2", "init + one pour commit");
         last = (dir, poured["molecule"]["id"].as_str().unwrap().to_string());
     }
     let (dir, mol) = last;
     let mut current_times = Vec::new();
     for _ in 0..runs {
-        let mut cmd = Command::new(tool("git-mol"));
-        hermetic(&mut cmd, home);
-        cmd.current_dir(&dir).args(["current", &mol, "--json"]);
-        let start = Instant::now();
-        let out = cmd.output().expect("git-mol runs");
-        current_times.push(start.elapsed().as_secs_f64() * 1000.0);
-        assert!(out.status.success());
+        let (_, elapsed) = h.run("mol", &dir, "bench", &["current", &mol, "--json"]);
+        current_times.push(ms(elapsed));
     }
-    let pour = median(pour_times);
-    let current = median(current_times);
+    let pour = median(&pour_times);
+    let current = median(&current_times);
     eprintln!("  cook + pour    median {pour:7.2} ms (one commit)");
     eprintln!("  mol current    median {current:7.2} ms");
     json!({"steps": steps, "cook_and_pour_ms": pour, "mol_current_ms": current, "commits_per_pour": 1})

@@ -1,18 +1,16 @@
 //! Load and housekeeping: 32 writers from 8 worktrees, bounded lock waits, lock files left
 //! by killed processes, `git gastown gc` while writing, and automatic gc.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::Env;
+use crate::support::{self, Env};
 use serde_json::Value;
 
 fn bead_cmd(env: &Env, dir: &Path, actor: &str, args: &[&str]) -> Command {
-    let mut cmd = env.command(common::bin_dir().join("git-bead").to_str().unwrap(), dir);
+    let mut cmd = env.command(support::bin_dir().join("git-bead").to_str().unwrap(), dir);
     cmd.args(args).args(["--actor", actor]);
     cmd
 }
@@ -23,20 +21,6 @@ fn run(env: &Env, dir: &Path, actor: &str, args: &[&str]) -> Output {
 
 fn init(env: &Env) {
     env.bead_ok(&["init", "--prefix", "ld"]);
-}
-
-fn commits(env: &Env) -> usize {
-    env.git_ok(&env.repo(), &["rev-list", "--count", "refs/gastown/beads"])
-        .trim()
-        .parse()
-        .unwrap()
-}
-
-fn assert_fsck_clean(env: &Env) {
-    let out = env.git(&env.repo(), &["fsck", "--strict", "--no-progress"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "fsck failed: {stderr}");
-    assert!(!stderr.contains("error"), "fsck: {stderr}");
 }
 
 #[test]
@@ -56,7 +40,7 @@ fn thirty_two_writers_in_eight_worktrees_lose_nothing_and_claims_stay_exclusive(
     let contested: Vec<String> = (0..8)
         .map(|i| env.create(&format!("contested {i}"), &[]))
         .collect();
-    let before = commits(&env);
+    let before = env.commits(&env.repo(), "beads");
     struct Done {
         created: Vec<(String, String)>,
         notes: Vec<(String, String)>,
@@ -80,19 +64,19 @@ fn thirty_two_writers_in_eight_worktrees_lose_nothing_and_claims_stay_exclusive(
                     };
                     for j in 0..4 {
                         let title = format!("load {t} {j}");
-                        let out = common::ok(
+                        let out = support::ok(
                             run(env, dir, &actor, &["create", &title, "--silent"]),
                             &["create"],
                         );
                         let id = out.trim().to_string();
                         let on = &contested[(t + j) % 8];
                         let text = format!("comment {t} {j}");
-                        common::ok(
+                        support::ok(
                             run(env, dir, &actor, &["comments", "add", on, &text]),
                             &["comments"],
                         );
                         let note = format!("note {t} {j}");
-                        common::ok(
+                        support::ok(
                             run(env, dir, &actor, &["update", &id, "--notes", &note]),
                             &["update"],
                         );
@@ -163,8 +147,8 @@ fn thirty_two_writers_in_eight_worktrees_lose_nothing_and_claims_stay_exclusive(
     }
     assert_eq!(titles.len(), 8 + 32 * 4);
     // One commit per successful write: 8 claims + 32 × 4 × (create, comment, update).
-    assert_eq!(commits(&env), before + 8 + 32 * 4 * 3);
-    assert_fsck_clean(&env);
+    assert_eq!(env.commits(&env.repo(), "beads"), before + 8 + 32 * 4 * 3);
+    env.assert_fsck_clean(&env.repo());
 }
 
 /// Wait until another process holds an exclusive flock on `path`.
@@ -173,7 +157,7 @@ fn wait_until_locked(path: &Path) {
     loop {
         let file = std::fs::OpenOptions::new().read(true).open(path);
         if let Ok(file) = file {
-            if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+            if file.try_lock().is_err() {
                 return;
             }
         }
@@ -201,9 +185,9 @@ fn lock_waits_are_bounded_and_a_killed_holder_never_blocks() {
         .env("GT_LOCK_TIMEOUT_MS", "300")
         .output()
         .unwrap();
-    let (code, stderr) = common::err(out, &["create"]);
+    let (code, stderr) = support::err(out, &["create"]);
     assert_eq!(code, 3, "busy exits 3");
-    common::assert_one_line_error(&stderr);
+    support::assert_one_line_error(&stderr);
     assert!(stderr.contains("busy"), "{stderr}");
     // kill -9 the holder: the kernel drops its flock; the file stays behind.
     holder.kill().unwrap();
@@ -213,14 +197,14 @@ fn lock_waits_are_bounded_and_a_killed_holder_never_blocks() {
         .env("GT_LOCK_TIMEOUT_MS", "2000")
         .output()
         .unwrap();
-    common::ok(out, &["create after kill"]);
+    support::ok(out, &["create after kill"]);
 }
 
 #[test]
 fn a_ref_lock_file_left_by_a_killed_writer_is_cleared() {
     let env = Env::new();
     init(&env);
-    let before = commits(&env);
+    let before = env.commits(&env.repo(), "beads");
     // What a writer killed between taking git's ref lock and renaming it leaves behind.
     let stale = env.repo().join(".git/refs/gastown/beads.lock");
     std::fs::write(&stale, b"0000000000000000000000000000000000000000\n").unwrap();
@@ -233,7 +217,7 @@ fn a_ref_lock_file_left_by_a_killed_writer_is_cleared() {
         .unwrap();
     env.create("after a crash", &[]);
     assert!(!stale.exists());
-    assert_eq!(commits(&env), before + 1);
+    assert_eq!(env.commits(&env.repo(), "beads"), before + 1);
 }
 
 fn count_objects(env: &Env) -> BTreeMap<String, u64> {
@@ -279,7 +263,7 @@ fn gc_while_writing_loses_nothing() {
                                 &format!("w{w}"),
                                 &["create", &title, "--silent"],
                             );
-                            (common::ok(out, &["create"]).trim().to_string(), title)
+                            (support::ok(out, &["create"]).trim().to_string(), title)
                         })
                         .collect()
                 })
@@ -290,13 +274,13 @@ fn gc_while_writing_loses_nothing() {
             if full {
                 args.push("--full");
             }
-            let out = common::ok(env.run_in(&env.repo(), "gastown", &args), &args);
+            let out = support::ok(env.run_in(&env.repo(), "gastown", &args), &args);
             let report: Value = serde_json::from_str(&out).unwrap();
             assert_eq!(report["ran"], true, "{report}");
         }
         writers.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    let final_gc = common::ok(
+    let final_gc = support::ok(
         env.run_in(&env.repo(), "gastown", &["gc", "--json"]),
         &["gc"],
     );
@@ -326,7 +310,7 @@ fn gc_while_writing_loses_nothing() {
         env.path().join("repo/.git/packed-refs").exists(),
         "refs were packed"
     );
-    assert_fsck_clean(&env);
+    env.assert_fsck_clean(&env.repo());
     // Writes keep working on packed refs.
     env.create("after gc", &[]);
 }
@@ -364,7 +348,7 @@ fn writes_start_a_background_gc_past_the_loose_object_threshold() {
         .env("GT_GC_AUTO", "100")
         .output()
         .unwrap();
-    common::ok(out, &["create"]);
+    support::ok(out, &["create"]);
     // The gc runs detached; wait for its result to show.
     let stamp = env.repo().join(".git/gastown/gc-auto.last");
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -379,7 +363,7 @@ fn writes_start_a_background_gc_past_the_loose_object_threshold() {
         left.status.success(),
         "young unreachable objects are never pruned"
     );
-    assert_fsck_clean(&env);
+    env.assert_fsck_clean(&env.repo());
 }
 
 #[test]
@@ -408,7 +392,7 @@ fn writes_roll_up_their_packs_automatically() {
             .len(),
         60
     );
-    assert_fsck_clean(&env);
+    env.assert_fsck_clean(&env.repo());
 }
 
 #[test]
@@ -476,5 +460,5 @@ fn readers_never_fail_while_writers_roll_up_packs() {
     assert!(failures.is_empty(), "{failures:#?}");
     let listed = env.bead_json(&["list", "--limit", "0"]);
     assert_eq!(listed.as_array().unwrap().len(), 1 + 16 * 8);
-    assert_fsck_clean(&env);
+    env.assert_fsck_clean(&env.repo());
 }

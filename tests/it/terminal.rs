@@ -1,9 +1,8 @@
 //! Text output is safe on a terminal: bead text cannot inject escape sequences or fake
 //! rows; actor names cannot carry control characters; each man page names its binary.
 
-mod common;
 
-use common::{assert_one_line_error, Env};
+use crate::support::{assert_one_line_error, Env};
 
 const EVIL_TITLE: &str = "Harmless\ngt-fake  P0  task     open        Injected row\u{1b}[2J\u{1b}[31m\tred";
 
@@ -73,7 +72,7 @@ fn actor_names_with_control_characters_are_refused() {
     let env = setup();
     let before = env.ref_tip(&env.repo(), "refs/gastown/beads");
     let out = env.bead(&["create", "Task", "--actor", "bob\u{1b}[31m"]);
-    let (code, stderr) = common::err(out, &["create", "--actor"]);
+    let (code, stderr) = crate::support::err(out, &["create", "--actor"]);
     assert_eq!(code, 1);
     assert_one_line_error(&stderr);
     assert!(stderr.contains("control characters"), "{stderr}");
@@ -81,12 +80,12 @@ fn actor_names_with_control_characters_are_refused() {
 
     for var in ["GT_ACTOR", "BD_ACTOR"] {
         let out = env
-            .command(common::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
+            .command(crate::support::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
             .args(["create", "Task"])
             .env(var, "eve\u{7}\u{8}")
             .output()
             .unwrap();
-        let (code, stderr) = common::err(out, &["create", var]);
+        let (code, stderr) = crate::support::err(out, &["create", var]);
         assert_eq!(code, 1, "{var}");
         assert_one_line_error(&stderr);
         assert!(stderr.contains("control characters"), "{var}: {stderr}");

@@ -1,9 +1,8 @@
 //! Domain services seen from the binaries: a pour bonded to a bead is one write on the
 //! shared store, and bead rules hold whichever command applies them.
 
-mod common;
 
-use common::Env;
+use crate::support::Env;
 use serde_json::Value;
 
 fn setup() -> Env {
@@ -15,7 +14,7 @@ fn setup() -> Env {
 fn mol(env: &Env, args: &[&str]) -> Value {
     let mut args = args.to_vec();
     args.push("--json");
-    let out = common::ok(env.run_in(&env.repo(), "mol", &args), &args);
+    let out = crate::support::ok(env.run_in(&env.repo(), "mol", &args), &args);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{out}"))
 }
 
@@ -83,7 +82,7 @@ fn a_refused_dependency_writes_nothing() {
     // One type per pair.
     let (code, stderr) = env.bead_err(&["dep", "add", &a, &b, "--type", "related"]);
     assert_eq!(code, 1);
-    common::assert_one_line_error(&stderr);
+    crate::support::assert_one_line_error(&stderr);
     assert!(stderr.contains("one type per pair"), "{stderr}");
     // No cycles.
     let (code, stderr) = env.bead_err(&["dep", "add", &b, &a]);
