@@ -247,7 +247,7 @@ impl Agents<'_> {
                     DoneStatus::Deferred => edit.set_status("open") | edit.set("assignee", Value::Null),
                 };
                 if let Some(note) = &spec.note {
-                    rules::add_comment(edit, note)?;
+                    rules::add_comment(edit, note, None)?;
                     changed = true;
                 }
                 Ok(changed)

@@ -59,6 +59,57 @@ pub fn id_from_path(path: &str) -> Option<&str> {
     path.rsplit('/').next()?.strip_suffix(".json")
 }
 
+/// An id taken apart: `<prefix>-<hash>[.<child>]*`. Prefixes may hold dots (`haxe.ocaml`)
+/// and hyphens (`hq-cv`), and children are dot-separated, so the split is only certain when
+/// the store's prefix is known; without it the hash is taken to follow the last hyphen
+/// before the first child dot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdParts<'a> {
+    pub prefix: &'a str,
+    pub hash: &'a str,
+    /// `1` and `2` for `bd-abc.1.2`; molecule steps give names (`bd-mol-x.review`).
+    pub children: Vec<&'a str>,
+}
+
+pub fn parse_id<'a>(id: &'a str, known_prefix: &str) -> Option<IdParts<'a>> {
+    let (prefix, rest) = match id
+        .strip_prefix(known_prefix)
+        .and_then(|r| r.strip_prefix('-'))
+    {
+        Some(rest) if !known_prefix.is_empty() => (&id[..known_prefix.len()], rest),
+        _ => {
+            let first_hyphen = id.find('-')?;
+            let child_dot = id[first_hyphen..]
+                .find('.')
+                .map_or(id.len(), |d| first_hyphen + d);
+            let split = id[..child_dot].rfind('-')?;
+            (&id[..split], &id[split + 1..])
+        }
+    };
+    let mut segments = rest.split('.');
+    let hash = segments.next().filter(|h| !h.is_empty())?;
+    let children: Vec<&str> = segments.collect();
+    if prefix.is_empty() || children.iter().any(|c| c.is_empty()) {
+        return None;
+    }
+    Some(IdParts {
+        prefix,
+        hash,
+        children,
+    })
+}
+
+/// The parent a hierarchical child id names (`P-abc.2` → `P-abc`): only numbered children,
+/// as bd mints them; molecule step ids (`<root>.<step>`) name no parent this way.
+pub fn numbered_parent<'a>(id: &'a str, known_prefix: &str) -> Option<&'a str> {
+    let parts = parse_id(id, known_prefix)?;
+    let last = parts.children.last()?;
+    if !last.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(&id[..id.len() - last.len() - 1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +133,31 @@ mod tests {
             .all(|c| c.is_ascii_digit() || c.is_ascii_lowercase()));
         assert_ne!(hash_id("gt", "seed", 1, 5), id);
         assert_eq!(id_from_path(&record_path("gt-x.1")), Some("gt-x.1"));
+    }
+
+    #[test]
+    fn ids_parse_with_dotted_and_hyphenated_prefixes() {
+        let parts = parse_id("haxe.ocaml-a1b.3", "haxe.ocaml").unwrap();
+        assert_eq!((parts.prefix, parts.hash), ("haxe.ocaml", "a1b"));
+        assert_eq!(parts.children, vec!["3"]);
+        // Without the known prefix: the last hyphen before the first child dot.
+        let parts = parse_id("haxe.ocaml-a1b.3", "").unwrap();
+        assert_eq!((parts.prefix, parts.hash), ("haxe.ocaml", "a1b"));
+        let parts = parse_id("hq-cv-x9z", "hq").unwrap();
+        assert_eq!((parts.prefix, parts.hash), ("hq", "cv-x9z"));
+        let parts = parse_id("hq-cv-x9z", "other").unwrap();
+        assert_eq!((parts.prefix, parts.hash), ("hq-cv", "x9z"));
+        let parts = parse_id("gt-mol-abc.review-code", "gt").unwrap();
+        assert_eq!(parts.children, vec!["review-code"]);
+        assert_eq!(
+            numbered_parent("haxe.ocaml-a1b.3", "haxe.ocaml"),
+            Some("haxe.ocaml-a1b")
+        );
+        assert_eq!(numbered_parent("P-abc.1.2", "P"), Some("P-abc.1"));
+        assert_eq!(numbered_parent("haxe.ocaml-a1b", "haxe.ocaml"), None);
+        assert_eq!(numbered_parent("v1.2-abc", "v1.2"), None);
+        assert_eq!(numbered_parent("gt-mol-abc.review", "gt"), None);
+        assert_eq!(parse_id("nohyphen", "x"), None);
+        assert_eq!(parse_id("P-abc..1", "P"), None);
     }
 }

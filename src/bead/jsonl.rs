@@ -9,26 +9,77 @@ use super::record::{Member, Origin, Record, Stamp, STRUCTURAL_KEYS};
 use super::schema;
 use crate::error::{Error, Result};
 
-/// Parse JSONL text into issue objects, checking every line before anything is written.
-/// Errors name the 1-based line number.
-pub fn parse(text: &str) -> Result<Vec<Map<String, Value>>> {
+/// One object of a bd export and the 1-based line it came from.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub number: usize,
+    pub object: Map<String, Value>,
+}
+
+/// The status bd (before v0.51) gave deleted issues in its exports, with `deleted_at`,
+/// `deleted_by`, `delete_reason` and `original_type` beside it.
+pub const TOMBSTONE: &str = "tombstone";
+
+/// Parse a bd JSONL export, checking every line before anything is written. A UTF-8 byte
+/// order mark is skipped (editors on Windows add one); errors name the 1-based line.
+pub fn parse(bytes: &[u8]) -> Result<Vec<Line>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line_no = n + 1;
+    for (n, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let number = n + 1;
+        let line = std::str::from_utf8(raw).map_err(|e| {
+            Error::invalid(format!(
+                "line {number}: not valid UTF-8 (at byte {} of the line)",
+                e.valid_up_to() + 1
+            ))
+        })?;
         if line.trim().is_empty() {
             continue;
         }
         let value: Value = serde_json::from_str(line)
-            .map_err(|e| Error::invalid(format!("line {line_no}: malformed JSON: {e}")))?;
+            .map_err(|e| Error::invalid(format!("line {number}: malformed JSON: {e}")))?;
         let Value::Object(object) = value else {
             return Err(Error::invalid(format!(
-                "line {line_no}: expected a JSON object"
+                "line {number}: expected a JSON object"
             )));
         };
-        check_issue(&object).map_err(|msg| Error::invalid(format!("line {line_no}: {msg}")))?;
-        out.push(object);
+        if !is_memory(&object) {
+            check_issue(&object).map_err(|msg| Error::invalid(format!("line {number}: {msg}")))?;
+        }
+        out.push(Line { number, object });
     }
     Ok(out)
+}
+
+/// A bd memory (`bd remember`), exported as `{"_type":"memory","key":…,"value":…}`.
+pub fn is_memory(object: &Map<String, Value>) -> bool {
+    object.get("_type").and_then(Value::as_str) == Some("memory")
+}
+
+pub fn is_tombstone(object: &Map<String, Value>) -> bool {
+    object.get("status").and_then(Value::as_str) == Some(TOMBSTONE)
+}
+
+/// The checks `create` applies, for an imported object: a status and a type this store
+/// knows (bd refuses others on import too). Tombstones keep whatever type they had.
+pub fn check_values(
+    object: &Map<String, Value>,
+    statuses: &[String],
+    types: &[String],
+) -> std::result::Result<(), String> {
+    let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
+    if is_tombstone(object) {
+        return Ok(());
+    }
+    if let Some(status) = object.get("status").and_then(Value::as_str) {
+        schema::normalize_status(status, statuses).map_err(|e| {
+            format!("{id}: {e}; declare it with `git bead config set statuses ...`")
+        })?;
+    }
+    if let Some(kind) = object.get("issue_type").and_then(Value::as_str) {
+        schema::normalize_type(kind, types).map_err(|e| format!("{id}: {e}"))?;
+    }
+    Ok(())
 }
 
 fn check_issue(object: &Map<String, Value>) -> std::result::Result<(), String> {
@@ -104,6 +155,13 @@ pub fn record_from_bd(object: &Map<String, Value>, stamp: &Stamp, nonce: &str) -
             record.set(key, value.clone(), stamp);
         }
     }
+    if is_tombstone(object) {
+        record.deleted = Some(stamp.clone());
+    }
+    // bd v0.35-v0.37 wrote `wisp: true`; v0.38 renamed it `ephemeral` (bd maps it on import).
+    if object.get("wisp") == Some(&Value::Bool(true)) && record.get("ephemeral").is_none() {
+        record.set("ephemeral", Value::Bool(true), stamp);
+    }
     for label in object
         .get("labels")
         .and_then(Value::as_array)
@@ -169,6 +227,10 @@ pub fn apply_bd(record: &mut Record, fresh: &Record, stamp: &Stamp) -> bool {
     if record.is_deleted() {
         return false;
     }
+    if fresh.is_deleted() {
+        record.deleted = Some(stamp.clone());
+        changed = true;
+    }
     for (key, register) in &fresh.fields {
         changed |= record.set(key, register.v.clone(), stamp);
     }
@@ -216,7 +278,48 @@ pub fn apply_bd(record: &mut Record, fresh: &Record, stamp: &Stamp) -> bool {
     changed
 }
 
-/// One bd JSONL line for a record.
+/// One bd JSONL line for a record. A deleted bead is written as bd wrote deletions: status
+/// `tombstone` with `deleted_at`, `deleted_by` and `original_type`, so bd and this tool
+/// both read it back as a deletion. A `content_hash` from bd is dropped once a field
+/// changed after it was imported: bd trusts an exported hash, and a stale one would make it
+/// skip the change.
 pub fn export_line(record: &Record) -> String {
-    serde_json::to_string(&record.to_json(true)).expect("records serialise")
+    let mut value = record.to_json(true);
+    let object = value.as_object_mut().expect("records are objects");
+    if let Some(hash) = record.fields.get("content_hash") {
+        if record.fields.values().any(|r| r.at > hash.at) {
+            object.remove("content_hash");
+        }
+    }
+    if let Some(stamp) = &record.deleted {
+        if object.get("status").and_then(Value::as_str) != Some(TOMBSTONE) {
+            let kind = object
+                .get("issue_type")
+                .cloned()
+                .unwrap_or_else(|| Value::String("task".into()));
+            object.entry("original_type").or_insert(kind);
+            let when = object.get("updated_at").cloned().unwrap_or(Value::Null);
+            object.entry("deleted_at").or_insert(when);
+            object
+                .entry("deleted_by")
+                .or_insert_with(|| Value::String(stamp.1.clone()));
+            object.insert("status".into(), Value::String(TOMBSTONE.into()));
+        }
+    }
+    serde_json::to_string(&value).expect("records serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bom_and_bad_utf8_are_handled_with_line_numbers() {
+        let text = b"\xEF\xBB\xBF{\"id\":\"bd-a\",\"title\":\"t\"}\n\n{\"id\":\"bd-b\",\"title\":\"\xFF\"}\n";
+        let err = parse(text).unwrap_err().to_string();
+        assert!(err.contains("line 3: not valid UTF-8"), "{err}");
+        let lines = parse(b"\xEF\xBB\xBF{\"id\":\"bd-a\",\"title\":\"t\"}\r\n").unwrap();
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].number, 1);
+    }
 }

@@ -4,8 +4,10 @@
 //! one record per bead at `beads/<shard>/<id>.json` (see `record` for the merge-friendly
 //! format and `index` for the derived cache that makes listing fast).
 
+pub mod details;
 pub mod graph;
 pub mod id;
+pub mod import;
 pub mod index;
 pub mod jsonl;
 pub mod molecule;

@@ -199,7 +199,8 @@ impl<'s> Beads<'s> {
 
     /// Create the store with `prefix`. Re-running with the same prefix changes nothing.
     pub fn init(&self, actor: &Actor, prefix: &str) -> Result<(Config, bool)> {
-        schema::validate_prefix(prefix)?;
+        let prefix = schema::normalize_prefix(prefix)?;
+        let prefix = prefix.as_str();
         self.store.write(self.collection, actor, |snap, batch| {
             if let Some(bytes) = snap.read(CONFIG_PATH)? {
                 let registers: BTreeMap<String, Register> = serde_json::from_slice(&bytes)
@@ -235,9 +236,13 @@ impl<'s> Beads<'s> {
                 CONFIG_KEYS.join(", ")
             )));
         }
-        if key == "prefix" {
-            schema::validate_prefix(value)?;
-        }
+        let normalized;
+        let value = if key == "prefix" {
+            normalized = schema::normalize_prefix(value)?;
+            normalized.as_str()
+        } else {
+            value
+        };
         self.store.write(self.collection, actor, |snap, batch| {
             let bytes = snap
                 .read(CONFIG_PATH)?
@@ -331,6 +336,7 @@ impl<'s> Beads<'s> {
             }
         }
         self.store.write(self.collection, actor, |snap, batch| {
+            check_explicit_parents(snap, &self.config(snap)?, &beads)?;
             let created = self.create_in(snap, batch, actor, &beads, "")?;
             let ids: Vec<&str> = created.iter().map(|r| r.id.as_str()).collect();
             let message = match created.as_slice() {
@@ -528,61 +534,6 @@ impl<'s> Beads<'s> {
         }
         Ok(Modified { records, changed })
     }
-
-    /// Import records in bd's JSONL shape: all or nothing, one commit. Existing ids are
-    /// updated field by field (bd's upsert); returns (created, updated, unchanged).
-    pub fn import(
-        &self,
-        actor: &Actor,
-        beads: Vec<Map<String, Value>>,
-    ) -> Result<(usize, usize, usize)> {
-        self.store.write(self.collection, actor, |snap, batch| {
-            let _config = self.config(snap)?;
-            let stamp = Stamp(batch.clock, actor.name.clone());
-            let (mut created, mut updated, mut unchanged) = (0, 0, 0);
-            let mut seen = HashSet::new();
-            for (line, object) in beads.iter().enumerate() {
-                let id = object
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                if !seen.insert(id.clone()) {
-                    return Err(Error::invalid(format!(
-                        "line {}: id {id} appears twice",
-                        line + 1
-                    )));
-                }
-                let existing = match snap.read(&record_path(&id))? {
-                    Some(bytes) => Some(Record::parse(&bytes)?),
-                    None => None,
-                };
-                let fresh = super::jsonl::record_from_bd(object, &stamp, &nonce(&id))?;
-                match existing {
-                    None => {
-                        batch.put(record_path(&id), fresh.to_bytes());
-                        created += 1;
-                    }
-                    Some(mut record) => {
-                        if super::jsonl::apply_bd(&mut record, &fresh, &stamp) {
-                            batch.put(record_path(&id), record.to_bytes());
-                            updated += 1;
-                        } else {
-                            unchanged += 1;
-                        }
-                    }
-                }
-            }
-            if created + updated == 0 {
-                return Ok(Outcome::Unchanged((0, 0, unchanged)));
-            }
-            carry_count(snap, batch, created);
-            Ok(Outcome::Commit {
-                message: format!("bead import: {created} created, {updated} updated"),
-                value: (created, updated, unchanged),
-            })
-        })
-    }
 }
 
 /// Add (or revive) a dependency member.
@@ -674,6 +625,27 @@ pub fn new_hash_id(
         }
         len += 1;
     }
+}
+
+/// bd refuses an explicit child id (`P.N`) whose parent P is missing: it would be an orphan.
+/// (Molecule steps, `<root>.<step>`, are created with their root and skip this.)
+fn check_explicit_parents(snap: &Snapshot<'_>, config: &Config, beads: &[NewBead]) -> Result<()> {
+    for id in beads.iter().filter_map(|b| b.id.as_deref()) {
+        schema::validate_explicit_id(id)?;
+        let Some(parent) = super::id::numbered_parent(id, &config.prefix) else {
+            continue;
+        };
+        let live = match snap.read(&record_path(parent))? {
+            Some(bytes) => !Record::parse(&bytes)?.is_deleted(),
+            None => beads.iter().any(|b| b.id.as_deref() == Some(parent)),
+        };
+        if !live {
+            return Err(Error::invalid(format!(
+                "cannot create {id}: its parent {parent} does not exist (create {parent} first, or use --parent)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn next_child_id(snap: &Snapshot<'_>, parent: &str, taken: &HashSet<String>) -> Result<String> {

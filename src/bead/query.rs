@@ -33,6 +33,19 @@ pub struct Filter {
     pub parent: Option<String>,
 }
 
+impl Filter {
+    /// Refuse statuses and types the store does not know (they would silently match
+    /// nothing) and write the known ones as stored (types accept bd's aliases).
+    pub fn check(&mut self, config: &super::ops::Config) -> Result<()> {
+        super::schema::normalize_filter(
+            &mut self.statuses,
+            &mut self.types,
+            &config.statuses,
+            &config.types,
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Sort {
     /// Priority first, newest first within a priority
@@ -107,6 +120,39 @@ pub fn has_ancestor(index: &Index, row: &Row, ancestor: &str) -> bool {
         hops += 1;
     }
     false
+}
+
+/// `rows` as a forest for `list --tree`: each row under its parent when the parent is
+/// among `rows`, in `rows`' order otherwise; (row, depth) in print order. A row on a parent
+/// cycle (which import or sync can bring) is printed once, at the point the walk reaches it.
+pub fn forest(index: &Index, rows: &[usize]) -> Vec<(usize, usize)> {
+    let selected: HashSet<usize> = rows.iter().copied().collect();
+    let mut children: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for &i in rows {
+        let parent = index.rows[i].parent;
+        if parent != NONE && selected.contains(&(parent as usize)) {
+            children.entry(parent as usize).or_default().push(i);
+        } else {
+            roots.push(i);
+        }
+    }
+    let mut out = Vec::with_capacity(rows.len());
+    let mut seen = HashSet::new();
+    // Rows on a cycle have a selected parent, so they are no root: start from them last.
+    for start in roots.into_iter().chain(rows.iter().copied()) {
+        let mut stack = vec![(start, 0)];
+        while let Some((i, depth)) = stack.pop() {
+            if !seen.insert(i) {
+                continue;
+            }
+            out.push((i, depth));
+            for &child in children.get(&i).into_iter().flatten().rev() {
+                stack.push((child, depth + 1));
+            }
+        }
+    }
+    out
 }
 
 /// Row positions passing `keep` and the text filter (which may read records).

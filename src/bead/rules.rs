@@ -221,7 +221,7 @@ pub fn reopen(edit: &mut Edit<'_, '_>, reason: Option<&str>) -> Result<bool> {
     let mut changed = edit.set_status("open");
     changed |= edit.set("close_reason", Value::Null);
     if let Some(reason) = reason {
-        add_comment(edit, &format!("Reopened: {reason}"))?;
+        add_comment(edit, &format!("Reopened: {reason}"), None)?;
         changed = true;
     }
     Ok(changed)
@@ -418,15 +418,20 @@ pub struct Comment {
     pub text: String,
 }
 
-/// Append a comment by the actor (comments only grow).
-pub fn add_comment(edit: &mut Edit<'_, '_>, text: &str) -> Result<Comment> {
+/// Append a comment (comments only grow) by `author`, or by the actor when `None` (bd's
+/// `--author`: the UI records the person at the keyboard, the commit still names the actor).
+pub fn add_comment(edit: &mut Edit<'_, '_>, text: &str, author: Option<&str>) -> Result<Comment> {
     if text.trim().is_empty() {
         return Err(Error::invalid("a comment needs text"));
     }
+    let author = match author {
+        Some(name) => schema::validate_author(name)?,
+        None => edit.actor.name.clone(),
+    };
     let comment = Comment {
-        author: edit.actor.name.clone(),
+        id: nonce(&format!("{}|{author}|{text}", edit.record.id)),
+        author,
         created_at: now_rfc3339(),
-        id: nonce(&format!("{}|{}|{text}", edit.record.id, edit.actor.name)),
         issue_id: edit.record.id.clone(),
         text: text.to_string(),
     };

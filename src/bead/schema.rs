@@ -117,11 +117,30 @@ pub fn normalize_status(raw: &str, custom: &[String]) -> Result<String> {
     if STATUSES.contains(&lowered.as_str()) || custom.contains(&lowered) {
         Ok(lowered)
     } else {
+        let mut known: Vec<&str> = STATUSES.to_vec();
+        known.extend(custom.iter().map(String::as_str));
         Err(Error::invalid(format!(
             "unknown status '{raw}' (known: {})",
-            STATUSES.join(", ")
+            known.join(", ")
         )))
     }
+}
+
+/// Check and normalise the statuses and types a query filters on, so a misspelt
+/// `--status` is an error instead of an empty list (bd validates them the same way).
+pub fn normalize_filter(
+    statuses: &mut [String],
+    types: &mut [String],
+    custom_statuses: &[String],
+    custom_types: &[String],
+) -> Result<()> {
+    for status in statuses.iter_mut() {
+        *status = normalize_status(status, custom_statuses)?;
+    }
+    for kind in types.iter_mut() {
+        *kind = normalize_type(kind, custom_types)?;
+    }
+    Ok(())
 }
 
 /// `0`–`4`, also written `P0`–`P4`.
@@ -153,10 +172,21 @@ pub fn validate_dep_type(raw: &str) -> Result<String> {
     }
 }
 
+/// Longest id: ids become file names (`<id>.json`, 255 bytes at most on common file systems).
+pub const MAX_ID_LEN: usize = 200;
+/// Longest prefix: bd derives a database name from it, which MySQL caps at 64 characters.
+pub const MAX_PREFIX_LEN: usize = 64;
+
 /// Ids become file names in the store: keep them to a safe alphabet.
 pub fn validate_id(id: &str) -> Result<()> {
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::invalid(format!(
+            "bead id too long ({} characters, at most {MAX_ID_LEN}): '{}…'",
+            id.chars().count(),
+            id.chars().take(40).collect::<String>()
+        )));
+    }
     let ok = !id.is_empty()
-        && id.len() <= 200
         && !id.starts_with(['.', '-'])
         && id
             .chars()
@@ -170,20 +200,64 @@ pub fn validate_id(id: &str) -> Result<()> {
     }
 }
 
-pub fn validate_prefix(prefix: &str) -> Result<()> {
-    let ok = !prefix.is_empty()
-        && prefix.len() <= 32
-        && prefix.starts_with(|c: char| c.is_ascii_alphabetic())
+/// An id given to `create --id`: bd's form `<prefix>-<hash>`, children `.N`.
+pub fn validate_explicit_id(id: &str) -> Result<()> {
+    validate_id(id)?;
+    if super::id::parse_id(id, "").is_none() {
+        return Err(Error::invalid(format!(
+            "bad bead id '{id}': expected <prefix>-<hash> or <prefix>-<hash>.N, like 'gt-a3f8' or 'gt-a3f8.1'"
+        )));
+    }
+    Ok(())
+}
+
+/// bd's prefix as given to `init --prefix` or `config set prefix`: surrounding blanks,
+/// leading dots and trailing hyphens are dropped (bd does the same), and what is left must
+/// be letters, digits, '-', '_' and '.' (bd's older releases kept a directory name such as
+/// `haxe.ocaml` as is, and their exports carry ids like `haxe.ocaml-a1b`).
+pub fn normalize_prefix(raw: &str) -> Result<String> {
+    let prefix = raw.trim().trim_start_matches('.').trim_end_matches('-');
+    if prefix.chars().count() > MAX_PREFIX_LEN {
+        return Err(Error::invalid(format!(
+            "prefix too long ({} characters, at most {MAX_PREFIX_LEN}): '{}…'",
+            prefix.chars().count(),
+            prefix.chars().take(20).collect::<String>()
+        )));
+    }
+    let ok = prefix.starts_with(|c: char| c.is_ascii_alphanumeric())
         && prefix
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && !prefix.ends_with('-');
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !prefix.ends_with('.')
+        && !prefix.contains("..");
     if ok {
-        Ok(())
+        Ok(prefix.to_string())
     } else {
         Err(Error::invalid(format!(
-            "bad prefix '{prefix}': start with a letter, then letters, digits, '-' or '_'"
+            "bad prefix '{raw}': start with a letter or digit, then letters, digits, '-', '_' or '.'"
         )))
+    }
+}
+
+/// The prefix bd picks for a project directory: its name, lower-cased, with characters
+/// bd never put in a prefix turned into '-' (dots are kept, as bd's exports show).
+pub fn prefix_from_dir_name(name: &str) -> String {
+    let name = name.trim_end_matches(".git").to_ascii_lowercase();
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned.trim_matches(['-', '.']).replace("..", ".");
+    let cleaned: String = cleaned.chars().take(MAX_PREFIX_LEN).collect();
+    match normalize_prefix(&cleaned) {
+        Ok(prefix) => prefix,
+        Err(_) => "bd".to_string(),
     }
 }
 
@@ -193,6 +267,16 @@ pub fn validate_label(label: &str) -> Result<String> {
         return Err(Error::invalid(format!("bad label '{label}'")));
     }
     Ok(label.to_string())
+}
+
+/// A comment's author given by name (`comment --author`): a person's display name, so
+/// spaces are fine; control characters are not (they would rewrite a reader's terminal).
+pub fn validate_author(author: &str) -> Result<String> {
+    let author = author.trim();
+    if author.is_empty() || author.len() > 200 || author.chars().any(char::is_control) {
+        return Err(Error::invalid(format!("bad comment author '{author}'")));
+    }
+    Ok(author.to_string())
 }
 
 /// Parse a user-given time: RFC 3339, a date (YYYY-MM-DD), or a relative `+3d`, `+2h`, `+30m`.
@@ -256,5 +340,28 @@ mod tests {
         assert_eq!(normalize_type("saga", &["saga".into()]).unwrap(), "saga");
         assert!(validate_id("gt-abc.1").is_ok());
         assert!(validate_id("../x").is_err());
+    }
+
+    #[test]
+    fn prefixes_as_bd_accepts_them() {
+        assert_eq!(normalize_prefix("haxe.ocaml").unwrap(), "haxe.ocaml");
+        assert_eq!(normalize_prefix("bd-").unwrap(), "bd");
+        assert_eq!(normalize_prefix("hq-cv").unwrap(), "hq-cv");
+        assert_eq!(normalize_prefix("my_proj").unwrap(), "my_proj");
+        assert_eq!(normalize_prefix("2024proj").unwrap(), "2024proj");
+        assert!(normalize_prefix("a b").is_err());
+        assert!(normalize_prefix("a/b").is_err());
+        assert!(normalize_prefix("a.").is_err());
+        let long = "a".repeat(MAX_PREFIX_LEN + 1);
+        let message = normalize_prefix(&long).unwrap_err().to_string();
+        assert!(
+            message.contains("too long (65 characters, at most 64)"),
+            "{message}"
+        );
+        let message = validate_id(&"a".repeat(201)).unwrap_err().to_string();
+        assert!(message.contains("too long (201 characters"), "{message}");
+        assert_eq!(prefix_from_dir_name("haxe.ocaml"), "haxe.ocaml");
+        assert_eq!(prefix_from_dir_name("My Project.git"), "my-project");
+        assert_eq!(prefix_from_dir_name("..."), "bd");
     }
 }

@@ -123,14 +123,20 @@ impl Beads<'_> {
         })
     }
 
-    /// Add a comment by the actor to `id`.
-    pub fn comment(&self, actor: &Actor, id: &str, text: &str) -> Result<Comment> {
+    /// Add a comment to `id` by `author` (default: the actor).
+    pub fn comment(
+        &self,
+        actor: &Actor,
+        id: &str,
+        text: &str,
+        author: Option<&str>,
+    ) -> Result<Comment> {
         if text.trim().is_empty() {
             return Err(Error::invalid("a comment needs text"));
         }
         let mut added = None;
         self.modify(actor, "comment", &[id.to_string()], false, |edit| {
-            added = Some(rules::add_comment(edit, text)?);
+            added = Some(rules::add_comment(edit, text, author)?);
             Ok(true)
         })?;
         added.ok_or_else(|| Error::Git("comment was not added".into()))

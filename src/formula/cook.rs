@@ -219,7 +219,7 @@ pub fn cook(parsed: &Parsed, resolver: &dyn Resolver, opts: &CookOptions) -> Res
         .chain(ctx.loaded_vars())
         .map(|v| v.name.as_str())
         .collect();
-    transform::substitute_vars(&mut nodes, &vars, &declared, &file, &mut warnings);
+    transform::substitute_vars(&mut nodes, &vars, &declared, &file, &mut warnings)?;
 
     let steps = graph::finish(nodes, &file, opts.mode)?;
     let mut undeclared = Vec::new();
@@ -486,23 +486,65 @@ fn resolve_vars(
         )));
     }
     // Values may refer to other variables (`branch = "polecat/{{issue}}"`).
-    for _ in 0..8 {
-        let snapshot = values.clone();
-        let mut changed = false;
-        for value in values.values_mut() {
-            if value.contains("{{") {
-                let new = text::substitute(value, &snapshot, &mut |_| {});
-                if &new != value {
-                    *value = new;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
+    let mut expanded = BTreeMap::new();
+    for name in values.keys() {
+        expand_var(name, &values, &mut expanded, &mut Vec::new(), file)?;
     }
-    Ok(values)
+    Ok(expanded)
+}
+
+/// Longest value a variable may reach through references to others: 1 MiB is far above any
+/// real bead text, and keeps `a = "{{b}}{{b}}"`, `b = "{{c}}{{c}}"`, … from doubling per level.
+pub const MAX_VAR_BYTES: usize = 1 << 20;
+/// Longest chain of variables referring to variables (real formulas use one or two links).
+const MAX_VAR_DEPTH: usize = 32;
+
+/// The value of `name` with every variable it refers to expanded (memoised in `done`).
+/// `chain` holds the variables being expanded, to name a cycle.
+fn expand_var(
+    name: &str,
+    raw: &BTreeMap<String, String>,
+    done: &mut BTreeMap<String, String>,
+    chain: &mut Vec<String>,
+    file: &str,
+) -> Result<String> {
+    if let Some(value) = done.get(name) {
+        return Ok(value.clone());
+    }
+    if let Some(start) = chain.iter().position(|n| n == name) {
+        let mut cycle = chain[start..].to_vec();
+        cycle.push(name.to_string());
+        return Err(Error::invalid(format!(
+            "{file}: variables refer to each other in a cycle: {}",
+            cycle.join(" -> ")
+        )));
+    }
+    if chain.len() >= MAX_VAR_DEPTH {
+        return Err(Error::invalid(format!(
+            "{file}: variables refer to variables more than {MAX_VAR_DEPTH} levels deep: {} -> {name}",
+            chain[..3].join(" -> ")
+        )));
+    }
+    let value = &raw[name];
+    let mut refs = Vec::new();
+    text::referenced_vars(value, &mut refs);
+    refs.retain(|r| raw.contains_key(r));
+    chain.push(name.to_string());
+    let mut inner = BTreeMap::new();
+    for r in &refs {
+        let v = expand_var(r, raw, done, chain, file)?;
+        inner.insert(r.clone(), v);
+    }
+    chain.pop();
+    let out = text::substitute_within(value, &inner, &mut |_| {}, MAX_VAR_BYTES.max(value.len()))
+        .ok_or_else(|| {
+        Error::invalid(format!(
+            "{file}: variable '{name}' expands to more than 1 MiB through {}",
+            refs.join(", ")
+        ))
+    })?;
+    done.insert(name.to_string(), out.clone());
+    Ok(out)
 }
 
 fn check_type(def: &VarDef, value: &str, file: &str) -> Result<()> {

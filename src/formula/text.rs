@@ -19,44 +19,80 @@ pub fn substitute(
     vars: &BTreeMap<String, String>,
     unresolved: &mut dyn FnMut(&str),
 ) -> String {
-    substitute_with(text, &mut |inner| {
-        if !is_var_name(inner) {
-            return None;
-        }
-        let value = vars.get(inner).cloned();
-        if value.is_none() {
-            unresolved(inner);
-        }
-        value
-    })
+    substitute_within(text, vars, unresolved, usize::MAX).expect("no limit")
+}
+
+/// `substitute`, or `None` as soon as the result would exceed `limit` bytes (so a text
+/// with many references to a long value never allocates more than the limit).
+pub fn substitute_within(
+    text: &str,
+    vars: &BTreeMap<String, String>,
+    unresolved: &mut dyn FnMut(&str),
+    limit: usize,
+) -> Option<String> {
+    substitute_with_limit(
+        text,
+        &mut |inner| {
+            if !is_var_name(inner) {
+                return None;
+            }
+            let value = vars.get(inner).cloned();
+            if value.is_none() {
+                unresolved(inner);
+            }
+            value
+        },
+        limit,
+    )
 }
 
 /// Replace each `{{inner}}` for which `lookup(inner.trim())` gives a value; keep the others.
 pub fn substitute_with(text: &str, lookup: &mut dyn FnMut(&str) -> Option<String>) -> String {
+    substitute_with_limit(text, lookup, usize::MAX).expect("no limit")
+}
+
+fn substitute_with_limit(
+    text: &str,
+    lookup: &mut dyn FnMut(&str) -> Option<String>,
+    limit: usize,
+) -> Option<String> {
     if !text.contains("{{") {
-        return text.to_string();
+        return Some(text.to_string());
     }
-    let mut out = String::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len().min(limit));
     let mut rest = text;
+    let push = |out: &mut String, piece: &str| {
+        if out.len().saturating_add(piece.len()) > limit {
+            return false;
+        }
+        out.push_str(piece);
+        true
+    };
     while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
+        if !push(&mut out, &rest[..start]) {
+            return None;
+        }
         let after = &rest[start + 2..];
         match after.find("}}") {
             Some(end) => {
-                match lookup(after[..end].trim()) {
-                    Some(value) => out.push_str(&value),
-                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                let fits = match lookup(after[..end].trim()) {
+                    Some(value) => push(&mut out, &value),
+                    None => push(&mut out, &rest[start..start + 2 + end + 2]),
+                };
+                if !fits {
+                    return None;
                 }
                 rest = &after[end + 2..];
             }
             None => {
-                out.push_str(&rest[start..]);
+                if !push(&mut out, &rest[start..]) {
+                    return None;
+                }
                 rest = "";
             }
         }
     }
-    out.push_str(rest);
-    out
+    push(&mut out, rest).then_some(out)
 }
 
 /// Names of the variables referenced as `{{name}}` in `text`.
@@ -212,6 +248,7 @@ pub fn eval_int(expr: &str, vars: &BTreeMap<String, String>) -> Result<i64, Stri
         t: &tokens,
         i: 0,
         src: expr,
+        depth: 0,
     };
     let value = parser.sum()?;
     if parser.i != tokens.len() {
@@ -224,11 +261,22 @@ struct Expr<'a> {
     t: &'a [char],
     i: usize,
     src: &'a str,
+    /// Nesting so far: parentheses, unary minus and `^` recurse, so a hostile range such
+    /// as 100,000 `(` would otherwise overflow the stack.
+    depth: usize,
 }
+
+/// Deepest nesting an integer expression may have (real ranges use two or three levels).
+const MAX_EXPR_DEPTH: usize = 64;
 
 impl Expr<'_> {
     fn bad(&self) -> String {
         format!("cannot evaluate '{}'", self.src.trim())
+    }
+
+    fn too_deep(&self) -> String {
+        let start: String = self.src.trim().chars().take(40).collect();
+        format!("cannot evaluate '{start}…': nested more than {MAX_EXPR_DEPTH} levels deep")
     }
 
     fn sum(&mut self) -> Result<i64, String> {
@@ -271,14 +319,31 @@ impl Expr<'_> {
         let base = self.atom()?;
         if self.t.get(self.i) == Some(&'^') {
             self.i += 1;
-            let exp = self.power()?;
-            let exp = u32::try_from(exp).map_err(|_| self.bad())?;
+            // `2^2^2^…` recurses here without passing through atom's count.
+            self.depth += 1;
+            let exp = if self.depth > MAX_EXPR_DEPTH {
+                Err(self.too_deep())
+            } else {
+                self.power()
+            };
+            self.depth -= 1;
+            let exp = u32::try_from(exp?).map_err(|_| self.bad())?;
             return base.checked_pow(exp).ok_or_else(|| self.bad());
         }
         Ok(base)
     }
 
     fn atom(&mut self) -> Result<i64, String> {
+        self.depth += 1;
+        if self.depth > MAX_EXPR_DEPTH {
+            return Err(self.too_deep());
+        }
+        let value = self.atom_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn atom_inner(&mut self) -> Result<i64, String> {
         match self.t.get(self.i) {
             Some('(') => {
                 self.i += 1;

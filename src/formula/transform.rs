@@ -524,14 +524,15 @@ pub fn apply_conditions(
 }
 
 /// Substitute `{{var}}` in the text fields of every step. Variable-like names that are not
-/// declared anywhere are left as they are, with one warning each.
+/// declared anywhere are left as they are, with one warning each. A field may not grow past
+/// `MAX_VAR_BYTES` (plus its own length) through substitution.
 pub fn substitute_vars(
     nodes: &mut [Node],
     vars: &BTreeMap<String, String>,
     declared: &[&str],
     file: &str,
     warnings: &mut Vec<String>,
-) {
+) -> crate::error::Result<()> {
     let mut undeclared: BTreeMap<String, String> = BTreeMap::new();
     for node in nodes.iter_mut() {
         let id = node.step.id.clone();
@@ -541,29 +542,28 @@ pub fn substitute_vars(
             }
         };
         let s = &mut node.step;
-        for field in [
+        let mut fields: Vec<&mut String> = vec![
             &mut s.title,
             &mut s.description,
             &mut s.acceptance,
             &mut s.notes,
-        ] {
-            if field.contains("{{") {
-                *field = text::substitute(field, vars, &mut note);
-            }
-        }
-        for label in s.labels.iter_mut() {
-            *label = text::substitute(label, vars, &mut note);
-        }
-        if let Some(a) = s.assignee.as_mut() {
-            *a = text::substitute(a, vars, &mut note);
-        }
+        ];
+        fields.extend(s.labels.iter_mut());
+        fields.extend(s.assignee.as_mut());
         if let Some(g) = s.gate.as_mut() {
-            for f in [&mut g.id, &mut g.timeout].into_iter().flatten() {
-                *f = text::substitute(f, vars, &mut note);
-            }
+            fields.extend([&mut g.id, &mut g.timeout].into_iter().flatten());
         }
-        if let Some(o) = s.output.as_mut() {
-            *o = text::substitute(o, vars, &mut note);
+        fields.extend(s.output.as_mut());
+        for field in fields {
+            if !field.contains("{{") {
+                continue;
+            }
+            let limit = super::cook::MAX_VAR_BYTES.saturating_add(field.len());
+            *field = text::substitute_within(field, vars, &mut note, limit).ok_or_else(|| {
+                crate::error::Error::invalid(format!(
+                    "{file}: step '{id}' grows past 1 MiB when its variables are substituted"
+                ))
+            })?;
         }
     }
     for (name, step) in undeclared {
@@ -571,4 +571,5 @@ pub fn substitute_vars(
             "{file}: step '{step}' uses {{{{{name}}}}}, which is not a declared variable; left as is"
         ));
     }
+    Ok(())
 }

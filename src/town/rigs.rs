@@ -293,9 +293,12 @@ impl<'t> Rigs<'t> {
     ) -> Result<Added> {
         self.require_town()?;
         validate_name(name)?;
-        if let Some(p) = prefix {
-            crate::bead::schema::validate_prefix(p)?;
-        }
+        // bd's prefix rules (dots allowed, trailing '-' dropped), as `git bead init` applies.
+        let normalized = match prefix {
+            Some(p) => Some(crate::bead::schema::normalize_prefix(p)?),
+            None => None,
+        };
+        let prefix = normalized.as_deref();
         let town_root = canonical(&self.town.root);
         let all = self.records()?;
         let previous = all

@@ -5,7 +5,7 @@
 //! - `support/`: the one harness (`Env`: temporary home + repository, running the binaries,
 //!   asserting results, `assert_fsck_clean`), deterministic randomness and medians
 //!   (`sample.rs`, shared with benches/), and a generated bd export (`bd_export.rs`).
-//! - `fixtures/`: test data the project wrote (formula files).
+//! - `fixtures/`: test data the project wrote (formula files, the beads-ui WebSocket bridge).
 //! - `real_data.rs`: the `real_data_*` tests on `../shared/testdata`, skipped loudly when it is
 //!   absent (required by CI); the default suite covers the same behaviour without it.
 //!
@@ -19,7 +19,9 @@
 //! `cargo test --test it <filter>` runs a part: `cargo test --test it sync::`, `... real_data`.
 
 mod agent;
+mod bd_fidelity;
 mod bead;
+mod beads_ui;
 mod crash;
 mod docs;
 mod formula;

@@ -128,7 +128,7 @@ fn deps_of(bead: &Value) -> Vec<String> {
         .as_array()
         .map(|deps| {
             deps.iter()
-                .map(|d| d["depends_on_id"].as_str().unwrap().to_string())
+                .map(|d| d["id"].as_str().unwrap().to_string())
                 .collect()
         })
         .unwrap_or_default();

@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long)]
     pub design: Option<String>,
     /// Acceptance criteria
-    #[arg(long)]
+    #[arg(long, visible_alias = "acceptance-criteria")]
     pub acceptance: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,

@@ -10,6 +10,9 @@ use crate::error::Result;
 pub struct Args {
     #[arg(required = true)]
     ids: Vec<String>,
+    /// Accepted for bd's callers (bd previews without it); deletion here is always done
+    #[arg(long, short)]
+    force: bool,
 }
 
 impl Run for Args {

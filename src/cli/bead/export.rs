@@ -2,8 +2,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
-
 use super::Run;
 use crate::bead::{jsonl, Beads, Record};
 use crate::cli::{print_text, resolve_path, Ctx};
@@ -14,7 +12,7 @@ pub struct Args {
     /// Write to this file instead of standard output
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Include deleted beads' last state (marked "deleted": true)
+    /// Include deleted beads, as bd tombstones (status "tombstone", deleted_at, deleted_by)
     #[arg(long)]
     include_deleted: bool,
 }
@@ -33,13 +31,7 @@ impl Run for Args {
         records.sort_by(|a, b| a.id.cmp(&b.id));
         let mut text = String::new();
         for record in &records {
-            if record.is_deleted() {
-                let mut value = record.to_json(true);
-                value["deleted"] = json!(true);
-                text.push_str(&serde_json::to_string(&value).expect("serialises"));
-            } else {
-                text.push_str(&jsonl::export_line(record));
-            }
+            text.push_str(&jsonl::export_line(record));
             text.push('\n');
         }
         match self.output {

@@ -2,13 +2,10 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-use serde_json::Value;
-
-use super::shared::read_input;
+use super::shared::read_input_bytes;
 use super::Run;
 use crate::bead::{jsonl, Beads};
-use crate::cli::{print_json, resolve_path, Ctx};
+use crate::cli::{print_json, resolve_path, text, Ctx};
 use crate::error::Result;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -20,64 +17,26 @@ pub struct Args {
     dry_run: bool,
 }
 
-/// `--dry-run --json` (fields in alphabetical order, as before).
-#[derive(Serialize)]
-struct DryRun {
-    dry_run: bool,
-    existing: usize,
-    new: usize,
-    records: usize,
-}
-
-/// `--json` after an import.
-#[derive(Serialize)]
-struct Imported {
-    created: usize,
-    unchanged: usize,
-    updated: usize,
-}
-
 impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
         let path = resolve_path(ctx, &self.file);
-        let text = read_input(&path)?;
-        let objects = jsonl::parse(&text)?;
-        if self.dry_run {
-            let snap = beads.snapshot()?;
-            let mut existing = 0;
-            for object in &objects {
-                let id = object.get("id").and_then(Value::as_str).unwrap_or_default();
-                if snap.resolve(&crate::bead::id::record_path(id))?.is_some() {
-                    existing += 1;
-                }
-            }
-            let summary = DryRun {
-                dry_run: true,
-                existing,
-                new: objects.len() - existing,
-                records: objects.len(),
-            };
-            if ctx.global.json {
-                print_json(&summary)?;
-            } else {
-                ctx.status(format!(
-                    "{} records: {} new, {} already present (nothing written)",
-                    summary.records, summary.new, summary.existing
-                ));
-            }
-            return Ok(0);
-        }
+        let lines = jsonl::parse(&read_input_bytes(&path)?)?;
         let actor = ctx.actor(beads.store)?;
-        let (created, updated, unchanged) = beads.import(&actor, objects)?;
+        let report = beads.import(&actor, lines, self.dry_run)?;
+        for warning in &report.warnings {
+            ctx.status(format!("warning: {}", text::line(warning)));
+        }
         if ctx.global.json {
-            print_json(&Imported {
-                created,
-                unchanged,
-                updated,
-            })?;
+            print_json(&report)?;
         } else {
+            let verb = if self.dry_run {
+                "Would import (nothing written)"
+            } else {
+                "Imported"
+            };
             ctx.status(format!(
-                "Imported: {created} created, {updated} updated, {unchanged} unchanged"
+                "{verb}: {} created, {} updated, {} unchanged, {} deleted",
+                report.created, report.updated, report.unchanged, report.deleted
             ));
         }
         Ok(0)

@@ -61,20 +61,6 @@ fn default_prefix(store: &Store) -> String {
         .map(|p| p.to_path_buf())
         .unwrap_or_else(|| store.common_dir().to_path_buf());
     let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
-    let name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("bd")
-        .trim_end_matches(".git")
-        .to_ascii_lowercase();
-    let cleaned: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .trim_matches('-')
-        .to_string();
-    match cleaned.chars().next() {
-        Some(c) if c.is_ascii_alphabetic() => cleaned,
-        _ => format!("bd{cleaned}").trim_end_matches('-').to_string(),
-    }
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("bd");
+    crate::bead::schema::prefix_from_dir_name(name)
 }

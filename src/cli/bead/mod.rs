@@ -5,11 +5,13 @@
 
 mod blocked;
 mod close;
+mod comment;
 mod comments;
 mod config;
 mod create;
 mod delete;
 mod dep;
+mod epic;
 mod export;
 mod import;
 mod init;
@@ -46,6 +48,10 @@ pub use shared::QueryArgs;
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
+    /// bd's sandbox mode (no auto-sync), which beads-ui passes to every call: accepted and
+    /// ignored, because this tool never syncs on its own.
+    #[arg(long, global = true, hide = true)]
+    sandbox: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -123,13 +129,17 @@ commands! {
     /// Manage labels
     #[command(subcommand)]
     Label(label::Args),
-    /// Add or list comments
-    #[command(subcommand)]
+    /// List a bead's comments (`comments ID`), or add one
     Comments(comments::Args),
+    /// Add a comment to a bead (bd's short form of `comments add`)
+    Comment(comment::Args),
     /// List open beads that nothing blocks
     Ready(ready::Args),
     /// List beads held up by open blockers
     Blocked(blocked::Args),
+    /// Epics and how far their children are
+    #[command(subcommand)]
+    Epic(epic::Args),
     /// Find beads whose text contains a string
     Search(search::Args),
     /// Count beads by status, type and priority

@@ -1,7 +1,7 @@
 //! `git bead ready`: open beads nothing blocks; `--claim` takes the first, `--explain` says why.
 
 use super::shared::{now_ms, QueryArgs};
-use super::view::{explain_text, print_rows};
+use super::view::{explain_text, print_rows, Layout};
 use super::Run;
 use crate::bead::{query, Beads};
 use crate::cli::{print_json, print_text, text, Ctx};
@@ -21,7 +21,8 @@ pub struct Args {
 
 impl Run for Args {
     fn run(self, ctx: &Ctx, beads: &Beads<'_>) -> Result<i32> {
-        let filter = self.query.filter(false, None)?;
+        let snap = beads.snapshot()?;
+        let filter = self.query.filter(beads, &snap, false, None)?;
         let sort = self.query.sort();
         if self.claim {
             let actor = ctx.actor(beads.store)?;
@@ -48,7 +49,6 @@ impl Run for Args {
                 }
             };
         }
-        let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
         if self.explain {
             let explained = query::explain(&index, now_ms());
@@ -74,6 +74,6 @@ impl Run for Args {
             });
             return Ok(0);
         }
-        print_rows(ctx, &snap, &index, &rows, total, false)
+        print_rows(ctx, &snap, &index, &rows, total, false, Layout::Flat)
     }
 }

@@ -5,9 +5,10 @@ use clap::Args;
 use serde_json::{Map, Value};
 
 use crate::bead::query::{Filter, Sort};
-use crate::bead::{schema, Record};
+use crate::bead::{schema, Beads, Record};
 use crate::cli::{print_json, text, Ctx};
 use crate::error::{Error, Result};
+use crate::store::Snapshot;
 
 /// The filters of `list`, `ready`, `blocked` and `search`.
 #[derive(Debug, Clone, Args)]
@@ -44,14 +45,21 @@ pub struct QueryArgs {
 }
 
 impl QueryArgs {
-    /// The filter these flags select (`all`: closed beads too; `text`: a search string).
-    pub fn filter(&self, all: bool, text: Option<String>) -> Result<Filter> {
+    /// The filter these flags select (`all`: closed beads too; `text`: a search string),
+    /// checked against the store's statuses and types.
+    pub fn filter(
+        &self,
+        beads: &Beads<'_>,
+        snap: &Snapshot<'_>,
+        all: bool,
+        text: Option<String>,
+    ) -> Result<Filter> {
         let priorities = self
             .priority
             .iter()
             .map(|p| schema::parse_priority(p).map(|p| p as u8))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Filter {
+        let mut filter = Filter {
             statuses: self
                 .status
                 .iter()
@@ -66,7 +74,9 @@ impl QueryArgs {
             priorities,
             text,
             parent: self.parent.clone(),
-        })
+        };
+        filter.check(&beads.config(snap)?)?;
+        Ok(filter)
     }
 
     pub fn sort(&self) -> Sort {
@@ -130,13 +140,19 @@ pub fn parse_dep_specs(specs: &[String]) -> Vec<(String, String)> {
 
 /// The text of a file, or of standard input for `-`.
 pub fn read_input(path: &std::path::Path) -> Result<String> {
+    String::from_utf8(read_input_bytes(path)?)
+        .map_err(|_| Error::invalid(format!("'{}' is not valid UTF-8", path.display())))
+}
+
+/// The bytes of a file, or of standard input for `-` (import names the line of bad UTF-8).
+pub fn read_input_bytes(path: &std::path::Path) -> Result<Vec<u8>> {
     if path == std::path::Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
             .map_err(|e| Error::io("reading standard input", e))?;
-        Ok(text)
+        Ok(bytes)
     } else {
-        std::fs::read_to_string(path)
+        std::fs::read(path)
             .map_err(|e| Error::invalid(format!("cannot read '{}': {e}", path.display())))
     }
 }

@@ -2,7 +2,7 @@
 
 use super::view::record_lines;
 use super::Run;
-use crate::bead::Beads;
+use crate::bead::{details, Beads};
 use crate::cli::{print_json, print_text, Ctx};
 use crate::error::Result;
 
@@ -24,7 +24,17 @@ impl Run for Args {
             records.push(beads.load(&snap, &id)?);
         }
         if ctx.global.json {
-            print_json(&records.iter().map(|r| r.to_json(true)).collect::<Vec<_>>())?;
+            // Dependents need the index (a pass over every bead, like `ready`); the text view
+            // reads only the records, so it stays the cheapest read (docs/BENCHMARKS.md).
+            let index = match index {
+                Some(index) => index,
+                None => beads.index(&snap)?,
+            };
+            let shown = records
+                .iter()
+                .map(|record| details::details(&snap, &index, record))
+                .collect::<Result<Vec<_>>>()?;
+            print_json(&shown)?;
         } else {
             let text: Vec<String> = records.iter().map(record_lines).collect();
             print_text(&text.join("\n"))?;

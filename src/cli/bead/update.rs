@@ -18,7 +18,8 @@ pub struct Args {
     pub description: Option<String>,
     #[arg(long)]
     pub design: Option<String>,
-    #[arg(long)]
+    /// Acceptance criteria
+    #[arg(long, visible_alias = "acceptance-criteria")]
     pub acceptance: Option<String>,
     #[arg(long)]
     pub notes: Option<String>,

@@ -3,14 +3,23 @@
 
 use serde_json::{json, Value};
 
+use crate::bead::details;
 use crate::bead::index::Index;
-use crate::bead::Record;
+use crate::bead::{query, Record};
 use crate::cli::text::{block_line, line};
 use crate::cli::{print_json, print_text, Ctx};
 use crate::error::Result;
 use crate::store::Snapshot;
 
-/// Print index rows: full records as a JSON array, or one line each.
+/// How `print_rows` lays rows out on a terminal (JSON is always a flat array).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Flat,
+    /// Children indented under their parents (`list --tree`).
+    Tree,
+}
+
+/// Print index rows: bd's counted rows as a JSON array, or one line each.
 pub fn print_rows(
     ctx: &Ctx,
     snap: &Snapshot<'_>,
@@ -18,24 +27,20 @@ pub fn print_rows(
     rows: &[usize],
     total: usize,
     with_blockers: bool,
+    layout: Layout,
 ) -> Result<i32> {
     if ctx.global.json {
-        let mut out = Vec::with_capacity(rows.len());
-        for &i in rows {
-            let row = &index.rows[i];
-            let record = Record::parse(&snap.read_blob(row.blob)?)?;
-            let mut value = record.to_json(false);
-            if with_blockers {
-                value["blocked_by"] = json!(crate::bead::graph::blocked_by(index, row));
-            }
-            out.push(value);
-        }
-        print_json(&out)?;
+        print_json(&details::counted_rows(snap, index, rows, with_blockers)?)?;
         return Ok(0);
     }
+    let placed: Vec<(usize, usize)> = match layout {
+        Layout::Flat => rows.iter().map(|&i| (i, 0)).collect(),
+        Layout::Tree => query::forest(index, rows),
+    };
     let mut text = String::new();
-    for &i in rows {
+    for (i, depth) in placed {
         let row = &index.rows[i];
+        text.push_str(&"  ".repeat(depth));
         text.push_str(&format!(
             "{}  P{}  {:<8} {:<11} {}",
             line(index.id(row)),
