@@ -148,3 +148,19 @@ pub fn clear(store: &Store, actor: &Actor) -> Result<usize> {
         })
     })
 }
+
+/// When dispatches wait in `rig`'s queue, start a detached `git sling queue run` for it
+/// that first waits for `freed_session` (the slot just given back) to end. The pid, if one
+/// was started. Nothing waits: the caller may be about to end its own session.
+pub fn run_detached(rig: &crate::town::Rig, store: &Store, freed_session: Option<&str>) -> Result<Option<u32>> {
+    if waiting(store)?.is_empty() {
+        return Ok(None);
+    }
+    let mut args: Vec<String> = vec!["queue".into(), "run".into(), "--rig".into(), rig.name.clone(), "--quiet".into()];
+    if let Some(session) = freed_session {
+        args.push("--after-session".into());
+        args.push(session.to_string());
+    }
+    let log = store.state_dir().join("logs").join("queue-run.log");
+    crate::detach::spawn("git-sling", &args, &rig.path, &log).map(Some)
+}

@@ -46,6 +46,16 @@ impl Run for Args {
             std::env::var("GT_SESSION").ok().as_deref() == Some(address.session_name().as_str());
         let ending = own_session && !self.keep_session;
         print_report(ctx, &report, ending)?;
+        // The slot this agent frees goes to the most urgent queued dispatch, once our
+        // session has ended (a detached run: this process may not outlive the stop below).
+        if let Some(rig) = &address.rig {
+            let rig = town.rigs().get(rig)?;
+            let store = rig.open_store()?;
+            let freed = ending.then(|| address.session_name());
+            if let Err(err) = crate::sling::queue::run_detached(&rig, &store, freed.as_deref()) {
+                ctx.status(format!("warning: could not start the queue run: {err}"));
+            }
+        }
         if ending {
             // Stopping our own session signals our process group, this process included:
             // everything must be out before.

@@ -18,6 +18,14 @@ impl Run for Args {
         on_agent(ctx, Some(&self.address), |town, agents, address| {
             let actor = ctx.actor(&town.store)?;
             let nuked = agents.retire(&actor, &address, self.force)?;
+            if let Some(rig) = &address.rig {
+                // A freed slot starts queued work.
+                let rig = town.rigs().get(rig)?;
+                let store = rig.open_store()?;
+                if let Err(err) = crate::sling::queue::run_detached(&rig, &store, None) {
+                    ctx.status(format!("warning: could not start the queue run: {err}"));
+                }
+            }
             if ctx.global.json {
                 print_json(&nuked)?;
             } else {
