@@ -156,6 +156,11 @@ impl<'t> Sling<'t> {
     /// Dispatch every bead of `spec`, one by one. A bead that fails is reported, not fatal
     /// to the others (unless the input itself is bad, which changes nothing).
     pub fn sling(&self, actor: &Actor, spec: &SlingSpec<'_>) -> Result<Vec<Dispatch>> {
+        if let Target::Agent(a) = &spec.target {
+            if a.rig.is_none() {
+                return self.sling_to_town_agent(actor, a, spec);
+            }
+        }
         let rig = self.rig_of(&spec.target)?;
         let store = rig.open_store()?;
         if let Target::Agent(a) = &spec.target {
@@ -173,6 +178,62 @@ impl<'t> Sling<'t> {
         let mut out = Vec::new();
         for bead in &beads {
             out.push(self.dispatch_one(actor, &rig, &store, bead, spec));
+        }
+        Ok(out)
+    }
+
+    /// The mayor (or deacon): town beads, the town's store, the town root as working
+    /// directory; no capacity limit (polecats only) and no branch to merge into.
+    fn sling_to_town_agent(&self, actor: &Actor, address: &Address, spec: &SlingSpec<'_>) -> Result<Vec<Dispatch>> {
+        let store = Store::open(&self.agents.town.root)?;
+        self.agents.ensure(actor, address)?;
+        let beads = self.resolve_beads(&store, &spec.beads)?;
+        let mut out = Vec::new();
+        for bead in &beads {
+            let attachment = Attachment {
+                formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
+                molecule: None,
+                vars: spec.vars.clone(),
+                convoy: None,
+                dispatched_by: actor.name.clone(),
+                merge_strategy: "none".into(),
+                target_branch: None,
+            };
+            if let Err(err) = self.attach(actor, &store, bead, address, &attachment, spec.force) {
+                if beads.len() == 1 && matches!(err, Error::Conflict(_)) {
+                    return Err(err);
+                }
+                out.push(failed(&store, bead, &err));
+                continue;
+            }
+            let rest = (|| -> Result<(Option<String>, Option<String>)> {
+                let molecule = match &spec.formula {
+                    Some(choice) => Some(self.pour(actor, &store, bead, "", address, choice, &spec.vars)?),
+                    None => None,
+                };
+                if spec.no_start || self.agents.is_alive(address)? {
+                    return Ok((molecule, None));
+                }
+                let start = StartSpec { runtime: spec.runtime.clone(), prompt: None, resume: false };
+                Ok((molecule, Some(self.agents.start(actor, address, &start)?.runtime)))
+            })();
+            let mut d = match rest {
+                Ok((molecule, runtime)) => {
+                    let mut d = Dispatch::new(bead, if runtime.is_some() { "started" } else { "hooked" });
+                    d.molecule = molecule;
+                    d.runtime = runtime;
+                    d
+                }
+                Err(err) => {
+                    let reason = crate::error::one_line(&err.to_string());
+                    let mut d = Dispatch::new(bead, "failed");
+                    d.failures = self.undo_attach(actor, &store, bead, address, Some(&reason)).unwrap_or(0);
+                    d.reason = Some(reason);
+                    d
+                }
+            };
+            d.agent = Some(address.clone());
+            out.push(d);
         }
         Ok(out)
     }

@@ -90,11 +90,14 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     if beads.is_empty() {
         return Err(Error::invalid("nothing to sling: name beads, or use --ready [N]"));
     }
-    let rig = match &target {
-        Target::Rig(r) => town.rigs().get(r)?,
-        Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
+    // The store whose settings pick the default formula: the rig's, or the town's for the mayor.
+    let rig_store = match &target {
+        Target::Rig(r) => town.rigs().get(r)?.open_store()?,
+        Target::Agent(a) => match &a.rig {
+            Some(r) => town.rigs().get(r)?.open_store()?,
+            None => crate::store::Store::open(&town.root)?,
+        },
     };
-    let rig_store = rig.open_store()?;
     let library = library_for(ctx);
     let formula_name = if args.no_formula {
         None
@@ -210,7 +213,7 @@ fn parse_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, word: &str) -> Resu
         return Ok(Some(Target::Agent(agents.whoami(&ctx.dir())?)));
     }
     if word == "mayor" {
-        return Err(Error::invalid("the mayor works in the town, not a rig: sling beads to a rig or a rig's agent"));
+        return Ok(Some(Target::Agent(Address::town(Role::Mayor))));
     }
     if let Some(name) = word.strip_prefix("crew/") {
         let rig = town.rigs().containing(&ctx.dir())?;
