@@ -16,6 +16,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::mol::MolCli::command().name("git-mol"),
         super::sling::Cli::command().name("git-sling"),
         super::mq::Cli::command().name("git-mq"),
+        super::mail::Cli::command().name("git-mail"),
     ]
 }
 

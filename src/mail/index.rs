@@ -1,0 +1,332 @@
+//! The mail index: one row per message with what `inbox`, `check`, id lookups and threads
+//! need (id, sender, recipients, subject, type, priority, time, thread, claimant and every
+//! per-recipient state), so those commands never read 10,000 blobs. Keying by the mail tip
+//! and the `messages/` subtree, refresh by tree diff, mapping, checksum and atomic
+//! replacement are the generic derived-cache machinery (`store::cache`); this file is the
+//! payload format.
+//!
+//! Payload (little-endian): row count, then rows sorted by id, strings inline; loading is
+//! one linear scan recording spans into the mapped buffer.
+
+use std::collections::HashMap;
+
+use gix::ObjectId;
+
+use crate::bead::record::Record;
+use crate::bead::schema::time_ms;
+use crate::error::{Error, Result};
+use crate::store::cache::{Buffer, Cached, Changes, DerivedCache, HEADER_LEN};
+use crate::store::{Snapshot, Store};
+
+/// Names the payload format (bump when it changes: an old file is then rebuilt).
+const MAGIC: &[u8; 8] = b"GTMAIL1\n";
+const DIR: &str = "messages";
+
+/// A byte range of the buffer holding a UTF-8 string.
+#[derive(Debug, Clone, Copy)]
+struct Span(u32, u32);
+
+/// A message as the index holds it, owned (while building).
+#[derive(Debug, Clone)]
+pub struct RowData {
+    pub id: String,
+    pub from: String,
+    pub subject: String,
+    pub kind: String,
+    pub thread: String,
+    pub reply_to: String,
+    pub claimed_by: String,
+    pub priority: u8,
+    pub created_ms: i64,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// Per-recipient states that are on, as `state:address` (`read:web/witness`).
+    pub states: Vec<String>,
+    pub blob: ObjectId,
+}
+
+impl RowData {
+    pub fn from_record(record: &Record, blob: ObjectId) -> RowData {
+        let text = |k: &str| record.str(k).unwrap_or("").to_string();
+        let list = |k: &str| -> Vec<String> {
+            record
+                .get(k)
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .unwrap_or_default()
+        };
+        RowData {
+            id: record.id.clone(),
+            from: text("from"),
+            subject: text("subject"),
+            kind: text("type"),
+            thread: text("thread"),
+            reply_to: text("reply_to"),
+            claimed_by: text("claimed_by"),
+            priority: super::priority_rank(record.str("priority").unwrap_or("normal")),
+            created_ms: record.str("created_at").and_then(time_ms).unwrap_or(0),
+            to: list("to"),
+            cc: list("cc"),
+            states: record.label_names().map(str::to_string).collect(),
+            blob,
+        }
+    }
+}
+
+/// A row of the loaded index.
+#[derive(Debug, Clone)]
+pub struct Row {
+    strings: [Span; 7],
+    pub priority: u8,
+    pub created_ms: i64,
+    to: (u32, u32),
+    cc: (u32, u32),
+    states: (u32, u32),
+    pub blob: ObjectId,
+}
+
+const ID: usize = 0;
+const FROM: usize = 1;
+const SUBJECT: usize = 2;
+const KIND: usize = 3;
+const THREAD: usize = 4;
+const REPLY_TO: usize = 5;
+const CLAIMED_BY: usize = 6;
+
+/// The loaded index: rows sorted by id.
+pub struct MailIndex {
+    buf: Buffer,
+    pub rows: Vec<Row>,
+    pool: Vec<Span>,
+}
+
+impl MailIndex {
+    /// The index for `snap` (cached, refreshed by diff, or built).
+    pub fn for_snapshot(store: &Store, snap: &Snapshot<'_>) -> Result<MailIndex> {
+        DerivedCache::new(store, "mail", MAGIC, DIR).get(snap, MailIndex::parse, |previous, changes| {
+            let rows = previous.map(|index| index.to_row_data()).unwrap_or_default();
+            Ok(encode(&refresh(snap, changes, rows)?))
+        })
+    }
+
+    fn text(&self, span: Span) -> &str {
+        std::str::from_utf8(&self.buf[span.0 as usize..(span.0 + span.1) as usize]).unwrap_or("")
+    }
+
+    fn list(&self, (start, len): (u32, u32)) -> impl Iterator<Item = &str> + '_ {
+        self.pool[start as usize..(start + len) as usize]
+            .iter()
+            .map(|s| self.text(*s))
+    }
+
+    pub fn id(&self, row: &Row) -> &str {
+        self.text(row.strings[ID])
+    }
+    pub fn from(&self, row: &Row) -> &str {
+        self.text(row.strings[FROM])
+    }
+    pub fn subject(&self, row: &Row) -> &str {
+        self.text(row.strings[SUBJECT])
+    }
+    pub fn kind(&self, row: &Row) -> &str {
+        self.text(row.strings[KIND])
+    }
+    pub fn thread(&self, row: &Row) -> &str {
+        self.text(row.strings[THREAD])
+    }
+    pub fn reply_to(&self, row: &Row) -> &str {
+        self.text(row.strings[REPLY_TO])
+    }
+    pub fn claimed_by(&self, row: &Row) -> &str {
+        self.text(row.strings[CLAIMED_BY])
+    }
+    pub fn to<'a>(&'a self, row: &Row) -> impl Iterator<Item = &'a str> + 'a {
+        self.list(row.to)
+    }
+    pub fn cc<'a>(&'a self, row: &Row) -> impl Iterator<Item = &'a str> + 'a {
+        self.list(row.cc)
+    }
+    pub fn states<'a>(&'a self, row: &Row) -> impl Iterator<Item = &'a str> + 'a {
+        self.list(row.states)
+    }
+
+    /// Whether `state` (read, acked, archived, delivered) is on for `who`.
+    pub fn has_state(&self, row: &Row, state: &str, who: &str) -> bool {
+        self.states(row).any(|s| {
+            s.split_once(':')
+                .is_some_and(|(st, addr)| st == state && addr == who)
+        })
+    }
+
+    /// Whether `who` is among the message's direct recipients (to or cc).
+    pub fn is_addressed_to(&self, row: &Row, who: &str) -> bool {
+        self.to(row).chain(self.cc(row)).any(|a| a == who)
+    }
+
+    /// The row of the message `id`, exactly.
+    pub fn get(&self, id: &str) -> Option<&Row> {
+        self.rows
+            .binary_search_by(|r| self.id(r).cmp(id))
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+
+    /// Ids that start with `prefix`, in order.
+    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        let start = self.rows.partition_point(|r| self.id(r) < prefix);
+        self.rows[start..]
+            .iter()
+            .map(|r| self.id(r))
+            .take_while(move |id| id.starts_with(prefix))
+    }
+
+    fn to_row_data(&self) -> Vec<RowData> {
+        let owned = |it: &mut dyn Iterator<Item = &str>| it.map(str::to_string).collect();
+        self.rows
+            .iter()
+            .map(|row| RowData {
+                id: self.id(row).to_string(),
+                from: self.from(row).to_string(),
+                subject: self.subject(row).to_string(),
+                kind: self.kind(row).to_string(),
+                thread: self.thread(row).to_string(),
+                reply_to: self.reply_to(row).to_string(),
+                claimed_by: self.claimed_by(row).to_string(),
+                priority: row.priority,
+                created_ms: row.created_ms,
+                to: owned(&mut self.to(row)),
+                cc: owned(&mut self.cc(row)),
+                states: owned(&mut self.states(row)),
+                blob: row.blob,
+            })
+            .collect()
+    }
+
+    fn parse(cached: Cached) -> Result<MailIndex> {
+        let buf = cached.buf;
+        let mut r = Reader { buf: &buf, pos: HEADER_LEN };
+        let count = r.u32()? as usize;
+        let mut rows = Vec::with_capacity(count);
+        let mut pool = Vec::with_capacity(count * 3);
+        for _ in 0..count {
+            let mut strings = [Span(0, 0); 7];
+            for s in strings.iter_mut() {
+                *s = r.span()?;
+            }
+            let priority = r.bytes(1)?[0];
+            let created_ms = i64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt())?);
+            let mut lists = [(0u32, 0u32); 3];
+            for list in lists.iter_mut() {
+                let n = r.u32()?;
+                *list = (pool.len() as u32, n);
+                for _ in 0..n {
+                    pool.push(r.span()?);
+                }
+            }
+            let blob = ObjectId::try_from(r.bytes(20)?).map_err(|_| corrupt())?;
+            rows.push(Row {
+                strings,
+                priority,
+                created_ms,
+                to: lists[0],
+                cc: lists[1],
+                states: lists[2],
+                blob,
+            });
+        }
+        if r.pos != buf.len() {
+            return Err(corrupt());
+        }
+        Ok(MailIndex { buf, rows, pool })
+    }
+}
+
+/// `rows` updated by the message files that changed (all of them for a build), in id order.
+/// Tombstoned messages (pruned from a channel) leave the index.
+fn refresh(snap: &Snapshot<'_>, changes: Changes, mut rows: Vec<RowData>) -> Result<Vec<RowData>> {
+    let mut changed: HashMap<String, Option<RowData>> = HashMap::with_capacity(changes.len());
+    for (path, blob) in changes {
+        let Some(id) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".json")) else {
+            continue;
+        };
+        let row = match blob {
+            Some(blob) => {
+                let record = Record::parse(&snap.read_blob(blob)?)?;
+                (!record.is_deleted()).then(|| RowData::from_record(&record, blob))
+            }
+            None => None,
+        };
+        changed.insert(id.to_string(), row);
+    }
+    if changed.is_empty() {
+        return Ok(rows);
+    }
+    rows.retain(|r| !changed.contains_key(&r.id));
+    rows.extend(changed.into_values().flatten());
+    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+fn encode(rows: &[RowData]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(8 + rows.len() * 200);
+    put_u32(&mut out, rows.len() as u32);
+    for row in rows {
+        for s in [
+            &row.id,
+            &row.from,
+            &row.subject,
+            &row.kind,
+            &row.thread,
+            &row.reply_to,
+            &row.claimed_by,
+        ] {
+            put_str(&mut out, s);
+        }
+        out.push(row.priority);
+        out.extend_from_slice(&row.created_ms.to_le_bytes());
+        for list in [&row.to, &row.cc, &row.states] {
+            put_u32(&mut out, list.len() as u32);
+            for s in list {
+                put_str(&mut out, s);
+            }
+        }
+        out.extend_from_slice(row.blob.as_bytes());
+    }
+    out
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u32(out, s.len() as u32);
+    out.extend_from_slice(s.as_bytes());
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn bytes(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(corrupt)?;
+        let slice = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().map_err(|_| corrupt())?))
+    }
+    fn span(&mut self) -> Result<Span> {
+        let len = self.u32()?;
+        let start = self.pos as u32;
+        self.bytes(len as usize)?;
+        Ok(Span(start, len))
+    }
+}
+
+fn corrupt() -> Error {
+    Error::Git("mail index cache is corrupt".into())
+}
