@@ -8,7 +8,7 @@
 //! Payload (little-endian): row count, then rows sorted by id, strings inline; loading is
 //! one linear scan recording spans into the mapped buffer.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use gix::ObjectId;
 
@@ -83,6 +83,8 @@ pub struct Row {
     cc: (u32, u32),
     states: (u32, u32),
     pub blob: ObjectId,
+    /// The row's encoded bytes in the buffer: a refresh copies unchanged rows as they are.
+    bytes: (u32, u32),
 }
 
 const ID: usize = 0;
@@ -104,8 +106,11 @@ impl MailIndex {
     /// The index for `snap` (cached, refreshed by diff, or built).
     pub fn for_snapshot(store: &Store, snap: &Snapshot<'_>) -> Result<MailIndex> {
         DerivedCache::new(store, "mail", MAGIC, DIR).get(snap, MailIndex::parse, |previous, changes| {
-            let rows = previous.map(|index| index.to_row_data()).unwrap_or_default();
-            Ok(encode(&refresh(snap, changes, rows)?))
+            let changed = read_changes(snap, changes)?;
+            Ok(match previous {
+                Some(index) => index.splice(changed),
+                None => encode(changed.into_values().flatten()),
+            })
         })
     }
 
@@ -180,26 +185,39 @@ impl MailIndex {
             .take_while(move |id| id.starts_with(prefix))
     }
 
-    fn to_row_data(&self) -> Vec<RowData> {
-        let owned = |it: &mut dyn Iterator<Item = &str>| it.map(str::to_string).collect();
-        self.rows
-            .iter()
-            .map(|row| RowData {
-                id: self.id(row).to_string(),
-                from: self.from(row).to_string(),
-                subject: self.subject(row).to_string(),
-                kind: self.kind(row).to_string(),
-                thread: self.thread(row).to_string(),
-                reply_to: self.reply_to(row).to_string(),
-                claimed_by: self.claimed_by(row).to_string(),
-                priority: row.priority,
-                created_ms: row.created_ms,
-                to: owned(&mut self.to(row)),
-                cc: owned(&mut self.cc(row)),
-                states: owned(&mut self.states(row)),
-                blob: row.blob,
-            })
-            .collect()
+    /// The payload with `changed` applied: unchanged rows are copied byte for byte (no
+    /// per-row allocation), changed ones encoded afresh, removed ones left out; id order kept.
+    fn splice(&self, changed: BTreeMap<String, Option<RowData>>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.buf.len() - HEADER_LEN + changed.len() * 256);
+        put_u32(&mut out, 0);
+        let mut count = 0u32;
+        let mut changes = changed.into_iter().peekable();
+        for row in &self.rows {
+            let id = self.id(row);
+            while changes.peek().is_some_and(|(next, _)| next.as_str() < id) {
+                if let Some((_, Some(new))) = changes.next() {
+                    encode_row(&mut out, &new);
+                    count += 1;
+                }
+            }
+            if changes.peek().is_some_and(|(next, _)| next == id) {
+                if let Some((_, Some(new))) = changes.next() {
+                    encode_row(&mut out, &new);
+                    count += 1;
+                }
+                continue;
+            }
+            out.extend_from_slice(&self.buf[row.bytes.0 as usize..row.bytes.1 as usize]);
+            count += 1;
+        }
+        for (_, new) in changes {
+            if let Some(new) = new {
+                encode_row(&mut out, &new);
+                count += 1;
+            }
+        }
+        out[..4].copy_from_slice(&count.to_le_bytes());
+        out
     }
 
     fn parse(cached: Cached) -> Result<MailIndex> {
@@ -209,6 +227,7 @@ impl MailIndex {
         let mut rows = Vec::with_capacity(count);
         let mut pool = Vec::with_capacity(count * 3);
         for _ in 0..count {
+            let row_start = r.pos as u32;
             let mut strings = [Span(0, 0); 7];
             for s in strings.iter_mut() {
                 *s = r.span()?;
@@ -232,6 +251,7 @@ impl MailIndex {
                 cc: lists[1],
                 states: lists[2],
                 blob,
+                bytes: (row_start, r.pos as u32),
             });
         }
         if r.pos != buf.len() {
@@ -241,10 +261,10 @@ impl MailIndex {
     }
 }
 
-/// `rows` updated by the message files that changed (all of them for a build), in id order.
-/// Tombstoned messages (pruned from a channel) leave the index.
-fn refresh(snap: &Snapshot<'_>, changes: Changes, mut rows: Vec<RowData>) -> Result<Vec<RowData>> {
-    let mut changed: HashMap<String, Option<RowData>> = HashMap::with_capacity(changes.len());
+/// The message files that changed, read: id → its row, or `None` when it is gone (or
+/// tombstoned: pruned from a channel). In id order.
+fn read_changes(snap: &Snapshot<'_>, changes: Changes) -> Result<BTreeMap<String, Option<RowData>>> {
+    let mut changed = BTreeMap::new();
     for (path, blob) in changes {
         let Some(id) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".json")) else {
             continue;
@@ -258,41 +278,43 @@ fn refresh(snap: &Snapshot<'_>, changes: Changes, mut rows: Vec<RowData>) -> Res
         };
         changed.insert(id.to_string(), row);
     }
-    if changed.is_empty() {
-        return Ok(rows);
-    }
-    rows.retain(|r| !changed.contains_key(&r.id));
-    rows.extend(changed.into_values().flatten());
-    rows.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    Ok(rows)
+    Ok(changed)
 }
 
-fn encode(rows: &[RowData]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + rows.len() * 200);
-    put_u32(&mut out, rows.len() as u32);
+/// A whole payload from rows in id order.
+fn encode(rows: impl Iterator<Item = RowData>) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_u32(&mut out, 0);
+    let mut count = 0u32;
     for row in rows {
-        for s in [
-            &row.id,
-            &row.from,
-            &row.subject,
-            &row.kind,
-            &row.thread,
-            &row.reply_to,
-            &row.claimed_by,
-        ] {
-            put_str(&mut out, s);
-        }
-        out.push(row.priority);
-        out.extend_from_slice(&row.created_ms.to_le_bytes());
-        for list in [&row.to, &row.cc, &row.states] {
-            put_u32(&mut out, list.len() as u32);
-            for s in list {
-                put_str(&mut out, s);
-            }
-        }
-        out.extend_from_slice(row.blob.as_bytes());
+        encode_row(&mut out, &row);
+        count += 1;
     }
+    out[..4].copy_from_slice(&count.to_le_bytes());
     out
+}
+
+fn encode_row(out: &mut Vec<u8>, row: &RowData) {
+    for s in [
+        &row.id,
+        &row.from,
+        &row.subject,
+        &row.kind,
+        &row.thread,
+        &row.reply_to,
+        &row.claimed_by,
+    ] {
+        put_str(out, s);
+    }
+    out.push(row.priority);
+    out.extend_from_slice(&row.created_ms.to_le_bytes());
+    for list in [&row.to, &row.cc, &row.states] {
+        put_u32(out, list.len() as u32);
+        for s in list {
+            put_str(out, s);
+        }
+    }
+    out.extend_from_slice(row.blob.as_bytes());
 }
 
 fn put_u32(out: &mut Vec<u8>, v: u32) {

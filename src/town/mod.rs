@@ -137,8 +137,9 @@ impl Town {
         // Absolute, so the paths derived from the root (agents' dirs) mean the same anywhere.
         let dir = &std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let store = Store::open(dir)?;
-        let here = worktree_root(&store, dir);
-        let main = main_worktree(&store).unwrap_or_else(|| here.clone());
+        // The main worktree comes from the common dir; asking git for the toplevel (a
+        // process, a few ms on every command) is needed only when there is none.
+        let main = main_worktree(&store).unwrap_or_else(|| worktree_root(&store, dir));
         let main = std::fs::canonicalize(&main).unwrap_or(main);
         if let Some(town) = store.config_string("gastown.town") {
             let root = resolve_config_path(&main, &town);

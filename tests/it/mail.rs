@@ -380,6 +380,9 @@ fn eight_processes_sending_400_messages_lose_none() {
     assert_eq!(subjects, expected);
     assert_eq!(mail_commits(&env), 400);
     assert_eq!(json(&env, Some(WITNESS), &["check"])["new"], 400);
+    // The index refreshed by 400 diffs is the one a build from scratch makes.
+    std::fs::remove_file(state_dir(&env).join("cache/mail.idx")).unwrap();
+    assert_eq!(json(&env, Some(WITNESS), &["inbox"]), inbox);
     env.assert_fsck_clean(&env.repo());
 }
 
