@@ -14,17 +14,14 @@ use gix::ObjectId;
 
 use crate::bead::record::Record;
 use crate::bead::schema::time_ms;
-use crate::error::{Error, Result};
-use crate::store::cache::{Buffer, Cached, Changes, DerivedCache, HEADER_LEN};
+use crate::error::Result;
+use crate::store::cache::{put_str, put_u32, Buffer, Cached, Changes, DerivedCache, Reader, Span, HEADER_LEN};
 use crate::store::{Snapshot, Store};
 
 /// Names the payload format (bump when it changes: an old file is then rebuilt).
 const MAGIC: &[u8; 8] = b"GTMAIL1\n";
 const DIR: &str = "messages";
 
-/// A byte range of the buffer holding a UTF-8 string.
-#[derive(Debug, Clone, Copy)]
-struct Span(u32, u32);
 
 /// A message as the index holds it, owned (while building).
 #[derive(Debug, Clone)]
@@ -222,7 +219,7 @@ impl MailIndex {
 
     fn parse(cached: Cached) -> Result<MailIndex> {
         let buf = cached.buf;
-        let mut r = Reader { buf: &buf, pos: HEADER_LEN };
+        let mut r = Reader::new(&buf, "mail index");
         let count = r.u32()? as usize;
         let mut rows = Vec::with_capacity(count);
         let mut pool = Vec::with_capacity(count * 3);
@@ -232,8 +229,8 @@ impl MailIndex {
             for s in strings.iter_mut() {
                 *s = r.span()?;
             }
-            let priority = r.bytes(1)?[0];
-            let created_ms = i64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt())?);
+            let priority = r.u8()?;
+            let created_ms = r.i64()?;
             let mut lists = [(0u32, 0u32); 3];
             for list in lists.iter_mut() {
                 let n = r.u32()?;
@@ -242,7 +239,7 @@ impl MailIndex {
                     pool.push(r.span()?);
                 }
             }
-            let blob = ObjectId::try_from(r.bytes(20)?).map_err(|_| corrupt())?;
+            let blob = r.oid()?;
             rows.push(Row {
                 strings,
                 priority,
@@ -255,7 +252,7 @@ impl MailIndex {
             });
         }
         if r.pos != buf.len() {
-            return Err(corrupt());
+            return Err(r.corrupt());
         }
         Ok(MailIndex { buf, rows, pool })
     }
@@ -315,40 +312,4 @@ fn encode_row(out: &mut Vec<u8>, row: &RowData) {
         }
     }
     out.extend_from_slice(row.blob.as_bytes());
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_u32(out, s.len() as u32);
-    out.extend_from_slice(s.as_bytes());
-}
-
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn bytes(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(corrupt)?;
-        let slice = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(slice)
-    }
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.bytes(4)?.try_into().map_err(|_| corrupt())?))
-    }
-    fn span(&mut self) -> Result<Span> {
-        let len = self.u32()?;
-        let start = self.pos as u32;
-        self.bytes(len as usize)?;
-        Ok(Span(start, len))
-    }
-}
-
-fn corrupt() -> Error {
-    Error::Git("mail index cache is corrupt".into())
 }

@@ -97,7 +97,7 @@ fn priority_name(rank: u8) -> &'static str {
 /// Whether a subject is one of the protocol subjects.
 pub fn is_protocol_subject(subject: &str) -> bool {
     let word = subject
-        .split(|c: char| c == ' ' || c == ':')
+        .split([' ', ':'])
         .next()
         .unwrap_or("");
     PROTOCOL_SUBJECTS.contains(&word)
@@ -118,22 +118,11 @@ pub struct Outgoing {
     pub payload: Option<Value>,
 }
 
-/// What a send reports.
+/// What a send reports: the new message as its sender sees it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Sent {
-    pub id: String,
-    pub from: String,
-    pub to: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cc: Vec<String>,
-    pub subject: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub priority: String,
-    pub thread: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reply_to: Option<String>,
-    pub created: String,
+    #[serde(flatten)]
+    pub message: Summary,
     /// Channel messages pruned by the channel's retention in the same write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
@@ -423,22 +412,12 @@ impl<'t> Mail<'t> {
                     index = Some(idx);
                 }
             }
-            let row = index::RowData::from_record(&record, gix::ObjectId::null(gix::hash::Kind::Sha1));
             let sent = Sent {
-                id: id.clone(),
-                from: from.to_string(),
-                to: out.to.clone(),
-                cc: out.cc.clone(),
-                subject: row.subject.clone(),
-                kind: row.kind.clone(),
-                priority: priority_name(row.priority).to_string(),
-                thread,
-                reply_to: original,
-                created: record.str("created_at").unwrap_or("").to_string(),
+                message: message_from_record(&record, 0, from).summary,
                 pruned,
             };
-            let mut subject: String = sent.subject.chars().take(60).collect();
-            if subject.len() < sent.subject.len() {
+            let mut subject: String = sent.message.subject.chars().take(60).collect();
+            if subject.len() < sent.message.subject.len() {
                 subject.push('…');
             }
             Ok(Outcome::Commit {
@@ -525,7 +504,7 @@ impl<'t> Mail<'t> {
         let index = self.index(&snap)?;
         let id = resolve_id(&index, id)?;
         let row = index.get(&id).expect("resolved ids exist");
-        message(&snap, &index, row, viewer)
+        message(&snap, row, viewer)
     }
 
     /// Every message of the thread `id` belongs to, oldest first.
@@ -544,7 +523,7 @@ impl<'t> Mail<'t> {
             .filter(|r| index.thread(r) == thread || index.id(r) == thread)
             .collect();
         rows.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| index.id(a).cmp(index.id(b))));
-        rows.into_iter().map(|r| message(&snap, &index, r, viewer)).collect()
+        rows.into_iter().map(|r| message(&snap, r, viewer)).collect()
     }
 
     /// Messages to or from `viewer` (every message with `everyone`) whose subject, sender
@@ -572,7 +551,7 @@ impl<'t> Mail<'t> {
                 hits.push(row);
             }
         }
-        hits.sort_by(|a, b| b.created_ms.cmp(&a.created_ms));
+        hits.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
         Ok(hits.into_iter().map(|r| summary(&index, r, viewer)).collect())
     }
 
@@ -680,7 +659,7 @@ fn prune_channel(
 ) -> Result<Vec<String>> {
     let target = format!("channel:{}", def.name);
     let mut rows: Vec<&index::Row> = index.rows.iter().filter(|r| index.to(r).any(|t| t == target)).collect();
-    rows.sort_by(|a, b| b.created_ms.cmp(&a.created_ms));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
     let keep = def.retain_count.map(|n| n.saturating_sub(1) as usize).unwrap_or(usize::MAX);
     let cutoff = def
         .retain_hours
@@ -739,7 +718,7 @@ fn summary(index: &MailIndex, row: &index::Row, viewer: &str) -> Summary {
     }
 }
 
-fn message(snap: &Snapshot<'_>, _index: &MailIndex, row: &index::Row, viewer: &str) -> Result<Message> {
+fn message(snap: &Snapshot<'_>, row: &index::Row, viewer: &str) -> Result<Message> {
     let record = Record::parse(&snap.read_blob(row.blob)?)?;
     Ok(message_from_record(&record, row.created_ms, viewer))
 }

@@ -1,7 +1,7 @@
 use super::super::Ctx;
 use super::{shared, Run};
 use crate::error::Result;
-use crate::mail::{Mail, State};
+use crate::mail::State;
 use crate::town::Town;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -13,8 +13,6 @@ pub struct Args {
 
 impl Run for Args {
     fn run(self, ctx: &Ctx, town: &Town) -> Result<i32> {
-        let me = shared::mailbox(ctx)?;
-        let marked = Mail::new(town).mark(&ctx.actor(&town.store)?, &me, &self.ids, State::Acked)?;
-        shared::print_marked(ctx, &marked)
+        shared::mark(ctx, town, &self.ids, State::Acked)
     }
 }

@@ -120,3 +120,10 @@ pub fn print_marked(ctx: &Ctx, marked: &[Marked]) -> Result<i32> {
     }
     Ok(0)
 }
+
+/// `ack` and `archive`: set a state on messages of my mailbox, print what changed.
+pub fn mark(ctx: &Ctx, town: &crate::town::Town, ids: &[String], state: crate::mail::State) -> Result<i32> {
+    let me = mailbox(ctx)?;
+    let marked = crate::mail::Mail::new(town).mark(&ctx.actor(&town.store)?, &me, ids, state)?;
+    print_marked(ctx, &marked)
+}
