@@ -128,6 +128,12 @@ impl Agents<'_> {
             }
         }
         let handoff = agent.handoff.clone();
+        // Mail is information: a mail store that cannot be read must not keep an agent
+        // from starting, so a failure here is an empty list.
+        let mail = crate::mail::Mail::new(self.town)
+            .fresh(&address.to_string(), false)
+            .map(|fresh| fresh.iter().filter_map(|m| serde_json::to_value(m).ok()).collect())
+            .unwrap_or_default();
         let next = match (&hook, &molecule_view) {
             (Some(h), Some(m)) => {
                 let current = m["steps"]
@@ -152,7 +158,7 @@ impl Agents<'_> {
             instructions_from,
             hook,
             molecule: molecule_view,
-            mail: Vec::new(),
+            mail,
             handoff,
             next,
         })

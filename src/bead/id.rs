@@ -44,7 +44,7 @@ pub fn record_path(id: &str) -> String {
     format!("beads/{:02x}/{id}.json", shard(id))
 }
 
-fn shard(id: &str) -> u8 {
+pub fn shard(id: &str) -> u8 {
     // FNV-1a: stable across platforms and versions, unlike std's hasher.
     let mut hash: u32 = 0x811c9dc5;
     for byte in id.bytes() {

@@ -16,8 +16,8 @@ use super::graph;
 use super::id::id_from_path;
 use super::record::Record;
 use super::schema::time_ms;
-use crate::error::{Error, Result};
-use crate::store::cache::{Buffer, Cached, Changes, DerivedCache, HEADER_LEN};
+use crate::error::Result;
+use crate::store::cache::{put_str, put_u32, Buffer, Cached, Changes, DerivedCache, Reader, Span};
 use crate::store::{Snapshot, Store};
 
 /// Names the payload format (bump when it changes: an old file is then rebuilt).
@@ -30,9 +30,6 @@ pub const NO_TIME: i64 = i64::MIN;
 pub const FLAG_EPHEMERAL: u8 = 1;
 pub const FLAG_BLOCKED: u8 = 2;
 
-/// A byte range of the index buffer holding a UTF-8 string.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Span(u32, u32);
 
 /// The owned form of a row, used while building.
 #[derive(Debug, Clone)]
@@ -249,10 +246,7 @@ impl Index {
 
     fn parse(cached: Cached) -> Result<Index> {
         let Cached { buf, tip, .. } = cached;
-        let mut r = Reader {
-            buf: &buf,
-            pos: HEADER_LEN,
-        };
+        let mut r = Reader::new(&buf, "bead index");
         let count = r.u32()? as usize;
         let mut rows = Vec::with_capacity(count);
         let mut label_pool = Vec::new();
@@ -305,7 +299,7 @@ impl Index {
             });
         }
         if r.pos != buf.len() {
-            return Err(corrupt());
+            return Err(r.corrupt());
         }
         Ok(Index {
             buf,
@@ -421,58 +415,4 @@ fn encode(rows: &[RowData], computed: &graph::Computed) -> Vec<u8> {
         out.extend_from_slice(row.blob.as_bytes());
     }
     out
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_u32(out, s.len() as u32);
-    out.extend_from_slice(s.as_bytes());
-}
-
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn bytes(&mut self, n: usize) -> Result<&[u8]> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .filter(|&e| e <= self.buf.len())
-            .ok_or_else(corrupt)?;
-        let slice = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(slice)
-    }
-    fn u8(&mut self) -> Result<u8> {
-        Ok(self.bytes(1)?[0])
-    }
-    fn u32(&mut self) -> Result<u32> {
-        Ok(u32::from_le_bytes(
-            self.bytes(4)?.try_into().map_err(|_| corrupt())?,
-        ))
-    }
-    fn i64(&mut self) -> Result<i64> {
-        Ok(i64::from_le_bytes(
-            self.bytes(8)?.try_into().map_err(|_| corrupt())?,
-        ))
-    }
-    fn oid(&mut self) -> Result<ObjectId> {
-        ObjectId::try_from(self.bytes(20)?).map_err(|_| corrupt())
-    }
-    fn span(&mut self) -> Result<Span> {
-        let len = self.u32()?;
-        let start = self.pos as u32;
-        // UTF-8 is checked when a string is read, so rows never looked at cost nothing.
-        self.bytes(len as usize)?;
-        Ok(Span(start, len))
-    }
-}
-
-fn corrupt() -> Error {
-    Error::Git("bead index cache is corrupt".into())
 }

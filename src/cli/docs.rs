@@ -17,6 +17,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::sling::Cli::command().name("git-sling"),
         super::mq::Cli::command().name("git-mq"),
         super::agent::Cli::command().name("git-agent"),
+        super::mail::Cli::command().name("git-mail"),
     ]
 }
 

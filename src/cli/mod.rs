@@ -6,6 +6,7 @@ pub mod bead;
 pub mod docs;
 pub mod formula;
 pub mod gastown;
+pub mod mail;
 pub mod mol;
 pub mod mq;
 pub mod sling;

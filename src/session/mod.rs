@@ -241,6 +241,18 @@ impl Sessions {
         Ok(last_lines(&text, lines))
     }
 
+    /// Type `text` into a live tmux session (the nudge fallback for runtimes without hooks).
+    /// False, typing nothing, when the session is not alive or runs without a terminal.
+    pub fn type_text(&self, name: &str, text: &str) -> Result<bool> {
+        if !self.is_alive(name)? {
+            return Ok(false);
+        }
+        match self.info(name)?.map(|i| i.backend) {
+            Some(Backend::Tmux { socket }) => tmux::send_text(&socket, name, text).map(|()| true),
+            _ => Ok(false),
+        }
+    }
+
     /// The command that attaches a terminal to the session.
     pub fn attach_command(&self, name: &str) -> Result<Vec<OsString>> {
         let info = self.require_info(name)?;

@@ -331,3 +331,16 @@ pub(super) fn attach_command(socket: &Path, name: &str) -> Vec<OsString> {
         session_target(name).into(),
     ]
 }
+
+/// Type `text` into the session's pane and press Enter: `send-keys -l` with the text as one
+/// argument (never a shell line; `-l` keeps tmux from reading key names in it).
+pub(super) fn send_text(socket: &Path, name: &str, text: &str) -> Result<()> {
+    let mut keys = tmux(socket);
+    keys.args(["send-keys", "-t", &pane_target(name), "-l", "--"])
+        .arg(escape(OsStr::new(text)));
+    run(keys, &format!("type into session {name}"))?;
+    let mut enter = tmux(socket);
+    enter.args(["send-keys", "-t", &pane_target(name), "Enter"]);
+    run(enter, &format!("submit in session {name}"))?;
+    Ok(())
+}

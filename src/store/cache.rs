@@ -194,3 +194,66 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(format!("renaming {}", tmp.display()), e))
 }
+
+/// A byte range of a cache buffer holding a UTF-8 string (checked when it is read, so rows
+/// never looked at cost nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span(pub u32, pub u32);
+
+/// Reads a payload written with [`put_u32`] and [`put_str`]; any read past the end is the
+/// one-line "`what` cache is corrupt" (the caller rebuilds).
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pub pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `buf` (the whole file) positioned after the header.
+    pub fn new(buf: &'a [u8], what: &'static str) -> Self {
+        Reader { buf, pos: HEADER_LEN, what }
+    }
+    pub fn corrupt(&self) -> Error {
+        Error::Git(format!("{} cache is corrupt", self.what))
+    }
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| self.corrupt())?;
+        let slice = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(slice)
+    }
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.bytes(1)?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32> {
+        let bytes = self.bytes(4)?;
+        Ok(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
+    }
+    pub fn i64(&mut self) -> Result<i64> {
+        let bytes = self.bytes(8)?;
+        Ok(i64::from_le_bytes(bytes.try_into().expect("8 bytes")))
+    }
+    pub fn oid(&mut self) -> Result<ObjectId> {
+        let bytes = self.bytes(20)?;
+        ObjectId::try_from(bytes).map_err(|_| self.corrupt())
+    }
+    pub fn span(&mut self) -> Result<Span> {
+        let len = self.u32()?;
+        let start = self.pos as u32;
+        self.bytes(len as usize)?;
+        Ok(Span(start, len))
+    }
+}
+
+pub fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+pub fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_u32(out, s.len() as u32);
+    out.extend_from_slice(s.as_bytes());
+}

@@ -89,6 +89,7 @@ pub const MAIL: Layout = Layout {
     dirs: &[
         dir("meta", Join::Registers),
         dir("messages", Join::Records), // messages/<shard>/<id>.json
+        dir("lists", Join::Records),    // lists/<group|queue|channel>/<name>.json
     ],
 };
 

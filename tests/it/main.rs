@@ -26,6 +26,7 @@ mod crash;
 mod docs;
 mod formula;
 mod load;
+mod mail;
 mod mol;
 mod real_data;
 mod services;

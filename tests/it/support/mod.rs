@@ -288,3 +288,34 @@ impl From<Output> for Captured {
         }
     }
 }
+
+/// Record the agent `address` (e.g. `web/polecats/nux`) in the store of the repository at
+/// `dir`, as `git agent add` would, with `runtime` as the runtime it was last started with.
+/// Through the library: no `git agent` binary is needed to have agents to write to.
+pub fn seed_agent(dir: &Path, address: &str, runtime: Option<&str>) {
+    use gastown::bead::record::Stamp;
+    let parsed = gastown::agent::Address::parse(address).expect("a full agent address");
+    let store = gastown::store::Store::open(dir).expect("store opens");
+    let actor = gastown::store::Actor {
+        name: "test".into(),
+        email: "test@example.com".into(),
+    };
+    store
+        .write("beads", &actor, |snap, batch| {
+            let mut record = gastown::records::named_record(address);
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            record.set("role", serde_json::json!(parsed.role.as_str()), &stamp);
+            record.set("rig", serde_json::json!(parsed.rig), &stamp);
+            record.set("state", serde_json::json!("idle"), &stamp);
+            if let Some(r) = runtime {
+                record.set("runtime", serde_json::json!(r), &stamp);
+            }
+            gastown::records::put(batch, &parsed.record_path(), &record);
+            gastown::bead::ops::carry_count(snap, batch, 0);
+            Ok(gastown::store::Outcome::Commit {
+                message: format!("agent add {address}"),
+                value: (),
+            })
+        })
+        .expect("agent record written");
+}
