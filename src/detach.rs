@@ -45,10 +45,13 @@ where
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err);
-    // SAFETY: setsid is async-signal-safe and the closure allocates nothing.
+    // SAFETY: setsid and fcntl are async-signal-safe and the closure allocates nothing.
     unsafe {
         command.pre_exec(|| {
             rustix::process::setsid()?;
+            // Started from inside an agent's session (done, handoff), this process must
+            // not keep that session's liveness lock once the session ends.
+            crate::session::cloexec_inherited(None);
             Ok(())
         });
     }

@@ -97,3 +97,24 @@ pub(super) fn wait_held(
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// Between fork and exec: mark every descriptor above stderr close-on-exec, except `keep`.
+/// A command run inside an agent's session inherits that session's liveness lock (the
+/// agent's processes all hold it, by design); whatever it starts — a new session, a tmux
+/// server, a detached queue run — must not, or the old session would look alive for as long
+/// as the new process lives.
+///
+/// # Safety
+/// Only for a `pre_exec` closure: it makes nothing but `fcntl` calls, which are
+/// async-signal-safe, and allocates nothing. Descriptors that are not open fail with EBADF,
+/// which is ignored.
+pub(crate) unsafe fn cloexec_inherited(keep: Option<i32>) {
+    use rustix::io::{fcntl_setfd, FdFlags};
+    // Descriptors past 1024 would need a raised limit; gastown's own processes stay far
+    // below it (a command opens a handful).
+    for fd in 3..1024 {
+        if Some(fd) != keep {
+            let _ = fcntl_setfd(std::os::fd::BorrowedFd::borrow_raw(fd), FdFlags::CLOEXEC);
+        }
+    }
+}

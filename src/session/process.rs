@@ -57,7 +57,9 @@ pub(super) fn start(
             // Own session and process group: stop() signals the whole group, and the agent
             // outlives the command that started it without a terminal's hangup.
             rustix::process::setsid()?;
-            // Keep the lock's descriptor across exec: the agent, and what it spawns, hold it.
+            // No other session's lock (inherited when started from inside a session) ...
+            super::lock::cloexec_inherited(Some(lock_fd));
+            // ... but keep ours across exec: the agent, and what it spawns, hold it.
             fcntl_setfd(BorrowedFd::borrow_raw(lock_fd), FdFlags::empty())?;
             Ok(())
         });

@@ -63,6 +63,16 @@ fn tmux(socket: &Path) -> Command {
         // Inside the user's tmux, TMUX would point our client at their server's context.
         .env_remove("TMUX")
         .stdin(Stdio::null());
+    // The tmux server forks from this client and lives on: it must not hold a session lock
+    // this process inherited (started from inside an agent's session).
+    // SAFETY: cloexec_inherited makes only fcntl calls and allocates nothing.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(|| {
+            super::lock::cloexec_inherited(None);
+            Ok(())
+        });
+    }
     command
 }
 
