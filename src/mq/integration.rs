@@ -131,17 +131,9 @@ impl MergeQueue<'_> {
         }
         let beads = Beads::new(&self.store);
         let index = beads.index(&snap)?;
-        if let Some(pos) = index.position(&epic) {
-            let open: Vec<&str> = index
-                .rows
-                .iter()
-                .filter(|r| r.parent as usize == pos && index.status(r) != "closed")
-                .map(|r| index.id(r))
-                .take(10)
-                .collect();
-            if !open.is_empty() {
-                return Err(Error::invalid(format!("epic {epic} has open children ({})", open.join(", "))));
-            }
+        let open = crate::bead::rules::open_children(&index, &epic);
+        if !open.is_empty() {
+            return Err(Error::invalid(format!("epic {epic} has open children ({})", open.join(", "))));
         }
         let tip = self
             .store

@@ -24,6 +24,7 @@ mod docs;
 mod formula;
 mod load;
 mod mol;
+mod mq;
 mod real_data;
 mod services;
 mod session;
