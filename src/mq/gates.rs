@@ -261,3 +261,40 @@ fn tail(log: &Path) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(TAIL_LINES)..].join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(name: &str, command: &str, secs: u64) -> Gate {
+        Gate { name: name.into(), command: command.into(), timeout: Duration::from_secs(secs) }
+    }
+
+    #[test]
+    fn a_failure_cancels_the_others_and_keeps_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let gates = [gate("fails", "echo \"checking $GT_MQ_MR\"; exit 3", 60), gate("slow", "sleep 30", 60)];
+        let env = [("GT_MQ_MR".to_string(), "gt-mr-1".to_string())];
+        let result = run(&gates, dir.path(), &env, true, &dir.path().join("logs")).unwrap();
+        assert!(!result.passed());
+        let failure = result.failure().unwrap();
+        assert_eq!((failure.gate.as_str(), failure.kind.as_str(), failure.exit_status), ("fails", "failed", Some(3)));
+        assert_eq!(failure.log_tail, "checking gt-mr-1");
+        assert_eq!(result.runs.iter().find(|r| r.gate == "slow").unwrap().status, "cancelled");
+    }
+
+    #[test]
+    fn timeouts_and_missing_commands_are_told_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        let result = run(&[gate("hang", "sleep 30", 1)], dir.path(), &[], false, &logs).unwrap();
+        assert_eq!(result.failure().unwrap().kind, "timeout");
+        let result = run(&[gate("lint", "no-such-command-here", 60)], dir.path(), &[], false, &logs).unwrap();
+        assert_eq!(result.missing().unwrap().gate, "lint");
+        // One after another: the second never runs after the first fails.
+        let result = run(&[gate("a", "false", 60), gate("b", "true", 60)], dir.path(), &[], false, &logs).unwrap();
+        assert_eq!(result.runs.len(), 1);
+        let result = run(&[gate("a", "true", 60), gate("b", "true", 60)], dir.path(), &[], true, &logs).unwrap();
+        assert!(result.passed() && result.runs.len() == 2);
+    }
+}

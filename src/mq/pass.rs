@@ -22,7 +22,7 @@
 //! knowing that the holder will.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -98,6 +98,10 @@ pub struct PassReport {
     pub convoys: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deleted_branches: Vec<String>,
+    /// Beads queued back to their workers (rework, rejected work); the pass starts a
+    /// detached `git sling queue run` for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub requeued: Vec<String>,
     pub started_at: String,
     pub millis: u64,
 }
@@ -163,6 +167,11 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
             Some(again) => slot = again,
             None => break,
         }
+    }
+    if !pass.report.requeued.is_empty() {
+        // Best effort: the dispatches are durable records; any later queue run starts them.
+        let log = journal::dir(&store).join("sling.log");
+        let _ = crate::detach::spawn("git-sling", ["queue", "run", "--rig", rig.name.as_str()], &rig.path, &log);
     }
     pass.report.millis = started.elapsed().as_millis() as u64;
     journal::save_last(&store, &pass.report)?;
@@ -314,6 +323,9 @@ impl Pass<'_> {
                 Integrated::Commit(c) => tips.push(c),
                 Integrated::Conflict(files) if i == 0 => {
                     let done = writes::record_conflict(self.store, self.actor, &mr.id, &target.branch, &base, &files)?;
+                    if done.requeued {
+                        self.report.requeued.push(done.rework_bead.clone());
+                    }
                     let mut d = decision(mr, "conflict", Some(format!("conflict with {} in {} file(s)", target.branch, files.len())));
                     d.conflict_files = files;
                     d.rework_bead = Some(done.rework_bead);
@@ -427,6 +439,9 @@ impl Pass<'_> {
 
     fn reject(&mut self, mr: &MergeRequest, why: &str, failure: Option<GateFailure>) -> Result<()> {
         let done = writes::record_rejected(self.store, self.actor, &mr.id, why, failure.as_ref(), self.config.max_retries)?;
+        if done.requeued {
+            self.report.requeued.extend(mr.bead.clone());
+        }
         let mut d = decision(mr, if done.escalated { "escalated" } else { "rejected" }, Some(why.to_string()));
         d.failure = failure;
         self.decide(d);
@@ -514,11 +529,4 @@ fn decision(mr: &MergeRequest, outcome: &str, reason: Option<String>) -> Decisio
 
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
-}
-
-/// Whether a path is this repository's scratch worktree (sandboxes and people's checkouts
-/// are never the queue's).
-pub fn is_scratch(store: &Store, path: &Path) -> bool {
-    let scratch = journal::dir(store).join("scratch");
-    std::fs::canonicalize(path).ok() == std::fs::canonicalize(&scratch).ok()
 }
