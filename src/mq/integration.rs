@@ -87,7 +87,7 @@ impl MergeQueue<'_> {
             }
         }
         let target = self.default_target(None)?;
-        let base = super::target::Target::of(&self.rig.path, &target)
+        let base = super::target::Target::of(&self.store, &target)
             .tip(&self.store, &self.rig.path)?
             .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;
         let base = match self.store.branch_tip(&branch)? {
@@ -139,7 +139,7 @@ impl MergeQueue<'_> {
             .store
             .branch_tip(&branch)?
             .ok_or_else(|| Error::invalid(format!("the integration branch {branch} is gone")))?;
-        let target_tip = super::target::Target::of(&self.rig.path, &target)
+        let target_tip = super::target::Target::of(&self.store, &target)
             .tip(&self.store, &self.rig.path)?
             .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;
         if gitcmd::probe(&self.rig.path, ["merge-base", "--is-ancestor", &tip, &target_tip]).is_some() {

@@ -7,6 +7,7 @@
 //! `MergeQueue` is the service the CLI calls: each method is one `Store::write` (or a pass,
 //! which is a sequence of them) and returns `Serialize` values.
 
+pub mod candidate;
 pub mod config;
 pub mod gates;
 pub mod integration;
@@ -139,7 +140,7 @@ impl<'t> MergeQueue<'t> {
         if target == spec.branch {
             return Err(Error::invalid(format!("'{}' is the target itself: submit a branch that holds work for it", spec.branch)));
         }
-        let target_ref = target::Target::of(&self.rig.path, &target);
+        let target_ref = target::Target::of(&self.store, &target);
         let target_tip = target_ref
             .tip(&self.store, &self.rig.path)?
             .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;

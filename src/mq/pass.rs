@@ -22,7 +22,7 @@
 //! knowing that the holder will.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -32,7 +32,8 @@ use super::gates::{self, GateResult};
 use super::journal::{self, Journal, Slot};
 use super::order;
 use super::record::{self, GateFailure, MergeRequest};
-use super::scratch::{Integrated, Labels, Scratch};
+use super::candidate::{Builder, Integrated, Labels};
+use super::scratch::Scratch;
 use super::target::{self, Advance, Target};
 use super::writes;
 use crate::bead::COLLECTION;
@@ -227,7 +228,7 @@ impl Pass<'_> {
         let landed = tip.as_deref().is_some_and(|t| {
             t == j.to || gitcmd::probe(&self.repo, ["merge-base", "--is-ancestor", &j.to, t]).is_some()
         });
-        target::repair_checkouts(&target, &self.repo, &self.scratch_path(), &[&j.from, &j.to])?;
+        target::repair_checkouts(&target, self.store, &self.scratch_path(), &[&j.from, &j.to])?;
         if landed {
             let done = writes::record_merged(self.store, self.actor, &target.branch, &j.merged)?;
             self.report.convoys.extend(done.convoys);
@@ -268,7 +269,7 @@ impl Pass<'_> {
                 self.hold(&batch, &why);
                 continue;
             }
-            self.process(&Target::of(&self.repo, &target), &batch)?;
+            self.process(&Target::of(self.store, &target), &batch)?;
         }
     }
 
@@ -298,17 +299,15 @@ impl Pass<'_> {
             self.hold(batch, &why);
             return Ok(());
         };
-        if let Some(why) = target.blocked_by(&self.repo, &self.scratch_path())? {
+        if let Some(why) = target.blocked_by(self.store, &self.scratch_path())? {
             self.hold(batch, &why);
             return Ok(());
-        }
-        if self.scratch.is_none() {
-            self.scratch = Some(Scratch::prepare(self.store, &self.repo, &base, self.actor)?);
         }
         let mut tips: Vec<String> = Vec::new();
         for (i, mr) in batch.iter().enumerate() {
             let current = tips.last().unwrap_or(&base).clone();
-            if !gitcmd::rev_exists(&self.repo, &mr.commit) {
+            let present = gix::ObjectId::from_hex(mr.commit.as_bytes()).is_ok_and(|oid| self.store.has_object(oid));
+            if !present {
                 if i == 0 {
                     let why = format!("commit {} is not in this repository", short(&mr.commit));
                     self.reject(mr, &why, None)?;
@@ -318,8 +317,8 @@ impl Pass<'_> {
             }
             let strategy = mr.strategy.clone().unwrap_or_else(|| self.config.strategy.clone());
             let labels = Labels { mr: &mr.id, bead: mr.bead.as_deref(), branch: &mr.branch, target: &target.branch };
-            let scratch = self.scratch.as_ref().expect("prepared above");
-            match scratch.integrate(&current, &mr.commit, &strategy, &labels)? {
+            let builder = Builder { store: self.store, repo: &self.repo, actor: self.actor };
+            match builder.integrate(&current, &mr.commit, &strategy, &labels)? {
                 Integrated::Commit(c) => tips.push(c),
                 Integrated::Conflict(files) if i == 0 => {
                     let done = writes::record_conflict(self.store, self.actor, &mr.id, &target.branch, &base, &files)?;
@@ -360,7 +359,10 @@ impl Pass<'_> {
             return Ok(Some(Tested::Green));
         }
         let tip = &tips[k - 1];
-        let scratch = self.scratch.as_ref().expect("prepared");
+        if self.scratch.is_none() {
+            self.scratch = Some(Scratch::prepare(self.store, &self.repo, tip)?);
+        }
+        let scratch = self.scratch.as_ref().expect("prepared above");
         scratch.reset(tip)?;
         let mrs: Vec<&str> = stack[..k].iter().map(|m| m.id.as_str()).collect();
         let env = vec![
@@ -490,22 +492,32 @@ impl Pass<'_> {
     /// work and are checked out nowhere (a sandbox keeps its branch), and drop the pins.
     fn cleanup_merged(&mut self, target: &Target, merged: &[(String, String)]) -> Result<()> {
         let snap = self.store.snapshot(COLLECTION)?;
-        let checked_out: Vec<String> = gitcmd::worktrees(&self.repo)?.into_iter().filter_map(|w| w.branch).collect();
+        let mut pins = Vec::new();
+        let mut branches = Vec::new();
         for (id, _) in merged {
             let Ok(mr) = record::find_in(&snap, id) else { continue };
-            let _ = self.store.unpin_work(&mr.id);
-            if !self.config.delete_merged || mr.branch == target.branch || checked_out.contains(&mr.branch) {
-                continue;
+            pins.push((format!("refs/gastown/local/work/{}", mr.id), mr.commit.clone()));
+            let wanted = self.config.delete_merged
+                && mr.branch != target.branch
+                && Target { branch: mr.branch.clone(), remote: None }.checkouts(self.store, Path::new("")).is_empty()
+                && self.store.branch_tip(&mr.branch).ok().flatten().as_deref() == Some(mr.commit.as_str());
+            if wanted {
+                branches.push(mr.clone());
             }
-            if self.store.branch_tip(&mr.branch).ok().flatten().as_deref() == Some(mr.commit.as_str())
-                && self.store.delete_branch(&mr.branch, &mr.commit)?
-            {
-                self.report.deleted_branches.push(mr.branch.clone());
-            }
-            if let Some(remote) = &target.remote {
+            if let Some(remote) = target.remote.as_ref().filter(|_| self.config.delete_merged) {
                 if store_branch::remote_branch_tip(&self.repo, remote, &mr.branch).ok().flatten().as_deref() == Some(mr.commit.as_str()) {
                     let _ = store_branch::delete_remote_branch(&self.repo, remote, &mr.branch, &mr.commit);
                 }
+            }
+        }
+        // Pins first, then each branch that still points at the merged work; one git process.
+        let pinned = pins.len();
+        let mut refs = pins;
+        refs.extend(branches.iter().map(|m| (format!("refs/heads/{}", m.branch), m.commit.clone())));
+        let deleted = self.store.delete_refs_if(&refs)?;
+        for (m, gone) in branches.iter().zip(&deleted[pinned..]) {
+            if *gone {
+                self.report.deleted_branches.push(m.branch.clone());
             }
         }
         Ok(())

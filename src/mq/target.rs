@@ -40,8 +40,8 @@ pub enum Advance {
 }
 
 impl Target {
-    pub fn of(repo: &Path, branch: &str) -> Target {
-        let remote = gitcmd::get_config(repo, &format!("branch.{branch}.remote")).filter(|r| r != ".");
+    pub fn of(store: &Store, branch: &str) -> Target {
+        let remote = store.config_string(&format!("branch.{branch}.remote")).filter(|r| r != ".");
         Target { branch: branch.to_string(), remote }
     }
 
@@ -53,20 +53,35 @@ impl Target {
         }
     }
 
-    /// Worktrees (other than `except`) with the branch checked out.
-    pub fn checkouts(&self, repo: &Path, except: &Path) -> Result<Vec<PathBuf>> {
+    /// Worktrees (other than `except`) with the branch checked out, read from the common
+    /// git dir (`HEAD`, `worktrees/*/HEAD` and `gitdir`) rather than by a `git worktree list`
+    /// per look: the pass looks for every batch.
+    pub fn checkouts(&self, store: &Store, except: &Path) -> Vec<PathBuf> {
+        let wanted = format!("ref: refs/heads/{}", self.branch);
+        let on_branch = |head: &Path| std::fs::read_to_string(head).is_ok_and(|h| h.trim() == wanted);
+        let common = store.common_dir();
+        let mut out = Vec::new();
+        if common.file_name().is_some_and(|n| n == ".git") && on_branch(&common.join("HEAD")) {
+            out.extend(common.parent().map(Path::to_path_buf));
+        }
+        if let Ok(entries) = std::fs::read_dir(common.join("worktrees")) {
+            for entry in entries.flatten() {
+                let dir = entry.path();
+                if !on_branch(&dir.join("HEAD")) {
+                    continue;
+                }
+                let Ok(gitdir) = std::fs::read_to_string(dir.join("gitdir")) else { continue };
+                out.extend(Path::new(gitdir.trim()).parent().map(Path::to_path_buf));
+            }
+        }
         let except = std::fs::canonicalize(except).unwrap_or_else(|_| except.to_path_buf());
-        Ok(gitcmd::worktrees(repo)?
-            .into_iter()
-            .filter(|w| w.branch.as_deref() == Some(self.branch.as_str()))
-            .map(|w| w.path)
-            .filter(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) != except && p.is_dir())
-            .collect())
+        out.retain(|p| p.is_dir() && std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) != except);
+        out
     }
 
     /// Why the target cannot move now: a checkout of it with uncommitted changes.
-    pub fn blocked_by(&self, repo: &Path, scratch: &Path) -> Result<Option<String>> {
-        for wt in self.checkouts(repo, scratch)? {
+    pub fn blocked_by(&self, store: &Store, scratch: &Path) -> Result<Option<String>> {
+        for wt in self.checkouts(store, scratch) {
             if let Some(why) = dirty(&wt) {
                 return Ok(Some(format!(
                     "{} is checked out in {} with {why}; commit or stash them and run `git mq run` again",
@@ -82,7 +97,7 @@ impl Target {
     pub fn advance(&self, at: &Place<'_>, from: &str, to: &str, message: &str) -> Result<Advance> {
         let (store, repo, scratch) = (at.store, at.repo, at.scratch);
         if let Some(remote) = &self.remote {
-            if let Some(why) = self.blocked_by(repo, scratch)? {
+            if let Some(why) = self.blocked_by(store, scratch)? {
                 return Ok(Advance::Held(why));
             }
             if branch::push_branch(repo, remote, &self.branch, to, Some(from))? == Pushed::Stale {
@@ -103,28 +118,25 @@ impl Target {
     }
 
     fn move_local(&self, at: &Place<'_>, from: Option<&str>, to: &str, message: &str) -> Result<Advance> {
-        let (store, repo, scratch, actor) = (at.store, at.repo, at.scratch, at.actor);
+        let (store, scratch, actor) = (at.store, at.scratch, at.actor);
         if store.branch_tip(&self.branch)?.as_deref() != from {
             return Ok(Advance::Stale);
         }
         let checkouts = match from {
-            Some(_) => self.checkouts(repo, scratch)?,
+            Some(_) => self.checkouts(store, scratch),
             None => Vec::new(),
         };
         let mut updated: Vec<&PathBuf> = Vec::new();
         for wt in &checkouts {
             let from = from.expect("a checked-out branch exists");
-            let held = match dirty(wt) {
-                Some(why) => Some(format!("{} is checked out in {} with {why}", self.branch, wt.display())),
-                None => gitcmd::run(wt, ["read-tree", "-u", "-m", from, to])
-                    .err()
-                    .map(|e| format!("{} is checked out in {} and could not be updated: {e}", self.branch, wt.display())),
-            };
-            if let Some(why) = held {
+            // A two-tree read-tree refuses to overwrite a changed file it must update (and
+            // carries changes to files it need not touch, as a checkout does): what makes
+            // a change made during the gates safe without a second cleanliness check.
+            if let Err(e) = gitcmd::run(wt, ["read-tree", "-u", "-m", from, to]) {
                 for done in &updated {
                     let _ = gitcmd::run(done, ["read-tree", "-u", "-m", to, from]);
                 }
-                return Ok(Advance::Held(why));
+                return Ok(Advance::Held(format!("{} is checked out in {} and could not be updated: {e}", self.branch, wt.display())));
             }
             updated.push(wt);
         }
@@ -142,12 +154,8 @@ impl Target {
 
 /// Uncommitted changes to tracked files (what git's updateInstead refuses), described.
 fn dirty(worktree: &Path) -> Option<String> {
-    let _ = gitcmd::probe(worktree, ["update-index", "-q", "--ignore-submodules", "--refresh"]);
-    let unstaged = gitcmd::probe(worktree, ["diff-files", "--name-only", "--ignore-submodules"]).unwrap_or_default();
-    let staged = gitcmd::probe(worktree, ["diff-index", "--cached", "--name-only", "--ignore-submodules", "HEAD", "--"]).unwrap_or_default();
-    let mut files: Vec<&str> = unstaged.lines().chain(staged.lines()).filter(|l| !l.is_empty()).collect();
-    files.sort();
-    files.dedup();
+    let status = gitcmd::probe(worktree, ["status", "--porcelain=v1", "--untracked-files=no", "--ignore-submodules=all"])?;
+    let files: Vec<&str> = status.lines().filter(|l| l.len() > 3).map(|l| &l[3..]).collect();
     if files.is_empty() {
         return None;
     }
@@ -162,9 +170,9 @@ fn dirty(worktree: &Path) -> Option<String> {
 /// After a killed pass: every checkout of `branch` whose index (and files) hold one of
 /// `commits` while HEAD is another is brought to HEAD, so no worktree is left disagreeing
 /// with its HEAD. The repaired worktrees.
-pub fn repair_checkouts(target: &Target, repo: &Path, scratch: &Path, commits: &[&str]) -> Result<Vec<PathBuf>> {
+pub fn repair_checkouts(target: &Target, store: &Store, scratch: &Path, commits: &[&str]) -> Result<Vec<PathBuf>> {
     let mut repaired = Vec::new();
-    for wt in target.checkouts(repo, scratch)? {
+    for wt in target.checkouts(store, scratch) {
         let Some(head) = gitcmd::probe(&wt, ["rev-parse", "HEAD"]).map(|h| h.trim().to_string()) else {
             continue;
         };

@@ -119,22 +119,6 @@ impl Store {
         self.delete_ref_if(&format!("refs/heads/{branch}"), expected)
     }
 
-    /// Drop the pin `refs/gastown/local/work/<name>` once its work is merged.
-    pub fn unpin_work(&self, name: &str) -> Result<bool> {
-        if name.is_empty() || name.contains(['/', '.']) || name.chars().any(char::is_control) {
-            return Err(Error::invalid(format!("bad pin name '{}'", name.escape_debug())));
-        }
-        let ref_name = format!("refs/gastown/local/work/{name}");
-        let Some(current) = self
-            .repo
-            .try_find_reference(ref_name.as_str())?
-            .and_then(|r| r.try_id().map(|id| id.detach().to_string()))
-        else {
-            return Ok(false);
-        };
-        self.delete_ref_if(&ref_name, &current)
-    }
-
     fn delete_ref_if(&self, ref_name: &str, expected: &str) -> Result<bool> {
         let out = Command::new(git_binary()?)
             .arg("--git-dir")
@@ -240,4 +224,61 @@ pub fn delete_remote_branch(dir: &Path, remote: &str, branch: &str, expected: &s
         .output()
         .map_err(|e| Error::io("running git push", e))?;
     Ok(out.status.success())
+}
+
+impl Store {
+    /// The tree of `commit` (read in process; a commit git just wrote is found too).
+    pub fn tree_of_commit(&self, commit: &str) -> Result<String> {
+        let oid = oid(commit)?;
+        let object = self
+            .repo
+            .find_object(oid)
+            .map_err(|_| Error::invalid(format!("no commit {commit} in this repository")))?;
+        let commit = object
+            .try_into_commit()
+            .map_err(|_| Error::invalid(format!("{commit} is not a commit")))?;
+        Ok(commit.tree_id().map_err(|e| Error::Git(e.to_string()))?.detach().to_string())
+    }
+
+    /// Delete refs that still point where the caller saw them, `(ref, expected)` in order,
+    /// each its own transaction, all in one git process. Which were deleted (a ref that is
+    /// gone is skipped; the first that had moved stops the ones after it).
+    pub fn delete_refs_if(&self, refs: &[(String, String)]) -> Result<Vec<bool>> {
+        let mut script = String::new();
+        let mut asked = Vec::new();
+        for (i, (name, expected)) in refs.iter().enumerate() {
+            let valid = name.starts_with("refs/heads/") || name.starts_with("refs/gastown/local/work/");
+            if !valid || name.contains("..") || name.chars().any(|c| c.is_control() || c == ' ') {
+                return Err(Error::invalid(format!("bad ref name '{}'", name.escape_debug())));
+            }
+            oid(expected)?;
+            if self.repo.try_find_reference(name.as_str())?.is_none() {
+                continue;
+            }
+            script.push_str(&format!("start\ndelete {name} {expected}\ncommit\n"));
+            asked.push(i);
+        }
+        let mut deleted = vec![false; refs.len()];
+        if asked.is_empty() {
+            return Ok(deleted);
+        }
+        let mut child = Command::new(git_binary()?)
+            .arg("--git-dir")
+            .arg(&self.common_dir)
+            .args(["update-ref", "--stdin"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| Error::io("running git update-ref", e))?;
+        if let Some(mut pipe) = child.stdin.take() {
+            let _ = pipe.write_all(script.as_bytes());
+        }
+        let out = child.wait_with_output().map_err(|e| Error::io("running git update-ref", e))?;
+        let done = String::from_utf8_lossy(&out.stdout).lines().filter(|l| *l == "commit: ok").count();
+        for &i in asked.iter().take(done) {
+            deleted[i] = true;
+        }
+        Ok(deleted)
+    }
 }
