@@ -5,6 +5,7 @@
 //! on real repositories under target/tmp; JSON on stdout (`--json FILE` writes it too).
 
 #[path = "support/mod.rs"]
+#[allow(unused_imports)] // the shared harness exports more than this bench uses
 mod support;
 
 use std::path::Path;
