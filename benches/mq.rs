@@ -22,8 +22,23 @@ fn rig(h: &Hermetic, dir: &Path, n: usize, bad: &[usize], gate: &str, batch: usi
     h.git(dir, &["add", "README"]);
     h.git(dir, &["commit", "-qm", "initial"]);
     h.run("bead", dir, "bench", &["init", "--prefix", "bm"]);
-    h.run("gastown", dir, "bench", &["config", "set", "merge_queue.gates.test", gate]);
-    h.run("gastown", dir, "bench", &["config", "set", "merge_queue.batch_size", &batch.to_string()]);
+    h.run(
+        "gastown",
+        dir,
+        "bench",
+        &["config", "set", "merge_queue.gates.test", gate],
+    );
+    h.run(
+        "gastown",
+        dir,
+        "bench",
+        &[
+            "config",
+            "set",
+            "merge_queue.batch_size",
+            &batch.to_string(),
+        ],
+    );
     for i in 0..n {
         let name = format!("w{i:02}");
         h.git(dir, &["checkout", "-q", "-b", &name, "main"]);
@@ -44,17 +59,30 @@ fn pass(h: &Hermetic, dir: &Path) -> (Value, f64) {
     let started = std::time::Instant::now();
     let out = cmd.output().unwrap();
     let elapsed = ms(started.elapsed());
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
     (report, elapsed)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let runs: usize = args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok()).unwrap_or(5);
-    let json_out = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1)).cloned();
+    let runs: usize = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let json_out = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let base = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     std::fs::create_dir_all(&base).unwrap();
-    let root = tempfile::Builder::new().prefix("gastown-mq-bench").tempdir_in(&base).unwrap();
+    let root = tempfile::Builder::new()
+        .prefix("gastown-mq-bench")
+        .tempdir_in(&base)
+        .unwrap();
     let h = Hermetic::new(root.path().join("home"));
 
     // Overhead: 20 requests, gate `true`, batch 1, the scratch worktree made by the pass.
@@ -67,7 +95,7 @@ fn main() {
         assert_eq!(report["merged"], n as u64, "{report}");
         per_mr.push(elapsed / n as f64);
     }
-    let overhead = median(&mut per_mr);
+    let overhead = median(&per_mr);
     eprintln!("overhead per request (no-op gate, batch 1): {overhead:.1} ms");
 
     let mut gate_runs = Vec::new();
@@ -77,7 +105,11 @@ fn main() {
             rig(&h, &dir, 16, bad, "test ! -e BAD", batch);
             let (report, elapsed) = pass(&h, &dir);
             assert_eq!(report["merged"], (16 - bad.len()) as u64, "{report}");
-            eprintln!("batch {batch:2}, {} bad of 16: {} gate runs, {elapsed:.0} ms", bad.len(), report["gate_runs"]);
+            eprintln!(
+                "batch {batch:2}, {} bad of 16: {} gate runs, {elapsed:.0} ms",
+                bad.len(),
+                report["gate_runs"]
+            );
             gate_runs.push(json!({
                 "batch_size": batch, "requests": 16, "bad": bad.len(),
                 "gate_runs": report["gate_runs"], "merged": report["merged"], "pass_ms": elapsed.round(),

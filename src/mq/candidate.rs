@@ -60,20 +60,34 @@ struct Replayed {
 }
 
 impl Builder<'_> {
-    fn git(&self, args: &[&str], env: &[(&str, &str)], stdin: Option<&[u8]>) -> Result<std::process::Output> {
+    fn git(
+        &self,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stdin: Option<&[u8]>,
+    ) -> Result<std::process::Output> {
         gitcmd::output(self.repo, args, env, stdin)
     }
 
     fn ok(&self, what: &str, out: std::process::Output) -> Result<String> {
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr);
-            return Err(Error::Git(format!("git {what}: {}", one_line(stderr.lines().next().unwrap_or("failed")))));
+            return Err(Error::Git(format!(
+                "git {what}: {}",
+                one_line(stderr.lines().next().unwrap_or("failed"))
+            )));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
     /// Put `commit`'s changes on top of `base` by `strategy` (`rebase` or `merge`).
-    pub fn integrate(&self, base: &str, commit: &str, strategy: &str, labels: &Labels<'_>) -> Result<Integrated> {
+    pub fn integrate(
+        &self,
+        base: &str,
+        commit: &str,
+        strategy: &str,
+        labels: &Labels<'_>,
+    ) -> Result<Integrated> {
         if strategy == "merge" {
             return self.merge(base, commit, labels);
         }
@@ -86,7 +100,19 @@ impl Builder<'_> {
         let last = commits.len() - 1;
         for (i, c) in commits.iter().enumerate() {
             let merge_base = format!("--merge-base={}", c.parent);
-            let out = self.git(&["merge-tree", "--write-tree", "--name-only", "--no-messages", &merge_base, &current, &c.commit], &[], None)?;
+            let out = self.git(
+                &[
+                    "merge-tree",
+                    "--write-tree",
+                    "--name-only",
+                    "--no-messages",
+                    &merge_base,
+                    &current,
+                    &c.commit,
+                ],
+                &[],
+                None,
+            )?;
             let tree = match tree_or_conflict(&out)? {
                 Ok(tree) => tree,
                 Err(files) => return Ok(Integrated::Conflict(files)),
@@ -102,7 +128,12 @@ impl Builder<'_> {
                 message = with_trailers(&message, &labels.trailers());
             }
             message.push('\n');
-            current = self.commit_tree(&tree, &[&current], Some((&c.author, &c.email, &c.date)), &message)?;
+            current = self.commit_tree(
+                &tree,
+                &[&current],
+                Some((&c.author, &c.email, &c.date)),
+                &message,
+            )?;
             current_tree = tree;
         }
         Ok(Integrated::Commit(current))
@@ -113,20 +144,51 @@ impl Builder<'_> {
         if out.status.success() {
             return Ok(Integrated::Empty);
         }
-        let out = self.git(&["merge-tree", "--write-tree", "--name-only", "--no-messages", base, commit], &[], None)?;
+        let out = self.git(
+            &[
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "--no-messages",
+                base,
+                commit,
+            ],
+            &[],
+            None,
+        )?;
         let tree = match tree_or_conflict(&out)? {
             Ok(tree) => tree,
             Err(files) => return Ok(Integrated::Conflict(files)),
         };
-        let message = format!("Merge {} into {} ({})\n\n{}\n", labels.branch, labels.target, labels.mr, labels.trailers());
-        Ok(Integrated::Commit(self.commit_tree(&tree, &[base, commit], None, &message)?))
+        let message = format!(
+            "Merge {} into {} ({})\n\n{}\n",
+            labels.branch,
+            labels.target,
+            labels.mr,
+            labels.trailers()
+        );
+        Ok(Integrated::Commit(self.commit_tree(
+            &tree,
+            &[base, commit],
+            None,
+            &message,
+        )?))
     }
 
     /// The non-merge commits of `commit` not in `base`, oldest first.
     fn commits(&self, base: &str, commit: &str) -> Result<Vec<Replayed>> {
         let range = format!("{base}..{commit}");
         let out = self.git(
-            &["log", "--no-merges", "--reverse", "--topo-order", "--date=raw", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ad%x1f%B%x1e", &range, "--"],
+            &[
+                "log",
+                "--no-merges",
+                "--reverse",
+                "--topo-order",
+                "--date=raw",
+                "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ad%x1f%B%x1e",
+                &range,
+                "--",
+            ],
             &[],
             None,
         )?;
@@ -139,7 +201,9 @@ impl Builder<'_> {
             }
             let f: Vec<&str> = record.splitn(6, '\x1f').collect();
             if f.len() < 6 {
-                return Err(Error::Git(format!("git log: unexpected output for {range}")));
+                return Err(Error::Git(format!(
+                    "git log: unexpected output for {range}"
+                )));
             }
             commits.push(Replayed {
                 commit: f[0].to_string(),
@@ -153,16 +217,32 @@ impl Builder<'_> {
         Ok(commits)
     }
 
-    fn commit_tree(&self, tree: &str, parents: &[&str], author: Option<(&str, &str, &str)>, message: &str) -> Result<String> {
+    fn commit_tree(
+        &self,
+        tree: &str,
+        parents: &[&str],
+        author: Option<(&str, &str, &str)>,
+        message: &str,
+    ) -> Result<String> {
         let mut args: Vec<&str> = vec!["commit-tree", tree];
         for p in parents {
             args.extend(["-p", p]);
         }
         args.extend(["-F", "-"]);
-        let mut env = vec![("GIT_COMMITTER_NAME", self.actor.name.as_str()), ("GIT_COMMITTER_EMAIL", self.actor.email.as_str())];
+        let mut env = vec![
+            ("GIT_COMMITTER_NAME", self.actor.name.as_str()),
+            ("GIT_COMMITTER_EMAIL", self.actor.email.as_str()),
+        ];
         match author {
-            Some((name, email, date)) => env.extend([("GIT_AUTHOR_NAME", name), ("GIT_AUTHOR_EMAIL", email), ("GIT_AUTHOR_DATE", date)]),
-            None => env.extend([("GIT_AUTHOR_NAME", self.actor.name.as_str()), ("GIT_AUTHOR_EMAIL", self.actor.email.as_str())]),
+            Some((name, email, date)) => env.extend([
+                ("GIT_AUTHOR_NAME", name),
+                ("GIT_AUTHOR_EMAIL", email),
+                ("GIT_AUTHOR_DATE", date),
+            ]),
+            None => env.extend([
+                ("GIT_AUTHOR_NAME", self.actor.name.as_str()),
+                ("GIT_AUTHOR_EMAIL", self.actor.email.as_str()),
+            ]),
         }
         let out = self.git(&args, &env, Some(message.as_bytes()))?;
         Ok(self.ok("commit-tree", out)?.trim().to_string())
@@ -170,20 +250,30 @@ impl Builder<'_> {
 }
 
 /// `merge-tree --write-tree --name-only`'s answer: the tree, or the conflicting files.
-fn tree_or_conflict(out: &std::process::Output) -> Result<std::result::Result<String, Vec<String>>> {
+fn tree_or_conflict(
+    out: &std::process::Output,
+) -> Result<std::result::Result<String, Vec<String>>> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     let tree = lines.next().unwrap_or_default().trim().to_string();
     match out.status.code() {
         Some(0) => Ok(Ok(tree)),
         Some(1) => {
-            let mut files: Vec<String> = lines.take_while(|l| !l.is_empty()).map(str::to_string).collect();
+            let mut files: Vec<String> = lines
+                .take_while(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect();
             files.dedup();
             Ok(Err(files))
         }
         _ => Err(Error::Git(format!(
             "git merge-tree: {}",
-            one_line(String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("failed"))
+            one_line(
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .next()
+                    .unwrap_or("failed")
+            )
         ))),
     }
 }
@@ -194,7 +284,10 @@ fn with_trailers(message: &str, trailers: &str) -> String {
     let last = message.rsplit("\n\n").next().unwrap_or("");
     let is_trailer_block = message.contains("\n\n")
         && !last.is_empty()
-        && last.lines().all(|l| l.split_once(": ").is_some_and(|(k, _)| !k.is_empty() && !k.contains(' ')));
+        && last.lines().all(|l| {
+            l.split_once(": ")
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '))
+        });
     if is_trailer_block {
         format!("{message}\n{trailers}")
     } else {
@@ -208,8 +301,17 @@ mod tests {
 
     #[test]
     fn trailers_join_an_existing_block_or_start_one() {
-        assert_eq!(with_trailers("fix it", "Bead: gt-1"), "fix it\n\nBead: gt-1");
-        assert_eq!(with_trailers("fix it\n\nSigned-off-by: A <a@x>", "Bead: gt-1"), "fix it\n\nSigned-off-by: A <a@x>\nBead: gt-1");
-        assert_eq!(with_trailers("fix it\n\nmore words here: yes", "Bead: gt-1"), "fix it\n\nmore words here: yes\n\nBead: gt-1");
+        assert_eq!(
+            with_trailers("fix it", "Bead: gt-1"),
+            "fix it\n\nBead: gt-1"
+        );
+        assert_eq!(
+            with_trailers("fix it\n\nSigned-off-by: A <a@x>", "Bead: gt-1"),
+            "fix it\n\nSigned-off-by: A <a@x>\nBead: gt-1"
+        );
+        assert_eq!(
+            with_trailers("fix it\n\nmore words here: yes", "Bead: gt-1"),
+            "fix it\n\nmore words here: yes\n\nBead: gt-1"
+        );
     }
 }

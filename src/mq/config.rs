@@ -29,7 +29,10 @@ impl Config {
     pub fn load(rig_store: &Store, rig_name: &str, town: &Store) -> Result<Config> {
         let get = |key: &str| settings::effective(Some(rig_store), town, key).map(|s| s.value);
         let duration = |key: &str| -> Result<u64> {
-            Ok(get(key)?.as_str().and_then(settings::parse_duration).unwrap_or(0))
+            Ok(get(key)?
+                .as_str()
+                .and_then(settings::parse_duration)
+                .unwrap_or(0))
         };
         let mut commands = BTreeMap::new();
         let mut timeouts = BTreeMap::new();
@@ -44,20 +47,33 @@ impl Config {
                 }
             }
         }
-        let strategy = get("merge_queue.strategy")?.as_str().unwrap_or("rebase").to_string();
+        let strategy = get("merge_queue.strategy")?
+            .as_str()
+            .unwrap_or("rebase")
+            .to_string();
         if !["rebase", "merge"].contains(&strategy.as_str()) {
             return Err(crate::error::Error::invalid(format!(
                 "merge_queue.strategy is '{strategy}': use rebase or merge"
             )));
         }
         Ok(Config {
-            target: get("merge_queue.target")?.as_str().filter(|s| !s.is_empty()).map(str::to_string),
+            target: get("merge_queue.target")?
+                .as_str()
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
             auto: get("merge_queue.auto")?.as_bool().unwrap_or(true),
             strategy,
-            batch_size: get("merge_queue.batch_size")?.as_u64().unwrap_or(1).clamp(1, 256) as usize,
+            batch_size: get("merge_queue.batch_size")?
+                .as_u64()
+                .unwrap_or(1)
+                .clamp(1, 256) as usize,
             max_retries: get("merge_queue.max_retries")?.as_u64().unwrap_or(5),
             delete_merged: get("merge_queue.delete_merged")?.as_bool().unwrap_or(true),
-            gates: gates::configured(&commands, &timeouts, duration("merge_queue.gate_timeout")?.max(1)),
+            gates: gates::configured(
+                &commands,
+                &timeouts,
+                duration("merge_queue.gate_timeout")?.max(1),
+            ),
             gates_parallel: get("merge_queue.gates_parallel")?.as_bool().unwrap_or(true),
             starve_after_s: duration("merge_queue.starve_after")?,
         })

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -99,8 +99,15 @@ pub fn configured(
 }
 
 /// Run `gates` in `dir` with `env`, logs in `log_dir/<gate>.log`.
-pub fn run(gates: &[Gate], dir: &Path, env: &[(String, String)], parallel: bool, log_dir: &Path) -> Result<GateResult> {
-    std::fs::create_dir_all(log_dir).map_err(|e| Error::io(format!("creating {}", log_dir.display()), e))?;
+pub fn run(
+    gates: &[Gate],
+    dir: &Path,
+    env: &[(String, String)],
+    parallel: bool,
+    log_dir: &Path,
+) -> Result<GateResult> {
+    std::fs::create_dir_all(log_dir)
+        .map_err(|e| Error::io(format!("creating {}", log_dir.display()), e))?;
     let mut runs: Vec<GateRun> = Vec::new();
     if parallel {
         runs.extend(run_together(gates, dir, env, log_dir)?);
@@ -128,10 +135,20 @@ struct Running {
 }
 
 impl Running {
-    fn start(n: usize, gate: &Gate, dir: &Path, env: &[(String, String)], log_dir: &Path, tx: &mpsc::Sender<Exit>) -> Result<Running> {
+    fn start(
+        n: usize,
+        gate: &Gate,
+        dir: &Path,
+        env: &[(String, String)],
+        log_dir: &Path,
+        tx: &mpsc::Sender<Exit>,
+    ) -> Result<Running> {
         let log = log_dir.join(format!("{}.log", gate.name));
-        let out = std::fs::File::create(&log).map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
-        let err = out.try_clone().map_err(|e| Error::io("duplicating a log descriptor", e))?;
+        let out = std::fs::File::create(&log)
+            .map_err(|e| Error::io(format!("creating {}", log.display()), e))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| Error::io("duplicating a log descriptor", e))?;
         let mut command = Command::new("sh");
         command
             .arg("-c")
@@ -154,7 +171,12 @@ impl Running {
         std::thread::spawn(move || {
             let _ = tx.send((n, child.wait()));
         });
-        Ok(Running { gate: gate.clone(), pid, log, started: Instant::now() })
+        Ok(Running {
+            gate: gate.clone(),
+            pid,
+            log,
+            started: Instant::now(),
+        })
     }
 
     fn kill(&self) {
@@ -169,14 +191,23 @@ impl Running {
             status: status.to_string(),
             exit_status: exit,
             millis: self.started.elapsed().as_millis() as u64,
-            log_tail: if status == "passed" { String::new() } else { tail(&self.log) },
+            log_tail: if status == "passed" {
+                String::new()
+            } else {
+                tail(&self.log)
+            },
         }
     }
 }
 
 /// Start every gate and wait for all of them; the first failure (or timeout) ends the
 /// others, which count as cancelled.
-fn run_together(gates: &[Gate], dir: &Path, env: &[(String, String)], log_dir: &Path) -> Result<Vec<GateRun>> {
+fn run_together(
+    gates: &[Gate],
+    dir: &Path,
+    env: &[(String, String)],
+    log_dir: &Path,
+) -> Result<Vec<GateRun>> {
     let (tx, rx) = mpsc::channel::<Exit>();
     let mut running: Vec<Option<Running>> = Vec::new();
     for (n, gate) in gates.iter().enumerate() {
@@ -213,7 +244,10 @@ fn run_together(gates: &[Gate], dir: &Path, env: &[(String, String)], log_dir: &
             Err(_) => {
                 let now = Instant::now();
                 for slot in running.iter_mut() {
-                    if slot.as_ref().is_some_and(|r| r.started + r.gate.timeout <= now) {
+                    if slot
+                        .as_ref()
+                        .is_some_and(|r| r.started + r.gate.timeout <= now)
+                    {
                         let r = slot.take().expect("checked");
                         r.kill();
                         left -= 1;
@@ -267,34 +301,84 @@ mod tests {
     use super::*;
 
     fn gate(name: &str, command: &str, secs: u64) -> Gate {
-        Gate { name: name.into(), command: command.into(), timeout: Duration::from_secs(secs) }
+        Gate {
+            name: name.into(),
+            command: command.into(),
+            timeout: Duration::from_secs(secs),
+        }
     }
 
     #[test]
     fn a_failure_cancels_the_others_and_keeps_its_log() {
         let dir = tempfile::tempdir().unwrap();
-        let gates = [gate("fails", "echo \"checking $GT_MQ_MR\"; exit 3", 60), gate("slow", "sleep 30", 60)];
+        let gates = [
+            gate("fails", "echo \"checking $GT_MQ_MR\"; exit 3", 60),
+            gate("slow", "sleep 30", 60),
+        ];
         let env = [("GT_MQ_MR".to_string(), "gt-mr-1".to_string())];
         let result = run(&gates, dir.path(), &env, true, &dir.path().join("logs")).unwrap();
         assert!(!result.passed());
         let failure = result.failure().unwrap();
-        assert_eq!((failure.gate.as_str(), failure.kind.as_str(), failure.exit_status), ("fails", "failed", Some(3)));
+        assert_eq!(
+            (
+                failure.gate.as_str(),
+                failure.kind.as_str(),
+                failure.exit_status
+            ),
+            ("fails", "failed", Some(3))
+        );
         assert_eq!(failure.log_tail, "checking gt-mr-1");
-        assert_eq!(result.runs.iter().find(|r| r.gate == "slow").unwrap().status, "cancelled");
+        assert_eq!(
+            result
+                .runs
+                .iter()
+                .find(|r| r.gate == "slow")
+                .unwrap()
+                .status,
+            "cancelled"
+        );
     }
 
     #[test]
     fn timeouts_and_missing_commands_are_told_apart() {
         let dir = tempfile::tempdir().unwrap();
         let logs = dir.path().join("logs");
-        let result = run(&[gate("hang", "sleep 30", 1)], dir.path(), &[], false, &logs).unwrap();
+        let result = run(
+            &[gate("hang", "sleep 30", 1)],
+            dir.path(),
+            &[],
+            false,
+            &logs,
+        )
+        .unwrap();
         assert_eq!(result.failure().unwrap().kind, "timeout");
-        let result = run(&[gate("lint", "no-such-command-here", 60)], dir.path(), &[], false, &logs).unwrap();
+        let result = run(
+            &[gate("lint", "no-such-command-here", 60)],
+            dir.path(),
+            &[],
+            false,
+            &logs,
+        )
+        .unwrap();
         assert_eq!(result.missing().unwrap().gate, "lint");
         // One after another: the second never runs after the first fails.
-        let result = run(&[gate("a", "false", 60), gate("b", "true", 60)], dir.path(), &[], false, &logs).unwrap();
+        let result = run(
+            &[gate("a", "false", 60), gate("b", "true", 60)],
+            dir.path(),
+            &[],
+            false,
+            &logs,
+        )
+        .unwrap();
         assert_eq!(result.runs.len(), 1);
-        let result = run(&[gate("a", "true", 60), gate("b", "true", 60)], dir.path(), &[], true, &logs).unwrap();
+        let result = run(
+            &[gate("a", "true", 60), gate("b", "true", 60)],
+            dir.path(),
+            &[],
+            true,
+            &logs,
+        )
+        .unwrap();
         assert!(result.passed() && result.runs.len() == 2);
     }
 }

@@ -71,7 +71,10 @@ impl MergeQueue<'_> {
         let id = beads.resolve_any(&snap, id)?;
         let rec = beads.load(&snap, &id)?;
         if rec.issue_type() != "epic" {
-            return Err(Error::invalid(format!("{id} is a {}, not an epic", rec.issue_type())));
+            return Err(Error::invalid(format!(
+                "{id} is a {}, not an epic",
+                rec.issue_type()
+            )));
         }
         Ok(rec)
     }
@@ -83,31 +86,63 @@ impl MergeQueue<'_> {
         let branch = branch_name(&epic);
         if let (Some(b), Some(t)) = (rec.str("integration_branch"), rec.str("integration_target")) {
             if let Some(tip) = self.store.branch_tip(b)? {
-                return Ok(Created { epic, branch: b.to_string(), target: t.to_string(), base: tip, created: false });
+                return Ok(Created {
+                    epic,
+                    branch: b.to_string(),
+                    target: t.to_string(),
+                    base: tip,
+                    created: false,
+                });
             }
         }
         let target = self.default_target(None)?;
         let base = super::target::Target::of(&self.store, &target)
             .tip(&self.store, &self.rig.path)?
-            .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;
+            .ok_or_else(|| {
+                Error::invalid(format!("the target branch '{target}' does not exist"))
+            })?;
         let base = match self.store.branch_tip(&branch)? {
             Some(existing) => existing,
             None => {
-                if !self.store.move_branch(&branch, &base, None, actor, &format!("mq: integration branch for {epic}"))? {
-                    return Err(Error::Conflict(format!("{branch} was created by someone else meanwhile; run again")));
+                if !self.store.move_branch(
+                    &branch,
+                    &base,
+                    None,
+                    actor,
+                    &format!("mq: integration branch for {epic}"),
+                )? {
+                    return Err(Error::Conflict(format!(
+                        "{branch} was created by someone else meanwhile; run again"
+                    )));
                 }
                 base
             }
         };
         self.store.write(COLLECTION, actor, |snap, batch| {
-            Beads::new(&self.store).modify_in(snap, batch, actor, std::slice::from_ref(&epic), false, |edit| {
-                let mut changed = edit.set("integration_branch", json!(branch));
-                changed |= edit.set("integration_target", json!(target));
-                Ok(changed)
-            })?;
-            Ok(Outcome::Commit { message: format!("mq integration create {branch}"), value: () })
+            Beads::new(&self.store).modify_in(
+                snap,
+                batch,
+                actor,
+                std::slice::from_ref(&epic),
+                false,
+                |edit| {
+                    let mut changed = edit.set("integration_branch", json!(branch));
+                    changed |= edit.set("integration_target", json!(target));
+                    Ok(changed)
+                },
+            )?;
+            Ok(Outcome::Commit {
+                message: format!("mq integration create {branch}"),
+                value: (),
+            })
         })?;
-        Ok(Created { epic, branch, target, base, created: true })
+        Ok(Created {
+            epic,
+            branch,
+            target,
+            base,
+            created: true,
+        })
     }
 
     /// `git mq integration land EPIC`: every request into the branch merged and every child
@@ -117,9 +152,16 @@ impl MergeQueue<'_> {
         let epic = rec.id.clone();
         let branch = rec
             .str("integration_branch")
-            .ok_or_else(|| Error::invalid(format!("epic {epic} has no integration branch (`git mq integration create {epic}`)")))?
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "epic {epic} has no integration branch (`git mq integration create {epic}`)"
+                ))
+            })?
             .to_string();
-        let target = rec.str("integration_target").map(str::to_string).map_or_else(|| self.default_target(None), Ok)?;
+        let target = rec
+            .str("integration_target")
+            .map(str::to_string)
+            .map_or_else(|| self.default_target(None), Ok)?;
         let snap = self.store.snapshot(COLLECTION)?;
         let pending: Vec<String> = record::list_in(&snap)?
             .into_iter()
@@ -127,13 +169,19 @@ impl MergeQueue<'_> {
             .map(|m| format!("{} ({})", m.id, m.status))
             .collect();
         if !pending.is_empty() {
-            return Err(Error::invalid(format!("{branch} still has unmerged requests: {}", pending.join(", "))));
+            return Err(Error::invalid(format!(
+                "{branch} still has unmerged requests: {}",
+                pending.join(", ")
+            )));
         }
         let beads = Beads::new(&self.store);
         let index = beads.index(&snap)?;
         let open = crate::bead::rules::open_children(&index, &epic);
         if !open.is_empty() {
-            return Err(Error::invalid(format!("epic {epic} has open children ({})", open.join(", "))));
+            return Err(Error::invalid(format!(
+                "epic {epic} has open children ({})",
+                open.join(", ")
+            )));
         }
         let tip = self
             .store
@@ -141,9 +189,18 @@ impl MergeQueue<'_> {
             .ok_or_else(|| Error::invalid(format!("the integration branch {branch} is gone")))?;
         let target_tip = super::target::Target::of(&self.store, &target)
             .tip(&self.store, &self.rig.path)?
-            .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;
-        if gitcmd::probe(&self.rig.path, ["merge-base", "--is-ancestor", &tip, &target_tip]).is_some() {
-            return Err(Error::invalid(format!("{branch} has no commits beyond {target}: nothing to land")));
+            .ok_or_else(|| {
+                Error::invalid(format!("the target branch '{target}' does not exist"))
+            })?;
+        if gitcmd::probe(
+            &self.rig.path,
+            ["merge-base", "--is-ancestor", &tip, &target_tip],
+        )
+        .is_some()
+        {
+            return Err(Error::invalid(format!(
+                "{branch} has no commits beyond {target}: nothing to land"
+            )));
         }
         let prefix = beads.config(&snap)?.prefix;
         let id = super::id_for(&prefix, &tip);
@@ -164,10 +221,19 @@ impl MergeQueue<'_> {
                 return Ok(Outcome::Unchanged(mr));
             }
             super::carry(snap, batch);
-            Ok(Outcome::Commit { message: format!("mq integration land {branch} -> {target}"), value: mr })
+            Ok(Outcome::Commit {
+                message: format!("mq integration land {branch} -> {target}"),
+                value: mr,
+            })
         })?;
         let pass = self.run(actor)?;
         let merge_request = self.show(&mr.id)?;
-        Ok(Landed { epic, branch, landed: merge_request.status == MERGED, merge_request, pass })
+        Ok(Landed {
+            epic,
+            branch,
+            landed: merge_request.status == MERGED,
+            merge_request,
+            pass,
+        })
     }
 }

@@ -29,7 +29,8 @@ impl Slot {
     /// Take the slot, or `None` at once when another pass holds it.
     pub fn try_take(store: &Store) -> Result<Option<Slot>> {
         let dir = dir(store);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let path = dir.join("slot.lock");
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -40,12 +41,17 @@ impl Slot {
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(format!("locking {}", path.display()), e)),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io(format!("locking {}", path.display()), e))
+            }
         }
         let running = dir.join("running.json");
         let info = serde_json::json!({ "pid": std::process::id(), "started_at": crate::bead::schema::now_rfc3339() });
         write_atomically(&running, info.to_string().as_bytes())?;
-        Ok(Some(Slot { _file: file, running }))
+        Ok(Some(Slot {
+            _file: file,
+            running,
+        }))
     }
 
     /// The pass holding the slot now, as it described itself. Read without touching the
@@ -122,7 +128,8 @@ pub fn last(store: &Store) -> Option<serde_json::Value> {
 
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;

@@ -24,8 +24,8 @@ use serde_json::json;
 
 pub use pass::PassReport;
 pub use record::{
-    carry, id_for, list, list_in, open_for_bead, submit_in, GateFailure, MergeRequest, Submission, CONFLICT, MERGED,
-    OPEN, REJECTED, SUPERSEDED,
+    carry, id_for, list, list_in, open_for_bead, submit_in, GateFailure, MergeRequest, Submission,
+    CONFLICT, MERGED, OPEN, REJECTED, SUPERSEDED,
 };
 
 use crate::bead::id::record_path;
@@ -98,7 +98,10 @@ impl<'t> MergeQueue<'t> {
             }
         }
         let configured = self.config()?.target;
-        Ok(crate::agent::sandbox::target_branch(&self.rig.path, configured.as_deref()))
+        Ok(crate::agent::sandbox::target_branch(
+            &self.rig.path,
+            configured.as_deref(),
+        ))
     }
 
     /// Every request, in queue order for the open ones (then the decided, newest first).
@@ -107,7 +110,11 @@ impl<'t> MergeQueue<'t> {
         let (mut open, mut rest): (Vec<_>, Vec<_>) = mrs.into_iter().partition(|m| m.is_open());
         order::sort(&mut open, chrono::Utc::now(), self.config()?.starve_after_s);
         if all {
-            rest.sort_by(|a, b| b.decided_at.cmp(&a.decided_at).then(b.created_at.cmp(&a.created_at)));
+            rest.sort_by(|a, b| {
+                b.decided_at
+                    .cmp(&a.decided_at)
+                    .then(b.created_at.cmp(&a.created_at))
+            });
             open.extend(rest);
         }
         Ok(open)
@@ -120,10 +127,12 @@ impl<'t> MergeQueue<'t> {
     /// File a request for `spec.branch`'s tip by hand (deduplicated by commit).
     pub fn submit(&self, actor: &Actor, spec: &SubmitSpec) -> Result<Submitted> {
         crate::store::branch::validate_branch(&spec.branch)?;
-        let commit = self
-            .store
-            .branch_tip(&spec.branch)?
-            .ok_or_else(|| Error::invalid(format!("no branch '{}' in rig '{}'", spec.branch, self.rig.name)))?;
+        let commit = self.store.branch_tip(&spec.branch)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "no branch '{}' in rig '{}'",
+                spec.branch, self.rig.name
+            ))
+        })?;
         let snap = self.store.snapshot(COLLECTION)?;
         let beads = Beads::new(&self.store);
         let bead = match &spec.bead {
@@ -138,14 +147,27 @@ impl<'t> MergeQueue<'t> {
             None => self.default_target(bead.as_deref())?,
         };
         if target == spec.branch {
-            return Err(Error::invalid(format!("'{}' is the target itself: submit a branch that holds work for it", spec.branch)));
+            return Err(Error::invalid(format!(
+                "'{}' is the target itself: submit a branch that holds work for it",
+                spec.branch
+            )));
         }
         let target_ref = target::Target::of(&self.store, &target);
         let target_tip = target_ref
             .tip(&self.store, &self.rig.path)?
-            .ok_or_else(|| Error::invalid(format!("the target branch '{target}' does not exist")))?;
-        if gitcmd::probe(&self.rig.path, ["merge-base", "--is-ancestor", &commit, &target_tip]).is_some() {
-            return Err(Error::invalid(format!("{} has no commits beyond {target}: nothing to merge", spec.branch)));
+            .ok_or_else(|| {
+                Error::invalid(format!("the target branch '{target}' does not exist"))
+            })?;
+        if gitcmd::probe(
+            &self.rig.path,
+            ["merge-base", "--is-ancestor", &commit, &target_tip],
+        )
+        .is_some()
+        {
+            return Err(Error::invalid(format!(
+                "{} has no commits beyond {target}: nothing to merge",
+                spec.branch
+            )));
         }
         let prefix = beads.config(&snap)?.prefix;
         let id = id_for(&prefix, &commit);
@@ -154,7 +176,8 @@ impl<'t> MergeQueue<'t> {
             let stamp = Stamp(batch.clock, actor.name.clone());
             let (priority, convoy) = match &bead {
                 Some(b) => {
-                    let rec = records::read(snap, &record_path(b))?.ok_or_else(|| Error::NotFound(b.clone()))?;
+                    let rec = records::read(snap, &record_path(b))?
+                        .ok_or_else(|| Error::NotFound(b.clone()))?;
                     (rec.priority(), rec.str("convoy_id").map(str::to_string))
                 }
                 None => (2, None),
@@ -178,9 +201,16 @@ impl<'t> MergeQueue<'t> {
                 records::put(batch, &record_path(b), &rec);
             }
             carry(snap, batch);
-            Ok(Outcome::Commit { message: format!("mq submit {} ({} -> {target})", mr.id, spec.branch), value: (mr, true) })
+            Ok(Outcome::Commit {
+                message: format!("mq submit {} ({} -> {target})", mr.id, spec.branch),
+                value: (mr, true),
+            })
         })?;
-        Ok(Submitted { mr, created, pinned })
+        Ok(Submitted {
+            mr,
+            created,
+            pinned,
+        })
     }
 
     /// One pass over the queue.
@@ -229,6 +259,11 @@ pub fn spawn_pass(town: &Town, rig: &Rig) -> Result<Option<u32>> {
         return Ok(None);
     }
     let log = journal::dir(&store).join("auto.log");
-    let pid = crate::detach::spawn("git-mq", ["run", "--quiet", "--rig", rig.name.as_str()], &rig.path, &log)?;
+    let pid = crate::detach::spawn(
+        "git-mq",
+        ["run", "--quiet", "--rig", rig.name.as_str()],
+        &rig.path,
+        &log,
+    )?;
     Ok(Some(pid))
 }

@@ -33,7 +33,10 @@ fn starving(mr: &MergeRequest, now: DateTime<Utc>, starve_after_s: u64) -> bool 
 /// then oldest, then id (a total order, so every pass agrees).
 pub fn sort(mrs: &mut [MergeRequest], now: DateTime<Utc>, starve_after_s: u64) {
     mrs.sort_by(|a, b| {
-        let (sa, sb) = (starving(a, now, starve_after_s), starving(b, now, starve_after_s));
+        let (sa, sb) = (
+            starving(a, now, starve_after_s),
+            starving(b, now, starve_after_s),
+        );
         sb.cmp(&sa)
             .then_with(|| {
                 if sa && sb {
@@ -82,7 +85,11 @@ mod tests {
     #[test]
     fn priority_then_retries_then_age() {
         let now = Utc::now();
-        let mut q = vec![mr("low", 4, 0, 0, now), mr("urgent", 0, 0, 0, now), mr("retried", 0, 0, 3, now)];
+        let mut q = vec![
+            mr("low", 4, 0, 0, now),
+            mr("urgent", 0, 0, 0, now),
+            mr("retried", 0, 0, 3, now),
+        ];
         sort(&mut q, now, 3600 * 100);
         let ids: Vec<&str> = q.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["urgent", "retried", "low"]);

@@ -27,12 +27,12 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::candidate::{Builder, Integrated, Labels};
 use super::config::Config;
 use super::gates::{self, GateResult};
 use super::journal::{self, Journal, Slot};
 use super::order;
 use super::record::{self, GateFailure, MergeRequest};
-use super::candidate::{Builder, Integrated, Labels};
 use super::scratch::Scratch;
 use super::target::{self, Advance, Target};
 use super::writes;
@@ -172,7 +172,12 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
     if !pass.report.requeued.is_empty() {
         // Best effort: the dispatches are durable records; any later queue run starts them.
         let log = journal::dir(&store).join("sling.log");
-        let _ = crate::detach::spawn("git-sling", ["queue", "run", "--rig", rig.name.as_str()], &rig.path, &log);
+        let _ = crate::detach::spawn(
+            "git-sling",
+            ["queue", "run", "--rig", rig.name.as_str()],
+            &rig.path,
+            &log,
+        );
     }
     pass.report.millis = started.elapsed().as_millis() as u64;
     journal::save_last(&store, &pass.report)?;
@@ -220,20 +225,25 @@ impl Pass<'_> {
         let Some(j) = Journal::pending(self.store)? else {
             return Ok(());
         };
-        let target = Target { branch: j.target.clone(), remote: j.remote.clone() };
+        let target = Target {
+            branch: j.target.clone(),
+            remote: j.remote.clone(),
+        };
         let tip = match &target.remote {
             Some(remote) => store_branch::remote_branch_tip(&self.repo, remote, &target.branch)?,
             None => self.store.branch_tip(&target.branch)?,
         };
         let landed = tip.as_deref().is_some_and(|t| {
-            t == j.to || gitcmd::probe(&self.repo, ["merge-base", "--is-ancestor", &j.to, t]).is_some()
+            t == j.to
+                || gitcmd::probe(&self.repo, ["merge-base", "--is-ancestor", &j.to, t]).is_some()
         });
         target::repair_checkouts(&target, self.store, &self.scratch_path(), &[&j.from, &j.to])?;
         if landed {
             let done = writes::record_merged(self.store, self.actor, &target.branch, &j.merged)?;
             self.report.convoys.extend(done.convoys);
             self.cleanup_merged(&target, &j.merged)?;
-            self.report.recovered = Some(format!(
+            self.report.recovered =
+                Some(format!(
                 "finished recording the merge of {} into {} (a pass was killed after moving it)",
                 j.merged.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>().join(", "),
                 target.branch
@@ -277,7 +287,9 @@ impl Pass<'_> {
         for mr in mrs {
             self.seen.insert(mr.id.clone());
             self.report.held += 1;
-            self.report.decisions.push(decision(mr, "held", Some(why.to_string())));
+            self.report
+                .decisions
+                .push(decision(mr, "held", Some(why.to_string())));
         }
     }
 
@@ -306,7 +318,8 @@ impl Pass<'_> {
         let mut tips: Vec<String> = Vec::new();
         for (i, mr) in batch.iter().enumerate() {
             let current = tips.last().unwrap_or(&base).clone();
-            let present = gix::ObjectId::from_hex(mr.commit.as_bytes()).is_ok_and(|oid| self.store.has_object(oid));
+            let present = gix::ObjectId::from_hex(mr.commit.as_bytes())
+                .is_ok_and(|oid| self.store.has_object(oid));
             if !present {
                 if i == 0 {
                     let why = format!("commit {} is not in this repository", short(&mr.commit));
@@ -315,17 +328,44 @@ impl Pass<'_> {
                 }
                 break;
             }
-            let strategy = mr.strategy.clone().unwrap_or_else(|| self.config.strategy.clone());
-            let labels = Labels { mr: &mr.id, bead: mr.bead.as_deref(), branch: &mr.branch, target: &target.branch };
-            let builder = Builder { store: self.store, repo: &self.repo, actor: self.actor };
+            let strategy = mr
+                .strategy
+                .clone()
+                .unwrap_or_else(|| self.config.strategy.clone());
+            let labels = Labels {
+                mr: &mr.id,
+                bead: mr.bead.as_deref(),
+                branch: &mr.branch,
+                target: &target.branch,
+            };
+            let builder = Builder {
+                store: self.store,
+                repo: &self.repo,
+                actor: self.actor,
+            };
             match builder.integrate(&current, &mr.commit, &strategy, &labels)? {
                 Integrated::Commit(c) => tips.push(c),
                 Integrated::Conflict(files) if i == 0 => {
-                    let done = writes::record_conflict(self.store, self.actor, &mr.id, &target.branch, &base, &files)?;
+                    let done = writes::record_conflict(
+                        self.store,
+                        self.actor,
+                        &mr.id,
+                        &target.branch,
+                        &base,
+                        &files,
+                    )?;
                     if done.requeued {
                         self.report.requeued.push(done.rework_bead.clone());
                     }
-                    let mut d = decision(mr, "conflict", Some(format!("conflict with {} in {} file(s)", target.branch, files.len())));
+                    let mut d = decision(
+                        mr,
+                        "conflict",
+                        Some(format!(
+                            "conflict with {} in {} file(s)",
+                            target.branch,
+                            files.len()
+                        )),
+                    );
                     d.conflict_files = files;
                     d.rework_bead = Some(done.rework_bead);
                     self.decide(d);
@@ -334,9 +374,11 @@ impl Pass<'_> {
                 Integrated::Empty if i == 0 => {
                     // Nothing of it is missing from the target: it is merged already.
                     let merged = vec![(mr.id.clone(), base.clone())];
-                    let done = writes::record_merged(self.store, self.actor, &target.branch, &merged)?;
+                    let done =
+                        writes::record_merged(self.store, self.actor, &target.branch, &merged)?;
                     self.report.convoys.extend(done.convoys);
-                    let mut d = decision(mr, "merged", Some(format!("already in {}", target.branch)));
+                    let mut d =
+                        decision(mr, "merged", Some(format!("already in {}", target.branch)));
                     d.merge_commit = Some(base.clone());
                     self.decide(d);
                     self.cleanup_merged(target, &merged)?;
@@ -346,7 +388,12 @@ impl Pass<'_> {
             }
         }
         let stack = &batch[..tips.len()];
-        let mut record = Batch { target: target.branch.clone(), base: base.clone(), mrs: stack.iter().map(|m| m.id.clone()).collect(), gate_runs: 0 };
+        let mut record = Batch {
+            target: target.branch.clone(),
+            base: base.clone(),
+            mrs: stack.iter().map(|m| m.id.clone()).collect(),
+            gate_runs: 0,
+        };
         let result = self.bisect(target, stack, &tips, &base, &mut record);
         self.report.gate_runs += record.gate_runs;
         self.report.batches.push(record);
@@ -354,7 +401,15 @@ impl Pass<'_> {
     }
 
     /// Run the gates on the candidate with the first `k` requests of the stack.
-    fn test(&mut self, target: &Target, stack: &[MergeRequest], tips: &[String], base: &str, k: usize, record: &mut Batch) -> Result<Option<Tested>> {
+    fn test(
+        &mut self,
+        target: &Target,
+        stack: &[MergeRequest],
+        tips: &[String],
+        base: &str,
+        k: usize,
+        record: &mut Batch,
+    ) -> Result<Option<Tested>> {
         if self.config.gates.is_empty() {
             return Ok(Some(Tested::Green));
         }
@@ -374,7 +429,13 @@ impl Pass<'_> {
             ("GT_MQ_RIG".to_string(), self.rig.name.clone()),
         ];
         let log_dir = journal::dir(self.store).join("logs");
-        let result = gates::run(&self.config.gates, &scratch.path, &env, self.config.gates_parallel, &log_dir)?;
+        let result = gates::run(
+            &self.config.gates,
+            &scratch.path,
+            &env,
+            self.config.gates_parallel,
+            &log_dir,
+        )?;
         record.gate_runs += 1;
         if let Some(missing) = result.missing() {
             let why = format!(
@@ -386,12 +447,23 @@ impl Pass<'_> {
             self.gates_broken = Some(why);
             return Ok(None);
         }
-        Ok(Some(if result.passed() { Tested::Green } else { Tested::Red(result) }))
+        Ok(Some(if result.passed() {
+            Tested::Green
+        } else {
+            Tested::Red(result)
+        }))
     }
 
     /// Test the stack and merge what passes: the whole of it, or, bisecting, the longest
     /// green prefix, rejecting the first request that turns it red.
-    fn bisect(&mut self, target: &Target, stack: &[MergeRequest], tips: &[String], base: &str, record: &mut Batch) -> Result<()> {
+    fn bisect(
+        &mut self,
+        target: &Target,
+        stack: &[MergeRequest],
+        tips: &[String],
+        base: &str,
+        record: &mut Batch,
+    ) -> Result<()> {
         let n = stack.len();
         let Some(whole) = self.test(target, stack, tips, base, n, record)? else {
             let why = self.gates_broken.clone().unwrap_or_default();
@@ -432,7 +504,11 @@ impl Pass<'_> {
         let why = match failure.kind.as_str() {
             "timeout" => format!("gate '{}' timed out", failure.gate),
             "signal" => format!("gate '{}' was killed by a signal", failure.gate),
-            _ => format!("gate '{}' failed (exit {})", failure.gate, failure.exit_status.unwrap_or(-1)),
+            _ => format!(
+                "gate '{}' failed (exit {})",
+                failure.gate,
+                failure.exit_status.unwrap_or(-1)
+            ),
         };
         self.reject(bad, &why, Some(failure))
         // The requests after it were tested on candidates that contained it: they go round
@@ -440,11 +516,26 @@ impl Pass<'_> {
     }
 
     fn reject(&mut self, mr: &MergeRequest, why: &str, failure: Option<GateFailure>) -> Result<()> {
-        let done = writes::record_rejected(self.store, self.actor, &mr.id, why, failure.as_ref(), self.config.max_retries)?;
+        let done = writes::record_rejected(
+            self.store,
+            self.actor,
+            &mr.id,
+            why,
+            failure.as_ref(),
+            self.config.max_retries,
+        )?;
         if done.requeued {
             self.report.requeued.extend(mr.bead.clone());
         }
-        let mut d = decision(mr, if done.escalated { "escalated" } else { "rejected" }, Some(why.to_string()));
+        let mut d = decision(
+            mr,
+            if done.escalated {
+                "escalated"
+            } else {
+                "rejected"
+            },
+            Some(why.to_string()),
+        );
         d.failure = failure;
         self.decide(d);
         Ok(())
@@ -453,16 +544,41 @@ impl Pass<'_> {
     /// Move the target from the candidate of the first `from` requests (the base when 0) to
     /// that of the first `to`, and record those merges. False when it did not move (held,
     /// or raced: the batch goes round again).
-    fn merge_prefix(&mut self, target: &Target, stack: &[MergeRequest], tips: &[String], base: &str, from: usize, to: usize) -> Result<bool> {
-        let old = if from == 0 { base.to_string() } else { tips[from - 1].clone() };
+    fn merge_prefix(
+        &mut self,
+        target: &Target,
+        stack: &[MergeRequest],
+        tips: &[String],
+        base: &str,
+        from: usize,
+        to: usize,
+    ) -> Result<bool> {
+        let old = if from == 0 {
+            base.to_string()
+        } else {
+            tips[from - 1].clone()
+        };
         let new = tips[to - 1].clone();
-        let merged: Vec<(String, String)> = (from..to).map(|i| (stack[i].id.clone(), tips[i].clone())).collect();
-        let journal = Journal { target: target.branch.clone(), remote: target.remote.clone(), from: old.clone(), to: new.clone(), merged: merged.clone() };
+        let merged: Vec<(String, String)> = (from..to)
+            .map(|i| (stack[i].id.clone(), tips[i].clone()))
+            .collect();
+        let journal = Journal {
+            target: target.branch.clone(),
+            remote: target.remote.clone(),
+            from: old.clone(),
+            to: new.clone(),
+            merged: merged.clone(),
+        };
         journal.write(self.store)?;
         let ids: Vec<&str> = merged.iter().map(|(id, _)| id.as_str()).collect();
         let message = format!("mq: merge {}", ids.join(", "));
         let scratch = self.scratch_path();
-        let place = target::Place { store: self.store, repo: &self.repo, scratch: &scratch, actor: self.actor };
+        let place = target::Place {
+            store: self.store,
+            repo: &self.repo,
+            scratch: &scratch,
+            actor: self.actor,
+        };
         match target.advance(&place, &old, &new, &message)? {
             Advance::Moved => {}
             Advance::Stale => {
@@ -495,25 +611,47 @@ impl Pass<'_> {
         let mut pins = Vec::new();
         let mut branches = Vec::new();
         for (id, _) in merged {
-            let Ok(mr) = record::find_in(&snap, id) else { continue };
-            pins.push((format!("refs/gastown/local/work/{}", mr.id), mr.commit.clone()));
+            let Ok(mr) = record::find_in(&snap, id) else {
+                continue;
+            };
+            pins.push((
+                format!("refs/gastown/local/work/{}", mr.id),
+                mr.commit.clone(),
+            ));
             let wanted = self.config.delete_merged
                 && mr.branch != target.branch
-                && Target { branch: mr.branch.clone(), remote: None }.checkouts(self.store, Path::new("")).is_empty()
-                && self.store.branch_tip(&mr.branch).ok().flatten().as_deref() == Some(mr.commit.as_str());
+                && Target {
+                    branch: mr.branch.clone(),
+                    remote: None,
+                }
+                .checkouts(self.store, Path::new(""))
+                .is_empty()
+                && self.store.branch_tip(&mr.branch).ok().flatten().as_deref()
+                    == Some(mr.commit.as_str());
             if wanted {
                 branches.push(mr.clone());
             }
             if let Some(remote) = target.remote.as_ref().filter(|_| self.config.delete_merged) {
-                if store_branch::remote_branch_tip(&self.repo, remote, &mr.branch).ok().flatten().as_deref() == Some(mr.commit.as_str()) {
-                    let _ = store_branch::delete_remote_branch(&self.repo, remote, &mr.branch, &mr.commit);
+                if store_branch::remote_branch_tip(&self.repo, remote, &mr.branch)
+                    .ok()
+                    .flatten()
+                    .as_deref()
+                    == Some(mr.commit.as_str())
+                {
+                    let _ = store_branch::delete_remote_branch(
+                        &self.repo, remote, &mr.branch, &mr.commit,
+                    );
                 }
             }
         }
         // Pins first, then each branch that still points at the merged work; one git process.
         let pinned = pins.len();
         let mut refs = pins;
-        refs.extend(branches.iter().map(|m| (format!("refs/heads/{}", m.branch), m.commit.clone())));
+        refs.extend(
+            branches
+                .iter()
+                .map(|m| (format!("refs/heads/{}", m.branch), m.commit.clone())),
+        );
         let deleted = self.store.delete_refs_if(&refs)?;
         for (m, gone) in branches.iter().zip(&deleted[pinned..]) {
             if *gone {

@@ -91,7 +91,12 @@ impl MergeRequest {
             record
                 .get(k)
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         MergeRequest {
@@ -109,13 +114,18 @@ impl MergeRequest {
             strategy: text("strategy"),
             merge_commit: text("merge_commit"),
             reason: text("reason"),
-            failure: record.get("failure").and_then(|v| serde_json::from_value(v.clone()).ok()),
+            failure: record
+                .get("failure")
+                .and_then(|v| serde_json::from_value(v.clone()).ok()),
             conflict_files: list("conflict_files"),
             rework_bead: text("rework_bead"),
             closes: list("closes"),
             supersedes: text("supersedes"),
             superseded_by: text("superseded_by"),
-            escalated: record.get("escalated").and_then(Value::as_bool).unwrap_or(false),
+            escalated: record
+                .get("escalated")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             decided_at: text("decided_at"),
             convoy_created_at: text("convoy_created_at"),
         }
@@ -200,7 +210,12 @@ pub fn submit_with(
     for (old_path, mut old) in records::list(snap, DIR)? {
         let mr = MergeRequest::from_record(&old);
         let replaceable = [CONFLICT, REJECTED, OPEN].contains(&mr.status.as_str());
-        if old.is_deleted() || !replaceable || mr.branch != sub.branch || mr.target != sub.target || mr.id == id {
+        if old.is_deleted()
+            || !replaceable
+            || mr.branch != sub.branch
+            || mr.target != sub.target
+            || mr.id == id
+        {
             continue;
         }
         if mr.status != OPEN {
@@ -232,7 +247,14 @@ pub fn submit_with(
         ("created_at", json!(now_rfc3339())),
         ("strategy", json!(strategy)),
         ("supersedes", json!(supersedes)),
-        ("closes", if closes.is_empty() { Value::Null } else { json!(closes) }),
+        (
+            "closes",
+            if closes.is_empty() {
+                Value::Null
+            } else {
+                json!(closes)
+            },
+        ),
         ("convoy_created_at", json!(convoy_created_at)),
     ] {
         if !v.is_null() {
@@ -264,10 +286,16 @@ pub fn find_in(snap: &Snapshot<'_>, id: &str) -> Result<MergeRequest> {
     if let Some(record) = records::read(snap, &path_of(id))?.filter(|r| !r.is_deleted()) {
         return Ok(MergeRequest::from_record(&record));
     }
-    let mut found: Vec<MergeRequest> = list_in(snap)?.into_iter().filter(|m| m.id.starts_with(id)).collect();
+    let mut found: Vec<MergeRequest> = list_in(snap)?
+        .into_iter()
+        .filter(|m| m.id.starts_with(id))
+        .collect();
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(Error::invalid(format!("no merge request '{}'", id.escape_debug()))),
+        0 => Err(Error::invalid(format!(
+            "no merge request '{}'",
+            id.escape_debug()
+        ))),
         _ => Err(Error::Ambiguous {
             prefix: id.to_string(),
             candidates: found.into_iter().map(|m| m.id).collect(),

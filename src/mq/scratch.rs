@@ -20,7 +20,10 @@ pub struct Scratch {
 impl Scratch {
     /// The scratch worktree of `store`'s repository (made when missing).
     pub fn prepare(store: &Store, repo: &Path, base: &str) -> Result<Scratch> {
-        let scratch = Scratch { path: store.state_dir().join("mq").join("scratch"), repo: repo.to_path_buf() };
+        let scratch = Scratch {
+            path: store.state_dir().join("mq").join("scratch"),
+            repo: repo.to_path_buf(),
+        };
         if !scratch.path.join(".git").is_file() {
             scratch.rebuild(base)?;
         }
@@ -30,14 +33,27 @@ impl Scratch {
     /// Remove whatever is at the path and add the worktree again, at `commit`.
     fn rebuild(&self, commit: &str) -> Result<()> {
         if self.path.exists() {
-            std::fs::remove_dir_all(&self.path).map_err(|e| Error::io(format!("removing {}", self.path.display()), e))?;
+            std::fs::remove_dir_all(&self.path)
+                .map_err(|e| Error::io(format!("removing {}", self.path.display()), e))?;
         }
         let _ = gitcmd::probe(&self.repo, ["worktree", "prune"]);
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         }
         let path = self.path.to_string_lossy().into_owned();
-        gitcmd::run(&self.repo, ["worktree", "add", "--quiet", "--detach", "--force", path.as_str(), commit])?;
+        gitcmd::run(
+            &self.repo,
+            [
+                "worktree",
+                "add",
+                "--quiet",
+                "--detach",
+                "--force",
+                path.as_str(),
+                commit,
+            ],
+        )?;
         Ok(())
     }
 
@@ -45,7 +61,10 @@ impl Scratch {
     /// files (build caches) stay. A worktree that cannot be reset is made again.
     pub fn reset(&self, commit: &str) -> Result<()> {
         let checkout = |s: &Self| -> Result<()> {
-            gitcmd::run(&s.path, ["checkout", "--quiet", "--detach", "--force", commit])?;
+            gitcmd::run(
+                &s.path,
+                ["checkout", "--quiet", "--detach", "--force", commit],
+            )?;
             gitcmd::run(&s.path, ["clean", "--quiet", "-ffd"])?;
             Ok(())
         };

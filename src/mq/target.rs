@@ -41,8 +41,13 @@ pub enum Advance {
 
 impl Target {
     pub fn of(store: &Store, branch: &str) -> Target {
-        let remote = store.config_string(&format!("branch.{branch}.remote")).filter(|r| r != ".");
-        Target { branch: branch.to_string(), remote }
+        let remote = store
+            .config_string(&format!("branch.{branch}.remote"))
+            .filter(|r| r != ".");
+        Target {
+            branch: branch.to_string(),
+            remote,
+        }
     }
 
     /// The target's current commit: the remote's (fetched) when it lives on one.
@@ -58,7 +63,8 @@ impl Target {
     /// per look: the pass looks for every batch.
     pub fn checkouts(&self, store: &Store, except: &Path) -> Vec<PathBuf> {
         let wanted = format!("ref: refs/heads/{}", self.branch);
-        let on_branch = |head: &Path| std::fs::read_to_string(head).is_ok_and(|h| h.trim() == wanted);
+        let on_branch =
+            |head: &Path| std::fs::read_to_string(head).is_ok_and(|h| h.trim() == wanted);
         let common = store.common_dir();
         let mut out = Vec::new();
         if common.file_name().is_some_and(|n| n == ".git") && on_branch(&common.join("HEAD")) {
@@ -70,12 +76,16 @@ impl Target {
                 if !on_branch(&dir.join("HEAD")) {
                     continue;
                 }
-                let Ok(gitdir) = std::fs::read_to_string(dir.join("gitdir")) else { continue };
+                let Ok(gitdir) = std::fs::read_to_string(dir.join("gitdir")) else {
+                    continue;
+                };
                 out.extend(Path::new(gitdir.trim()).parent().map(Path::to_path_buf));
             }
         }
         let except = std::fs::canonicalize(except).unwrap_or_else(|_| except.to_path_buf());
-        out.retain(|p| p.is_dir() && std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) != except);
+        out.retain(|p| {
+            p.is_dir() && std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()) != except
+        });
         out
     }
 
@@ -117,7 +127,13 @@ impl Target {
         self.move_local(at, Some(from), to, message)
     }
 
-    fn move_local(&self, at: &Place<'_>, from: Option<&str>, to: &str, message: &str) -> Result<Advance> {
+    fn move_local(
+        &self,
+        at: &Place<'_>,
+        from: Option<&str>,
+        to: &str,
+        message: &str,
+    ) -> Result<Advance> {
         let (store, scratch, actor) = (at.store, at.scratch, at.actor);
         if store.branch_tip(&self.branch)?.as_deref() != from {
             return Ok(Advance::Stale);
@@ -136,7 +152,11 @@ impl Target {
                 for done in &updated {
                     let _ = gitcmd::run(done, ["read-tree", "-u", "-m", to, from]);
                 }
-                return Ok(Advance::Held(format!("{} is checked out in {} and could not be updated: {e}", self.branch, wt.display())));
+                return Ok(Advance::Held(format!(
+                    "{} is checked out in {} and could not be updated: {e}",
+                    self.branch,
+                    wt.display()
+                )));
             }
             updated.push(wt);
         }
@@ -154,29 +174,56 @@ impl Target {
 
 /// Uncommitted changes to tracked files (what git's updateInstead refuses), described.
 fn dirty(worktree: &Path) -> Option<String> {
-    let status = gitcmd::probe(worktree, ["status", "--porcelain=v1", "--untracked-files=no", "--ignore-submodules=all"])?;
-    let files: Vec<&str> = status.lines().filter(|l| l.len() > 3).map(|l| &l[3..]).collect();
+    let status = gitcmd::probe(
+        worktree,
+        [
+            "status",
+            "--porcelain=v1",
+            "--untracked-files=no",
+            "--ignore-submodules=all",
+        ],
+    )?;
+    let files: Vec<&str> = status
+        .lines()
+        .filter(|l| l.len() > 3)
+        .map(|l| &l[3..])
+        .collect();
     if files.is_empty() {
         return None;
     }
-    let shown: Vec<String> = files.iter().take(3).map(|f| f.escape_debug().to_string()).collect();
+    let shown: Vec<String> = files
+        .iter()
+        .take(3)
+        .map(|f| f.escape_debug().to_string())
+        .collect();
     Some(format!(
         "uncommitted changes ({}{})",
         shown.join(", "),
-        if files.len() > 3 { format!(" and {} more", files.len() - 3) } else { String::new() }
+        if files.len() > 3 {
+            format!(" and {} more", files.len() - 3)
+        } else {
+            String::new()
+        }
     ))
 }
 
 /// After a killed pass: every checkout of `branch` whose index (and files) hold one of
 /// `commits` while HEAD is another is brought to HEAD, so no worktree is left disagreeing
 /// with its HEAD. The repaired worktrees.
-pub fn repair_checkouts(target: &Target, store: &Store, scratch: &Path, commits: &[&str]) -> Result<Vec<PathBuf>> {
+pub fn repair_checkouts(
+    target: &Target,
+    store: &Store,
+    scratch: &Path,
+    commits: &[&str],
+) -> Result<Vec<PathBuf>> {
     let mut repaired = Vec::new();
     for wt in target.checkouts(store, scratch) {
-        let Some(head) = gitcmd::probe(&wt, ["rev-parse", "HEAD"]).map(|h| h.trim().to_string()) else {
+        let Some(head) = gitcmd::probe(&wt, ["rev-parse", "HEAD"]).map(|h| h.trim().to_string())
+        else {
             continue;
         };
-        let matches = |c: &str| gitcmd::probe(&wt, ["diff-index", "--cached", "--quiet", c, "--"]).is_some();
+        let matches =
+            |c: &str| gitcmd::probe(&wt, ["diff-index", "--cached", "--quiet", c, "--"]).is_some();
         if matches(&head) {
             continue;
         }

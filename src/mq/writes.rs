@@ -57,7 +57,8 @@ pub fn after_merge_in(
 fn existing(snap: &Snapshot<'_>, ids: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for id in ids {
-        if records::read(snap, &crate::bead::id::record_path(id))?.is_some_and(|r| !r.is_deleted()) {
+        if records::read(snap, &crate::bead::id::record_path(id))?.is_some_and(|r| !r.is_deleted())
+        {
             out.push(id.clone());
         }
     }
@@ -67,14 +68,21 @@ fn existing(snap: &Snapshot<'_>, ids: &[String]) -> Result<Vec<String>> {
 /// Record that `merged` (request, its commit on the target) landed on `target`: one write.
 /// Requests already recorded as merged are left alone, so a re-run after a crash writes the
 /// rest and nothing twice.
-pub fn record_merged(store: &Store, actor: &Actor, target: &str, merged: &[(String, String)]) -> Result<MergedWrite> {
+pub fn record_merged(
+    store: &Store,
+    actor: &Actor,
+    target: &str,
+    merged: &[(String, String)],
+) -> Result<MergedWrite> {
     store.write(COLLECTION, actor, |snap, batch| {
         let stamp = Stamp(batch.clock, actor.name.clone());
         let now = now_rfc3339();
         let mut done: Vec<MergeRequest> = Vec::new();
         for (id, commit) in merged {
             let path = record::path_of(id);
-            let Some(mut rec) = records::read(snap, &path)? else { continue };
+            let Some(mut rec) = records::read(snap, &path)? else {
+                continue;
+            };
             let mr = MergeRequest::from_record(&rec);
             if mr.status == MERGED {
                 continue;
@@ -104,13 +112,31 @@ pub fn record_merged(store: &Store, actor: &Actor, target: &str, merged: &[(Stri
             let reasons: Vec<(String, String)> = done
                 .iter()
                 .flat_map(|m| {
-                    let why = format!("merged: {} ({})", m.id, m.merge_commit.as_deref().map(|c| &c[..c.len().min(10)]).unwrap_or(""));
-                    m.beads_to_close().into_iter().map(move |b| (b, why.clone()))
+                    let why = format!(
+                        "merged: {} ({})",
+                        m.id,
+                        m.merge_commit
+                            .as_deref()
+                            .map(|c| &c[..c.len().min(10)])
+                            .unwrap_or("")
+                    );
+                    m.beads_to_close()
+                        .into_iter()
+                        .map(move |b| (b, why.clone()))
                 })
                 .collect();
             let modified = beads.modify_in(snap, batch, actor, &to_close, false, |edit| {
-                let reason = reasons.iter().find(|(b, _)| *b == edit.record.id).map(|(_, r)| r.clone());
-                rules::close(edit, &CloseSpec { reason, force: true })
+                let reason = reasons
+                    .iter()
+                    .find(|(b, _)| *b == edit.record.id)
+                    .map(|(_, r)| r.clone());
+                rules::close(
+                    edit,
+                    &CloseSpec {
+                        reason,
+                        force: true,
+                    },
+                )
             })?;
             closed = modified.changed;
         }
@@ -120,21 +146,36 @@ pub fn record_merged(store: &Store, actor: &Actor, target: &str, merged: &[(Stri
         let convoys = after_merge_in(snap, batch, &stamp, &done, &closed)?;
         carry_count(snap, batch, 0);
         let ids: Vec<&str> = done.iter().map(|m| m.id.as_str()).collect();
-        let beads_text = if closed.is_empty() { String::new() } else { format!(": closes {}", closed.join(", ")) };
+        let beads_text = if closed.is_empty() {
+            String::new()
+        } else {
+            format!(": closes {}", closed.join(", "))
+        };
         Ok(Outcome::Commit {
             message: format!("mq merge {} into {target}{beads_text}", ids.join(", ")),
-            value: MergedWrite { beads_closed: closed, convoys },
+            value: MergedWrite {
+                beads_closed: closed,
+                convoys,
+            },
         })
     })
 }
 
 /// Note the decision on the worker's record (its CV), if the worker is an agent here.
-fn record_completion_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Stamp, mr: &MergeRequest, outcome: &str) -> Result<()> {
+fn record_completion_in(
+    snap: &Snapshot<'_>,
+    batch: &mut WriteBatch,
+    stamp: &Stamp,
+    mr: &MergeRequest,
+    outcome: &str,
+) -> Result<()> {
     let Some(worker) = mr.worker.as_deref().and_then(|w| Address::parse(w).ok()) else {
         return Ok(());
     };
     let path = worker.record_path();
-    let Some(mut rec) = records::read(snap, &path)? else { return Ok(()) };
+    let Some(mut rec) = records::read(snap, &path)? else {
+        return Ok(());
+    };
     rec.comments.insert(
         format!("{:020}-{}", stamp.0, mr.id),
         json!({
@@ -148,23 +189,37 @@ fn record_completion_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Sta
 
 /// Queue a dispatch of `bead` back to the request's worker (the next `git sling queue run`,
 /// which the pass starts, hands it over); nothing without a worker.
-fn back_to_worker_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Stamp, actor: &Actor, mr: &MergeRequest, bead: &str) -> Result<bool> {
+fn back_to_worker_in(
+    snap: &Snapshot<'_>,
+    batch: &mut WriteBatch,
+    stamp: &Stamp,
+    actor: &Actor,
+    mr: &MergeRequest,
+    bead: &str,
+) -> Result<bool> {
     let Some(worker) = mr.worker.as_deref().filter(|w| Address::parse(w).is_ok()) else {
         return Ok(false);
     };
-    let priority = records::read(snap, &crate::bead::id::record_path(bead))?.map(|r| r.priority()).unwrap_or(mr.priority);
-    queue::enqueue_in(snap, batch, stamp, &Queued {
-        bead: bead.to_string(),
-        status: queue::QUEUED.to_string(),
-        target: worker.to_string(),
-        priority,
-        runtime: None,
-        formula: None,
-        vars: Map::new(),
-        no_formula: true,
-        dispatched_by: actor.name.clone(),
-        queued_at: String::new(),
-    })?;
+    let priority = records::read(snap, &crate::bead::id::record_path(bead))?
+        .map(|r| r.priority())
+        .unwrap_or(mr.priority);
+    queue::enqueue_in(
+        snap,
+        batch,
+        stamp,
+        &Queued {
+            bead: bead.to_string(),
+            status: queue::QUEUED.to_string(),
+            target: worker.to_string(),
+            priority,
+            runtime: None,
+            formula: None,
+            vars: Map::new(),
+            no_formula: true,
+            dispatched_by: actor.name.clone(),
+            queued_at: String::new(),
+        },
+    )?;
     Ok(true)
 }
 
@@ -190,15 +245,25 @@ pub fn record_rejected(
     store.write(COLLECTION, actor, |snap, batch| {
         let stamp = Stamp(batch.clock, actor.name.clone());
         let path = record::path_of(id);
-        let mut rec = records::read(snap, &path)?.ok_or_else(|| Error::invalid(format!("no merge request '{id}'")))?;
+        let mut rec = records::read(snap, &path)?
+            .ok_or_else(|| Error::invalid(format!("no merge request '{id}'")))?;
         let mr = MergeRequest::from_record(&rec);
         if ![OPEN, CONFLICT].contains(&mr.status.as_str()) {
-            return Err(Error::invalid(format!("merge request {id} is {}: only an open one can be rejected", mr.status)));
+            return Err(Error::invalid(format!(
+                "merge request {id} is {}: only an open one can be rejected",
+                mr.status
+            )));
         }
         let escalated = max_retries > 0 && mr.retries + 1 >= max_retries;
         rec.set("status", json!(REJECTED), &stamp);
         rec.set("reason", json!(reason), &stamp);
-        rec.set("failure", failure.map(|f| serde_json::to_value(f).expect("serialises")).unwrap_or(Value::Null), &stamp);
+        rec.set(
+            "failure",
+            failure
+                .map(|f| serde_json::to_value(f).expect("serialises"))
+                .unwrap_or(Value::Null),
+            &stamp,
+        );
         rec.set("decided_at", json!(now_rfc3339()), &stamp);
         if escalated {
             rec.set("escalated", json!(true), &stamp);
@@ -209,14 +274,23 @@ pub fn record_rejected(
             note.push_str(&format!("\n\n{}", f.log_tail));
         }
         if escalated {
-            note.push_str(&format!("\n\nEscalated: rejected {} times (merge_queue.max_retries).", mr.retries + 1));
+            note.push_str(&format!(
+                "\n\nEscalated: rejected {} times (merge_queue.max_retries).",
+                mr.retries + 1
+            ));
         }
         let beads = existing(snap, &mr.beads_to_close())?;
         let mut requeued = false;
         if !beads.is_empty() {
             let status = if escalated { "blocked" } else { "open" };
             Beads::new(store).modify_in(snap, batch, actor, &beads, false, |edit| {
-                rules::apply_update(edit, &UpdateSpec { status: Some(status.into()), ..Default::default() })?;
+                rules::apply_update(
+                    edit,
+                    &UpdateSpec {
+                        status: Some(status.into()),
+                        ..Default::default()
+                    },
+                )?;
                 rules::add_comment(edit, &note)?;
                 Ok(true)
             })?;
@@ -224,11 +298,20 @@ pub fn record_rejected(
                 requeued = back_to_worker_in(snap, batch, &stamp, actor, &mr, &beads[0])?;
             }
         }
-        record_completion_in(snap, batch, &stamp, &mr, if escalated { "escalated" } else { "rejected" })?;
+        record_completion_in(
+            snap,
+            batch,
+            &stamp,
+            &mr,
+            if escalated { "escalated" } else { "rejected" },
+        )?;
         carry_count(snap, batch, 0);
         Ok(Outcome::Commit {
             message: format!("mq reject {id}: {}", reason.lines().next().unwrap_or("")),
-            value: RejectedWrite { escalated, requeued },
+            value: RejectedWrite {
+                escalated,
+                requeued,
+            },
         })
     })
 }
@@ -243,7 +326,14 @@ pub struct ConflictWrite {
 /// Record that `id` does not apply onto `target` at `base`: the files, and a rework bead
 /// (the original's priority, linked to it by `discovered-from`) queued for the worker. The
 /// request waits for the worker's next `done` on the branch, which supersedes it.
-pub fn record_conflict(store: &Store, actor: &Actor, id: &str, target: &str, base: &str, files: &[String]) -> Result<ConflictWrite> {
+pub fn record_conflict(
+    store: &Store,
+    actor: &Actor,
+    id: &str,
+    target: &str,
+    base: &str,
+    files: &[String],
+) -> Result<ConflictWrite> {
     store.write(COLLECTION, actor, |snap, batch| {
         let stamp = Stamp(batch.clock, actor.name.clone());
         let path = record::path_of(id);
@@ -307,11 +397,23 @@ pub fn retry(store: &Store, actor: &Actor, id: &str) -> Result<MergeRequest> {
         let mut rec = records::read(snap, &path)?.expect("found above");
         match mr.status.as_str() {
             REJECTED | CONFLICT => {}
-            other => return Err(Error::invalid(format!("merge request {} is {other}: only a rejected or conflicting one can be retried", mr.id))),
+            other => {
+                return Err(Error::invalid(format!(
+                "merge request {} is {other}: only a rejected or conflicting one can be retried",
+                mr.id
+            )))
+            }
         }
         rec.set("status", json!(OPEN), &stamp);
         rec.set("retries", json!(mr.retries + 1), &stamp);
-        for k in ["reason", "failure", "conflict_files", "conflict_base", "decided_at", "escalated"] {
+        for k in [
+            "reason",
+            "failure",
+            "conflict_files",
+            "conflict_base",
+            "decided_at",
+            "escalated",
+        ] {
             rec.set(k, Value::Null, &stamp);
         }
         records::put(batch, &path, &rec);

@@ -27,12 +27,17 @@ pub fn validate_branch(name: &str) -> Result<()> {
         || name.contains("//")
         || name.contains("@{")
         || name == "@"
-        || name.chars().any(|c| c.is_control() || " ~^:?*[\\".contains(c))
+        || name
+            .chars()
+            .any(|c| c.is_control() || " ~^:?*[\\".contains(c))
         || name
             .split('/')
             .any(|c| c.starts_with('.') || c.ends_with(".lock"));
     if bad {
-        return Err(Error::invalid(format!("bad branch name '{}'", name.escape_debug())));
+        return Err(Error::invalid(format!(
+            "bad branch name '{}'",
+            name.escape_debug()
+        )));
     }
     Ok(())
 }
@@ -68,7 +73,9 @@ impl Store {
         let new = oid(new)?;
         let expected = expected.map(oid).transpose()?;
         if !self.repo.has_object(new) {
-            return Err(Error::invalid(format!("no commit {new} in this repository")));
+            return Err(Error::invalid(format!(
+                "no commit {new} in this repository"
+            )));
         }
         let name = format!("refs/heads/{branch}");
         match self.move_ref(&name, new, expected) {
@@ -82,7 +89,14 @@ impl Store {
 
     /// git's reflog line for a ref update. Best effort, as for git: a missing log never
     /// fails an update that already happened.
-    fn append_reflog(&self, name: &str, old: Option<ObjectId>, new: ObjectId, actor: &Actor, message: &str) {
+    fn append_reflog(
+        &self,
+        name: &str,
+        old: Option<ObjectId>,
+        new: ObjectId,
+        actor: &Actor,
+        message: &str,
+    ) {
         let disabled = self
             .config_string("core.logAllRefUpdates")
             .is_some_and(|v| v.eq_ignore_ascii_case("false"));
@@ -106,7 +120,11 @@ impl Store {
             minutes % 60,
             message.lines().next().unwrap_or("")
         );
-        if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        {
             let _ = file.write_all(line.as_bytes());
         }
     }
@@ -155,7 +173,10 @@ pub fn remote_branch_tip(dir: &Path, remote: &str, branch: &str) -> Result<Optio
         .output()
         .map_err(|e| Error::io("running git ls-remote", e))?;
     if !out.status.success() {
-        return Err(Error::Git(format!("ls-remote {remote}: {}", first_error_line(&out.stderr))));
+        return Err(Error::Git(format!(
+            "ls-remote {remote}: {}",
+            first_error_line(&out.stderr)
+        )));
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -173,7 +194,10 @@ pub fn fetch_branch(dir: &Path, remote: &str, branch: &str) -> Result<Option<Str
         .output()
         .map_err(|e| Error::io("running git fetch", e))?;
     if !out.status.success() {
-        return Err(Error::Git(format!("fetch {remote} {branch}: {}", first_error_line(&out.stderr))));
+        return Err(Error::Git(format!(
+            "fetch {remote} {branch}: {}",
+            first_error_line(&out.stderr)
+        )));
     }
     let tracking = format!("refs/remotes/{remote}/{branch}");
     let out = git_in(dir)?
@@ -188,21 +212,41 @@ pub fn fetch_branch(dir: &Path, remote: &str, branch: &str) -> Result<Option<Str
 
 /// Push `new` to `refs/heads/<branch>` on `remote` if the remote still has `expected`
 /// there (a lease: never a lost update), then read the remote back.
-pub fn push_branch(dir: &Path, remote: &str, branch: &str, new: &str, expected: Option<&str>) -> Result<Pushed> {
+pub fn push_branch(
+    dir: &Path,
+    remote: &str,
+    branch: &str,
+    new: &str,
+    expected: Option<&str>,
+) -> Result<Pushed> {
     validate_branch(branch)?;
     oid(new)?;
     let name = format!("refs/heads/{branch}");
     let lease = format!("--force-with-lease={name}:{}", expected.unwrap_or(""));
     let out = git_in(dir)?
-        .args(["push", "--quiet", "--porcelain", &lease, "--", remote, &format!("{new}:{name}")])
+        .args([
+            "push",
+            "--quiet",
+            "--porcelain",
+            &lease,
+            "--",
+            remote,
+            &format!("{new}:{name}"),
+        ])
         .output()
         .map_err(|e| Error::io("running git push", e))?;
     if !out.status.success() {
         let stdout = String::from_utf8_lossy(&out.stdout);
-        if stdout.contains("stale info") || stdout.contains("fetch first") || stdout.contains("non-fast-forward") {
+        if stdout.contains("stale info")
+            || stdout.contains("fetch first")
+            || stdout.contains("non-fast-forward")
+        {
             return Ok(Pushed::Stale);
         }
-        return Err(Error::Git(format!("push {remote} {branch}: {}", first_error_line(&out.stderr))));
+        return Err(Error::Git(format!(
+            "push {remote} {branch}: {}",
+            first_error_line(&out.stderr)
+        )));
     }
     match remote_branch_tip(dir, remote, branch)? {
         Some(tip) if tip == new => Ok(Pushed::Verified),
@@ -214,7 +258,12 @@ pub fn push_branch(dir: &Path, remote: &str, branch: &str, new: &str, expected: 
 }
 
 /// Delete `refs/heads/<branch>` on `remote` if it still points at `expected`.
-pub fn delete_remote_branch(dir: &Path, remote: &str, branch: &str, expected: &str) -> Result<bool> {
+pub fn delete_remote_branch(
+    dir: &Path,
+    remote: &str,
+    branch: &str,
+    expected: &str,
+) -> Result<bool> {
     validate_branch(branch)?;
     oid(expected)?;
     let name = format!("refs/heads/{branch}");
@@ -237,7 +286,11 @@ impl Store {
         let commit = object
             .try_into_commit()
             .map_err(|_| Error::invalid(format!("{commit} is not a commit")))?;
-        Ok(commit.tree_id().map_err(|e| Error::Git(e.to_string()))?.detach().to_string())
+        Ok(commit
+            .tree_id()
+            .map_err(|e| Error::Git(e.to_string()))?
+            .detach()
+            .to_string())
     }
 
     /// Delete refs that still point where the caller saw them, `(ref, expected)` in order,
@@ -247,9 +300,13 @@ impl Store {
         let mut script = String::new();
         let mut asked = Vec::new();
         for (i, (name, expected)) in refs.iter().enumerate() {
-            let valid = name.starts_with("refs/heads/") || name.starts_with("refs/gastown/local/work/");
+            let valid =
+                name.starts_with("refs/heads/") || name.starts_with("refs/gastown/local/work/");
             if !valid || name.contains("..") || name.chars().any(|c| c.is_control() || c == ' ') {
-                return Err(Error::invalid(format!("bad ref name '{}'", name.escape_debug())));
+                return Err(Error::invalid(format!(
+                    "bad ref name '{}'",
+                    name.escape_debug()
+                )));
             }
             oid(expected)?;
             if self.repo.try_find_reference(name.as_str())?.is_none() {
@@ -274,8 +331,13 @@ impl Store {
         if let Some(mut pipe) = child.stdin.take() {
             let _ = pipe.write_all(script.as_bytes());
         }
-        let out = child.wait_with_output().map_err(|e| Error::io("running git update-ref", e))?;
-        let done = String::from_utf8_lossy(&out.stdout).lines().filter(|l| *l == "commit: ok").count();
+        let out = child
+            .wait_with_output()
+            .map_err(|e| Error::io("running git update-ref", e))?;
+        let done = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| *l == "commit: ok")
+            .count();
         for &i in asked.iter().take(done) {
             deleted[i] = true;
         }

@@ -35,24 +35,41 @@ pub fn run(ctx: &Ctx, q: &MergeQueue<'_>, args: Args) -> Result<i32> {
                 return print_json(&made).map(|()| 0);
             }
             let verb = if made.created { "Created" } else { "Exists:" };
-            ctx.status(format!("{verb} {} from {} at {} for {}", made.branch, made.target, short(&made.base), made.epic));
+            ctx.status(format!(
+                "{verb} {} from {} at {} for {}",
+                made.branch,
+                made.target,
+                short(&made.base),
+                made.epic
+            ));
             crate::cli::print_text(&format!("{}\n", made.branch)).map(|()| 0)
         }
         Action::Land { epic } => {
             let landed = q.integration_land(&actor, &epic)?;
-            let code = if landed.landed { 0 } else { landed.pass.exit_code().max(10) };
+            let code = if landed.landed {
+                0
+            } else {
+                landed.pass.exit_code().max(10)
+            };
             if ctx.global.json {
                 print_json(&landed)?;
                 return Ok(code);
             }
             if landed.landed {
-                ctx.status(format!("Landed {} into {}; {} closed", landed.branch, landed.merge_request.target, landed.epic));
+                ctx.status(format!(
+                    "Landed {} into {}; {} closed",
+                    landed.branch, landed.merge_request.target, landed.epic
+                ));
             } else {
                 ctx.status(format!(
                     "{} did not land: {} ({})",
                     landed.branch,
                     landed.merge_request.status,
-                    landed.merge_request.reason.as_deref().unwrap_or("see `git mq status`")
+                    landed
+                        .merge_request
+                        .reason
+                        .as_deref()
+                        .unwrap_or("see `git mq status`")
                 ));
             }
             Ok(code)

@@ -18,7 +18,11 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, town: &Town, rig: Option<&str>, args: Args) -> Result<i32> {
-    let rigs = if args.all_rigs && rig.is_none() { town.rigs().list()? } else { vec![rig_of(ctx, town, rig)?] };
+    let rigs = if args.all_rigs && rig.is_none() {
+        town.rigs().list()?
+    } else {
+        vec![rig_of(ctx, town, rig)?]
+    };
     let mut out: Vec<MergeRequest> = Vec::new();
     for rig in rigs {
         out.extend(MergeQueue::new(town, rig)?.list(args.all)?);

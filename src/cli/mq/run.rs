@@ -26,8 +26,16 @@ pub fn run(ctx: &Ctx, q: &MergeQueue<'_>, _args: Args) -> Result<i32> {
     let mut s = String::new();
     for d in &report.decisions {
         let detail = match d.outcome.as_str() {
-            "merged" => d.merge_commit.as_deref().map(|c| format!("as {}", short(c))).unwrap_or_default(),
-            "conflict" => format!("in {} (rework {})", d.conflict_files.join(", "), d.rework_bead.as_deref().unwrap_or("-")),
+            "merged" => d
+                .merge_commit
+                .as_deref()
+                .map(|c| format!("as {}", short(c)))
+                .unwrap_or_default(),
+            "conflict" => format!(
+                "in {} (rework {})",
+                d.conflict_files.join(", "),
+                d.rework_bead.as_deref().unwrap_or("-")
+            ),
             _ => d.reason.clone().unwrap_or_default(),
         };
         s.push_str(&format!(

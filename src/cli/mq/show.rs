@@ -17,7 +17,10 @@ pub fn run(ctx: &Ctx, town: &Town, rig: Option<&str>, args: Args) -> Result<i32>
     // Without --rig, every rig is searched: an id names its rig by its prefix.
     let rigs = match rig {
         Some(_) => vec![rig_of(ctx, town, rig)?],
-        None => town.rigs().list().or_else(|_| Ok::<_, Error>(vec![rig_of(ctx, town, None)?]))?,
+        None => town
+            .rigs()
+            .list()
+            .or_else(|_| Ok::<_, Error>(vec![rig_of(ctx, town, None)?]))?,
     };
     let mut found: Vec<MergeRequest> = Vec::new();
     let mut last_err = None;
@@ -29,8 +32,16 @@ pub fn run(ctx: &Ctx, town: &Town, rig: Option<&str>, args: Args) -> Result<i32>
     }
     let mr = match found.len() {
         1 => found.remove(0),
-        0 => return Err(last_err.unwrap_or_else(|| Error::invalid(format!("no merge request '{}'", args.id)))),
-        _ => return Err(Error::Ambiguous { prefix: args.id, candidates: found.into_iter().map(|m| m.id).collect() }),
+        0 => {
+            return Err(last_err
+                .unwrap_or_else(|| Error::invalid(format!("no merge request '{}'", args.id))))
+        }
+        _ => {
+            return Err(Error::Ambiguous {
+                prefix: args.id,
+                candidates: found.into_iter().map(|m| m.id).collect(),
+            })
+        }
     };
     if ctx.global.json {
         return print_json(&mr).map(|()| 0);
@@ -42,7 +53,14 @@ pub fn run(ctx: &Ctx, town: &Town, rig: Option<&str>, args: Args) -> Result<i32>
 pub fn describe(mr: &MergeRequest) -> String {
     let mut s = format!("{} [{}]\n", text::line(&mr.id), mr.status);
     let failure = mr.failure.as_ref().map(|f| {
-        format!("gate {} {}{}", f.gate, f.kind, f.exit_status.map(|e| format!(" (exit {e})")).unwrap_or_default())
+        format!(
+            "gate {} {}{}",
+            f.gate,
+            f.kind,
+            f.exit_status
+                .map(|e| format!(" (exit {e})"))
+                .unwrap_or_default()
+        )
     });
     for (k, v) in [
         ("branch", Some(mr.branch.clone())),
@@ -58,9 +76,15 @@ pub fn describe(mr: &MergeRequest) -> String {
         ("merged as", mr.merge_commit.clone()),
         ("reason", mr.reason.clone()),
         ("failure", failure),
-        ("conflicts", (!mr.conflict_files.is_empty()).then(|| mr.conflict_files.join(", "))),
+        (
+            "conflicts",
+            (!mr.conflict_files.is_empty()).then(|| mr.conflict_files.join(", ")),
+        ),
         ("rework", mr.rework_bead.clone()),
-        ("also closes", (!mr.closes.is_empty()).then(|| mr.closes.join(", "))),
+        (
+            "also closes",
+            (!mr.closes.is_empty()).then(|| mr.closes.join(", ")),
+        ),
         ("supersedes", mr.supersedes.clone()),
         ("superseded by", mr.superseded_by.clone()),
         ("escalated", mr.escalated.then(|| "yes".to_string())),
@@ -69,7 +93,12 @@ pub fn describe(mr: &MergeRequest) -> String {
             s.push_str(&format!("  {k}: {}\n", text::line(&v)));
         }
     }
-    if let Some(tail) = mr.failure.as_ref().map(|f| &f.log_tail).filter(|t| !t.is_empty()) {
+    if let Some(tail) = mr
+        .failure
+        .as_ref()
+        .map(|f| &f.log_tail)
+        .filter(|t| !t.is_empty())
+    {
         s.push_str("  log:\n");
         for line in tail.lines() {
             s.push_str(&format!("    {}\n", text::line(line)));

@@ -18,7 +18,11 @@ pub fn run(ctx: &Ctx, q: &MergeQueue<'_>, _args: Args) -> Result<i32> {
         s.push_str(&format!("  {k}: {n}\n"));
     }
     match &status.running {
-        Some(r) => s.push_str(&format!("pass running: pid {} since {}\n", r["pid"], r["started_at"].as_str().unwrap_or("?"))),
+        Some(r) => s.push_str(&format!(
+            "pass running: pid {} since {}\n",
+            r["pid"],
+            r["started_at"].as_str().unwrap_or("?")
+        )),
         None => s.push_str("no pass running\n"),
     }
     if let Some(last) = &status.last_pass {
@@ -31,7 +35,12 @@ pub fn run(ctx: &Ctx, q: &MergeQueue<'_>, _args: Args) -> Result<i32> {
             last["held"],
             last["gate_runs"]
         ));
-        for d in last["decisions"].as_array().into_iter().flatten().filter(|d| d["outcome"] == "held") {
+        for d in last["decisions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| d["outcome"] == "held")
+        {
             s.push_str(&format!(
                 "  held {}: {}\n",
                 crate::cli::text::line(d["mr"].as_str().unwrap_or("")),

@@ -25,21 +25,38 @@ pub fn run(ctx: &Ctx, q: &MergeQueue<'_>, args: Args) -> Result<i32> {
         None => gitcmd::probe(&ctx.dir(), ["symbolic-ref", "--quiet", "--short", "HEAD"])
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
-            .ok_or_else(|| Error::invalid("no branch given and HEAD is detached: name the branch"))?,
+            .ok_or_else(|| {
+                Error::invalid("no branch given and HEAD is detached: name the branch")
+            })?,
     };
     let actor = actor(ctx, q)?;
-    let done = q.submit(&actor, &SubmitSpec { branch, bead: args.bead, target: args.target })?;
+    let done = q.submit(
+        &actor,
+        &SubmitSpec {
+            branch,
+            bead: args.bead,
+            target: args.target,
+        },
+    )?;
     if ctx.global.json {
         return print_json(&done).map(|()| 0);
     }
-    let verb = if done.created { "Submitted" } else { "Already queued:" };
+    let verb = if done.created {
+        "Submitted"
+    } else {
+        "Already queued:"
+    };
     ctx.status(format!(
         "{verb} {} ({} -> {} at {}){}",
         done.mr.id,
         done.mr.branch,
         done.mr.target,
         short(&done.mr.commit),
-        done.mr.supersedes.as_deref().map(|s| format!(", superseding {s}")).unwrap_or_default()
+        done.mr
+            .supersedes
+            .as_deref()
+            .map(|s| format!(", superseding {s}"))
+            .unwrap_or_default()
     ));
     crate::cli::print_text(&format!("{}\n", done.mr.id)).map(|()| 0)
 }
