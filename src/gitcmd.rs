@@ -136,3 +136,31 @@ pub fn rev_exists(repo: &Path, rev: &str) -> bool {
     )
     .is_some()
 }
+
+/// `git -C dir args...` with extra environment variables and optional stdin, returning the
+/// raw output whatever the exit status (for plumbing whose status is an answer, such as
+/// `merge-tree`'s 1 for "conflicts").
+pub fn output<S: AsRef<OsStr>>(
+    dir: &Path,
+    args: &[S],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Result<std::process::Output> {
+    use std::io::Write as _;
+    let mut command = Command::new(git_binary()?);
+    command
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn().map_err(|e| Error::io("running git", e))?;
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(bytes).map_err(|e| Error::io("writing to git", e))?;
+    }
+    child.wait_with_output().map_err(|e| Error::io("running git", e))
+}

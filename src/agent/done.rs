@@ -168,9 +168,19 @@ impl Agents<'_> {
             gitcmd::run(&sandbox, ["commit", "--quiet", "--no-verify", "-m", &format!("{bead}: {title}")])?;
         }
         let commit = gitcmd::run(&sandbox, ["rev-parse", "HEAD"])?.trim().to_string();
+        // The branch to merge into: the one sling recorded on the bead, else the epic's
+        // integration branch, else the rig's target.
         let target = {
-            let configured = settings::effective(Some(&store), &self.town.store, "merge_queue.target")?;
-            super::sandbox::target_branch(&rig.path, configured.value.as_str())
+            let snap = store.snapshot(COLLECTION)?;
+            let recorded = records::read(&snap, &record_path(&bead))?
+                .and_then(|r| r.str("target_branch").map(str::to_string));
+            match recorded.or(mq::integration::target_for(&snap, &bead)?) {
+                Some(branch) => branch,
+                None => {
+                    let configured = settings::effective(Some(&store), &self.town.store, "merge_queue.target")?;
+                    super::sandbox::target_branch(&rig.path, configured.value.as_str())
+                }
+            }
         };
         let on_target = gitcmd::probe(&rig.path, ["merge-base", "--is-ancestor", &commit, &target]).is_some();
         let wants_merge = spec.status == DoneStatus::Completed && !spec.no_merge;

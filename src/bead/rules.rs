@@ -390,13 +390,7 @@ pub fn check_closable(edit: &Edit<'_, '_>) -> Result<()> {
         )));
     }
     if edit.record.issue_type() == "epic" {
-        let open_children: Vec<&str> = index
-            .rows
-            .iter()
-            .filter(|r| r.parent as usize == pos && index.status(r) != "closed")
-            .map(|r| index.id(r))
-            .take(10)
-            .collect();
+        let open_children = open_children(index, id);
         if !open_children.is_empty() {
             return Err(Error::invalid(format!(
                 "epic {id} has open children ({}); close them first or use --force",
@@ -405,6 +399,20 @@ pub fn check_closable(edit: &Edit<'_, '_>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Up to ten children of `id` that are not closed (an epic closes only without them).
+pub fn open_children<'i>(index: &'i Index, id: &str) -> Vec<&'i str> {
+    let Some(pos) = index.position(id) else {
+        return Vec::new();
+    };
+    index
+        .rows
+        .iter()
+        .filter(|r| r.parent as usize == pos && index.status(r) != "closed")
+        .map(|r| index.id(r))
+        .take(10)
+        .collect()
 }
 
 /// A comment in bd's shape. Fields are in alphabetical order: that is the order of the

@@ -1,155 +1,269 @@
-//! The merge queue's records: one merge request per submitted commit, in the rig's store at
-//! `mrs/<id>.json`, beside the bead it would close and the agent that made it (so `done`
-//! creates the request, keeps the bead in progress and frees the agent in one commit).
-//! The commit is the dedup key: submitting the same commit again returns the same request.
+//! The merge queue (docs/MQ.md): merge requests (`record`), their order (`order`), and the
+//! pass that drains them (`pass`): a deterministic command, run by `done`, by hand or by CI,
+//! that rebases each request onto its target in a scratch worktree, runs the rig's gates,
+//! moves the target by compare-and-swap and records the merge in one write. An agent is
+//! needed only to resolve a conflict.
+//!
+//! `MergeQueue` is the service the CLI calls: each method is one `Store::write` (or a pass,
+//! which is a sequence of them) and returns `Serialize` values.
+
+pub mod candidate;
+pub mod config;
+pub mod gates;
+pub mod integration;
+pub mod journal;
+pub mod order;
+pub mod pass;
+pub mod record;
+pub mod scratch;
+pub mod target;
+pub mod writes;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::bead::ops::carry_count;
-use crate::bead::record::{Record, Stamp};
-use crate::bead::schema::now_rfc3339;
-use crate::bead::COLLECTION;
+pub use pass::PassReport;
+pub use record::{
+    carry, id_for, list, list_in, open_for_bead, submit_in, GateFailure, MergeRequest, Submission,
+    CONFLICT, MERGED, OPEN, REJECTED, SUPERSEDED,
+};
+
+use crate::bead::id::record_path;
+use crate::bead::record::Stamp;
+use crate::bead::{Beads, COLLECTION};
 use crate::error::{Error, Result};
+use crate::gitcmd;
 use crate::records;
-use crate::store::{Snapshot, Store, WriteBatch};
+use crate::store::{Actor, Outcome, Store};
+use crate::town::{Rig, Town};
 
-const DIR: &str = "mrs";
+/// The merge queue of one rig.
+pub struct MergeQueue<'t> {
+    pub town: &'t Town,
+    pub rig: Rig,
+    pub store: Store,
+}
 
-/// Merge request states.
-pub const OPEN: &str = "open";
-pub const MERGED: &str = "merged";
-pub const REJECTED: &str = "rejected";
-pub const CONFLICT: &str = "conflict";
+/// What `submit` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Submitted {
+    #[serde(flatten)]
+    pub mr: MergeRequest,
+    /// False when the commit already had a request (it is returned as it is).
+    pub created: bool,
+    pub pinned: String,
+}
 
-/// A merge request, as `git mq list|show` report it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct MergeRequest {
-    pub id: String,
-    pub status: String,
+/// What to submit by hand.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitSpec {
+    /// The branch (default: the current branch of the directory).
     pub branch: String,
-    pub target: String,
-    pub commit: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub bead: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub worker: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub convoy: Option<String>,
-    pub priority: i64,
-    pub retries: u64,
-    pub created_at: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub merge_commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub target: Option<String>,
 }
 
-impl MergeRequest {
-    pub fn from_record(record: &Record) -> MergeRequest {
-        let text = |k: &str| record.str(k).map(str::to_string);
-        MergeRequest {
-            id: record.id.clone(),
-            status: text("status").unwrap_or_else(|| OPEN.to_string()),
-            branch: text("branch").unwrap_or_default(),
-            target: text("target").unwrap_or_default(),
-            commit: text("commit").unwrap_or_default(),
-            bead: text("bead"),
-            worker: text("worker"),
-            convoy: text("convoy"),
-            priority: record.get("priority").and_then(Value::as_i64).unwrap_or(2),
-            retries: record.get("retries").and_then(Value::as_u64).unwrap_or(0),
-            created_at: text("created_at").unwrap_or_default(),
-            merge_commit: text("merge_commit"),
-            reason: text("reason"),
+/// `git mq status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub rig: String,
+    /// Open requests (waiting or held).
+    pub depth: usize,
+    pub by_status: std::collections::BTreeMap<String, usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_pass: Option<serde_json::Value>,
+    /// A pass was killed after moving a target and before recording it: the next pass finishes it.
+    pub unfinished_merge: bool,
+}
+
+impl<'t> MergeQueue<'t> {
+    pub fn new(town: &'t Town, rig: Rig) -> Result<MergeQueue<'t>> {
+        let store = rig.open_store()?;
+        Ok(MergeQueue { town, rig, store })
+    }
+
+    pub fn config(&self) -> Result<config::Config> {
+        config::Config::load(&self.store, &self.rig.name, &self.town.store)
+    }
+
+    /// The branch requests go to by default: the bead's epic's integration branch, else the
+    /// rig's `merge_queue.target`, else its HEAD branch.
+    pub fn default_target(&self, bead: Option<&str>) -> Result<String> {
+        if let Some(bead) = bead {
+            let snap = self.store.snapshot(COLLECTION)?;
+            if let Some(branch) = integration::target_for(&snap, bead)? {
+                return Ok(branch);
+            }
         }
+        let configured = self.config()?.target;
+        Ok(crate::agent::sandbox::target_branch(
+            &self.rig.path,
+            configured.as_deref(),
+        ))
     }
-}
 
-/// What to submit.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub branch: String,
-    pub target: String,
-    pub commit: String,
-    pub bead: Option<String>,
-    pub worker: Option<String>,
-    pub convoy: Option<String>,
-    pub priority: i64,
-}
-
-/// The id of the request for `commit`: `<prefix>-mr-<first 10 hex digits>`.
-pub fn id_for(prefix: &str, commit: &str) -> String {
-    let short: String = commit.chars().take(10).collect();
-    format!("{prefix}-mr-{short}")
-}
-
-fn path_of(id: &str) -> String {
-    format!("{DIR}/{id}.json")
-}
-
-/// Within a write: the request for this commit, created if there is none. The bool says
-/// whether it was created now.
-pub fn submit_in(
-    snap: &Snapshot<'_>,
-    batch: &mut WriteBatch,
-    stamp: &Stamp,
-    prefix: &str,
-    sub: &Submission,
-) -> Result<(MergeRequest, bool)> {
-    if sub.commit.len() < 40 || !sub.commit.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(Error::invalid(format!("bad commit id '{}'", sub.commit)));
-    }
-    let id = id_for(prefix, &sub.commit);
-    let path = path_of(&id);
-    if let Some(existing) = records::read(snap, &path)? {
-        if existing.str("commit") == Some(sub.commit.as_str()) {
-            return Ok((MergeRequest::from_record(&existing), false));
+    /// Every request, in queue order for the open ones (then the decided, newest first).
+    pub fn list(&self, all: bool) -> Result<Vec<MergeRequest>> {
+        let mrs = record::list(&self.store)?;
+        let (mut open, mut rest): (Vec<_>, Vec<_>) = mrs.into_iter().partition(|m| m.is_open());
+        order::sort(&mut open, chrono::Utc::now(), self.config()?.starve_after_s);
+        if all {
+            rest.sort_by(|a, b| {
+                b.decided_at
+                    .cmp(&a.decided_at)
+                    .then(b.created_at.cmp(&a.created_at))
+            });
+            open.extend(rest);
         }
+        Ok(open)
     }
-    let mut record = records::named_record(&id);
-    for (k, v) in [
-        ("status", json!(OPEN)),
-        ("branch", json!(sub.branch)),
-        ("target", json!(sub.target)),
-        ("commit", json!(sub.commit)),
-        ("bead", json!(sub.bead)),
-        ("worker", json!(sub.worker)),
-        ("convoy", json!(sub.convoy)),
-        ("priority", json!(sub.priority)),
-        ("retries", json!(0)),
-        ("created_at", json!(now_rfc3339())),
-    ] {
-        record.set(k, v, stamp);
+
+    pub fn show(&self, id: &str) -> Result<MergeRequest> {
+        record::find_in(&self.store.snapshot(COLLECTION)?, id)
     }
-    records::put(batch, &path, &record);
-    Ok((MergeRequest::from_record(&record), true))
+
+    /// File a request for `spec.branch`'s tip by hand (deduplicated by commit).
+    pub fn submit(&self, actor: &Actor, spec: &SubmitSpec) -> Result<Submitted> {
+        crate::store::branch::validate_branch(&spec.branch)?;
+        let commit = self.store.branch_tip(&spec.branch)?.ok_or_else(|| {
+            Error::invalid(format!(
+                "no branch '{}' in rig '{}'",
+                spec.branch, self.rig.name
+            ))
+        })?;
+        let snap = self.store.snapshot(COLLECTION)?;
+        let beads = Beads::new(&self.store);
+        let bead = match &spec.bead {
+            Some(b) => Some(beads.resolve_any(&snap, b)?),
+            None => None,
+        };
+        let target = match &spec.target {
+            Some(t) => {
+                crate::store::branch::validate_branch(t)?;
+                t.clone()
+            }
+            None => self.default_target(bead.as_deref())?,
+        };
+        if target == spec.branch {
+            return Err(Error::invalid(format!(
+                "'{}' is the target itself: submit a branch that holds work for it",
+                spec.branch
+            )));
+        }
+        let target_ref = target::Target::of(&self.store, &target);
+        let target_tip = target_ref
+            .tip(&self.store, &self.rig.path)?
+            .ok_or_else(|| {
+                Error::invalid(format!("the target branch '{target}' does not exist"))
+            })?;
+        if gitcmd::probe(
+            &self.rig.path,
+            ["merge-base", "--is-ancestor", &commit, &target_tip],
+        )
+        .is_some()
+        {
+            return Err(Error::invalid(format!(
+                "{} has no commits beyond {target}: nothing to merge",
+                spec.branch
+            )));
+        }
+        let prefix = beads.config(&snap)?.prefix;
+        let id = id_for(&prefix, &commit);
+        let pinned = self.store.pin_work(&id, &commit)?;
+        let (mr, created) = self.store.write(COLLECTION, actor, |snap, batch| {
+            let stamp = Stamp(batch.clock, actor.name.clone());
+            let (priority, convoy) = match &bead {
+                Some(b) => {
+                    let rec = records::read(snap, &record_path(b))?
+                        .ok_or_else(|| Error::NotFound(b.clone()))?;
+                    (rec.priority(), rec.str("convoy_id").map(str::to_string))
+                }
+                None => (2, None),
+            };
+            let sub = Submission {
+                branch: spec.branch.clone(),
+                target: target.clone(),
+                commit: commit.clone(),
+                bead: bead.clone(),
+                worker: None,
+                convoy,
+                priority,
+            };
+            let (mr, created) = submit_in(snap, batch, &stamp, &prefix, &sub)?;
+            if !created {
+                return Ok(Outcome::Unchanged((mr, false)));
+            }
+            if let Some(b) = &bead {
+                let mut rec = records::read(snap, &record_path(b))?.expect("read above");
+                rec.set("merge_request", json!(mr.id), &stamp);
+                records::put(batch, &record_path(b), &rec);
+            }
+            carry(snap, batch);
+            Ok(Outcome::Commit {
+                message: format!("mq submit {} ({} -> {target})", mr.id, spec.branch),
+                value: (mr, true),
+            })
+        })?;
+        Ok(Submitted {
+            mr,
+            created,
+            pinned,
+        })
+    }
+
+    /// One pass over the queue.
+    pub fn run(&self, actor: &Actor) -> Result<PassReport> {
+        pass::run(self.town, &self.rig, actor)
+    }
+
+    pub fn retry(&self, actor: &Actor, id: &str) -> Result<MergeRequest> {
+        writes::retry(&self.store, actor, id)
+    }
+
+    /// Reject `id` by hand: the bead goes back to its worker with the reason.
+    pub fn reject(&self, actor: &Actor, id: &str, reason: &str) -> Result<MergeRequest> {
+        if reason.trim().is_empty() {
+            return Err(Error::invalid("a rejection needs a reason (--reason)"));
+        }
+        let mr = self.show(id)?;
+        writes::record_rejected(&self.store, actor, &mr.id, reason, None, 0)?;
+        self.show(&mr.id)
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let mut by_status = std::collections::BTreeMap::new();
+        let mrs = record::list(&self.store)?;
+        for m in &mrs {
+            *by_status.entry(m.status.clone()).or_insert(0) += 1;
+        }
+        Ok(Status {
+            rig: self.rig.name.clone(),
+            depth: mrs.iter().filter(|m| m.is_open()).count(),
+            by_status,
+            running: journal::Slot::holder(&self.store),
+            last_pass: journal::last(&self.store),
+            unfinished_merge: journal::Journal::pending(&self.store)?.is_some(),
+        })
+    }
 }
 
-/// Every merge request of a store, oldest first.
-pub fn list(store: &Store) -> Result<Vec<MergeRequest>> {
-    let snap = store.snapshot(COLLECTION)?;
-    list_in(&snap)
-}
-
-pub fn list_in(snap: &Snapshot<'_>) -> Result<Vec<MergeRequest>> {
-    let mut out: Vec<MergeRequest> = records::list(snap, DIR)?
-        .into_iter()
-        .filter(|(_, r)| !r.is_deleted())
-        .map(|(_, r)| MergeRequest::from_record(&r))
-        .collect();
-    out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
-    Ok(out)
-}
-
-/// The request for a bead that is still open, if any.
-pub fn open_for_bead(snap: &Snapshot<'_>, bead: &str) -> Result<Option<MergeRequest>> {
-    Ok(list_in(snap)?
-        .into_iter()
-        .find(|mr| mr.bead.as_deref() == Some(bead) && mr.status == OPEN))
-}
-
-/// Carry the bead count header on writes that only touch merge requests.
-pub fn carry(snap: &Snapshot<'_>, batch: &mut WriteBatch) {
-    carry_count(snap, batch, 0);
+/// Start a detached `git mq run` for `rig` when its `merge_queue.auto` is on (the default):
+/// what `git agent done` calls after its write, so work merges within seconds with no cron.
+/// A pass already running makes the new one return at once, after which the running one
+/// takes the new request. The pid, or `None` when auto is off.
+pub fn spawn_pass(town: &Town, rig: &Rig) -> Result<Option<u32>> {
+    let store = rig.open_store()?;
+    if !config::Config::load(&store, &rig.name, &town.store)?.auto {
+        return Ok(None);
+    }
+    let log = journal::dir(&store).join("auto.log");
+    let pid = crate::detach::spawn(
+        "git-mq",
+        ["run", "--quiet", "--rig", rig.name.as_str()],
+        &rig.path,
+        &log,
+    )?;
+    Ok(Some(pid))
 }

@@ -273,12 +273,17 @@ impl<'t> Sling<'t> {
                 }
             }
         }
+        // Work branches from (and later merges into) the epic's integration branch when the
+        // bead is under one, else the rig's target.
+        let base = match crate::mq::integration::target_for(&store.snapshot(COLLECTION)?, bead)? {
+            Some(branch) => branch,
+            None => target_branch(self, rig, store)?,
+        };
         let agent = match &spec.target {
             Target::Agent(a) => self.agents.get(a)?,
-            Target::Rig(_) => self.idle_or_new_polecat(actor, rig)?,
+            Target::Rig(_) => self.idle_or_new_polecat(actor, rig, &base)?,
         };
         let address = agent.address.clone();
-        let base = target_branch(self, rig, store)?;
         let attachment = Attachment {
             formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
             molecule: None,
@@ -450,9 +455,7 @@ impl<'t> Sling<'t> {
 
     /// An idle polecat of the rig (live, empty hook, no live session, clean sandbox), its
     /// sandbox refreshed onto the current base; else a new polecat.
-    fn idle_or_new_polecat(&self, actor: &Actor, rig: &Rig) -> Result<Agent> {
-        let store = rig.open_store()?;
-        let base = target_branch(self, rig, &store)?;
+    fn idle_or_new_polecat(&self, actor: &Actor, rig: &Rig, base: &str) -> Result<Agent> {
         for agent in self.agents.list(Some(&rig.name), false)? {
             if agent.role != Role::Polecat || agent.hook.is_some() || agent.state != STATE_IDLE {
                 continue;
@@ -460,11 +463,16 @@ impl<'t> Sling<'t> {
             if self.agents.is_alive(&agent.address)? {
                 continue;
             }
-            if self.refresh_sandbox(&agent, rig, &base).is_ok() {
+            if self.refresh_sandbox(&agent, rig, base).is_ok() {
                 return Ok(agent);
             }
         }
-        self.agents.add_polecat(actor, rig, None)
+        let agent = self.agents.add_polecat(actor, rig, None)?;
+        // A new sandbox starts on the rig's target; an integration branch's work starts there.
+        if let (Some(path), Some(branch)) = (&agent.sandbox, &agent.branch) {
+            gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
+        }
+        Ok(agent)
     }
 
     /// Put an idle polecat's branch back on the base, if its sandbox holds nothing of value

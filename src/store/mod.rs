@@ -6,6 +6,7 @@
 //! the new tree from the tip, write one commit authored by the actor and move the ref with a
 //! compare-and-swap. This is the only module that writes refs or objects.
 
+pub mod branch;
 pub mod cache;
 pub mod collection;
 pub mod gc;

@@ -276,7 +276,7 @@ impl Git {
 }
 
 /// The most telling line of git's stderr, for a one-line error.
-fn first_error_line(stderr: &[u8]) -> String {
+pub(super) fn first_error_line(stderr: &[u8]) -> String {
     let text = String::from_utf8_lossy(stderr);
     let line = text
         .lines()

@@ -196,6 +196,11 @@ fn town(backend: &str) -> Town {
     ] {
         env.git_ok(&repo, &["config", key, value]);
     }
+    // These tests look at what `done` leaves for the merge queue: no automatic pass.
+    crate::support::ok(
+        env.run_in(&repo, "gastown", &["config", "set", "merge_queue.auto", "false"]),
+        &["config", "set", "merge_queue.auto", "false"],
+    );
     let state_dir = std::fs::canonicalize(&repo).unwrap().join(".git/gastown");
     Town {
         env,
@@ -780,4 +785,28 @@ fn tmux_backend_done_in_a_session() {
     if tmux_present() {
         done_in_a_session("tmux");
     }
+}
+
+/// The whole propulsion loop with the merge queue on (its default): the agent's `done`
+/// starts a detached merge pass, which merges the work into `main` and closes the bead,
+/// with no cron and no command from anyone.
+#[test]
+fn done_starts_a_merge_pass_that_lands_the_work() {
+    let t = town("process");
+    t.env.config_set("merge_queue.auto", "true");
+    t.ok(&["add", "polecat"]);
+    let id = t.env.create("Land the work", &[]);
+    t.ok(&["hook", &id, "--to", FURIOSA]);
+    t.ok(&["start", FURIOSA, "--agent", "script", "--prompt", "DO-WORK now"]);
+    wait_until("the merge pass to close the bead", || t.bead(&id)["status"] == "closed");
+    let landed = t.git(&["show", "main:work.txt"]);
+    assert_eq!(landed.trim(), format!("work of {FURIOSA}"));
+    let mrs = t.merge_requests();
+    assert_eq!(mrs.len(), 1, "{mrs:?}");
+    assert_eq!(field(&mrs[0], "status"), "merged");
+    // main's checkout (clean) was brought along, as git's updateInstead would.
+    assert_eq!(
+        std::fs::read_to_string(t.repo().join("work.txt")).unwrap().trim(),
+        format!("work of {FURIOSA}")
+    );
 }

@@ -28,6 +28,7 @@ mod formula;
 mod load;
 mod mail;
 mod mol;
+mod mq;
 mod real_data;
 mod services;
 mod session;

@@ -51,6 +51,12 @@ impl Run for Args {
         if let Some(rig) = &address.rig {
             let rig = town.rigs().get(rig)?;
             let store = rig.open_store()?;
+            // The merge queue drains within seconds, with no cron (merge_queue.auto).
+            if report.merge_request.is_some() {
+                if let Err(err) = crate::mq::spawn_pass(&town, &rig) {
+                    ctx.status(format!("warning: could not start a merge-queue pass: {err}"));
+                }
+            }
             let freed = ending.then(|| address.session_name());
             if let Err(err) = crate::sling::queue::run_detached(&rig, &store, freed.as_deref()) {
                 ctx.status(format!("warning: could not start the queue run: {err}"));

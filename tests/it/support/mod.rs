@@ -319,3 +319,40 @@ pub fn seed_agent(dir: &Path, address: &str, runtime: Option<&str>) {
         })
         .expect("agent record written");
 }
+
+impl Env {
+    /// A branch `name` from `base` with one commit writing `files` (path, content), made in
+    /// the repository's worktree, which is put back on `main` afterwards. Its tip.
+    pub fn branch_with(&self, name: &str, base: &str, files: &[(&str, &str)]) -> String {
+        let repo = self.repo();
+        self.git_ok(&repo, &["checkout", "-q", "-b", name, base]);
+        for (path, content) in files {
+            let full = repo.join(path);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, content).unwrap();
+            self.git_ok(&repo, &["add", path]);
+        }
+        self.git_ok(&repo, &["commit", "-qm", &format!("{name}: work")]);
+        let tip = self.git_ok(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+        self.git_ok(&repo, &["checkout", "-q", "main"]);
+        tip
+    }
+
+    /// Run `git mq` in the repository; (exit code, parsed JSON stdout).
+    pub fn mq_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut args = args.to_vec();
+        args.push("--json");
+        let out = self.run_in(&self.repo(), "mq", &args);
+        let code = out.status.code().unwrap_or(-1);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!("bad JSON from git mq {args:?} (exit {code}): {e}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+        });
+        (code, value)
+    }
+
+    /// Set a shared setting (`git gastown config set KEY VALUE`).
+    pub fn config_set(&self, key: &str, value: &str) {
+        ok(self.run_in(&self.repo(), "gastown", &["config", "set", key, value]), &[key, value]);
+    }
+}
