@@ -162,6 +162,11 @@ impl<'t> Sling<'t> {
             self.agents.get(a)?; // unknown agents are bad input
         }
         let beads = self.resolve_beads(&store, &spec.beads)?;
+        if let Some(name) = &spec.runtime {
+            // An unknown runtime is bad input, refused before a polecat is made or a bead
+            // hooked (a known one whose binary is missing fails the start: a dispatch failure).
+            crate::runtime::Runtimes::from_repo(store.repo()).get(name)?;
+        }
         if let [bead] = beads.as_slice() {
             // One bead: a bead on another hook is the caller's error (exit 4), not a report.
             return match self.try_dispatch(actor, &rig, &store, bead, spec) {

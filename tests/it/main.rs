@@ -29,6 +29,7 @@ mod load;
 mod mol;
 mod real_data;
 mod services;
+mod sling;
 mod session;
 mod support;
 mod sync;

@@ -169,6 +169,7 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
             words.pop();
         }
     }
+    let named_target = target.clone();
     let target = match target {
         Some(t) => t,
         None => Target::Rig(town.rigs().containing(&ctx.dir()).map(|r| r.name).or_else(|_| {
@@ -182,6 +183,20 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
                 .ok_or_else(|| Error::invalid(format!("no rig to sling '{first}' to: name a target")))
         })?),
     };
+    if named_target.is_none() && words.len() > 1 {
+        // `BEAD WORD`: WORD is more likely a mistyped target than a bead; say so.
+        let last = words.last().cloned().unwrap_or_default();
+        let rig = match &target {
+            Target::Rig(r) => town.rigs().get(r)?,
+            Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
+        };
+        let store = rig.open_store()?;
+        let beads = Beads::new(&store);
+        let snap = beads.snapshot()?;
+        if let Err(Error::NotFound(_)) = beads.resolve(&snap, &beads.config(&snap)?, &last, &mut None) {
+            return Err(Error::invalid(format!("no rig, agent or bead named '{last}'")));
+        }
+    }
     if let Some(n) = args.ready {
         if !words.is_empty() {
             return Err(Error::invalid("--ready picks the beads itself: name only a rig"));
