@@ -215,6 +215,9 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
     t.ok(&["add", "polecat"]);
     let sandbox = t.sandbox("polecats", "furiosa");
     let mut longest = Duration::from_millis(40);
+    // Rounds where the kill landed before done exited, and where the re-run finished an
+    // interrupted done (its intent file found).
+    let (mut interrupted, mut resumed) = (0, 0);
     for round in 0..ROUNDS {
         let context = format!("seed {seed} round {round}");
         let id = t.env.create(&format!("work {round}"), &[]);
@@ -240,9 +243,14 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
         let status = child.wait().unwrap();
         if status.success() {
             longest = longest.max(started.elapsed());
+        } else {
+            interrupted += 1;
         }
         let again = t.agent_in(&sandbox, &["done", "--json"]);
-        if !again.status.success() {
+        if again.status.success() {
+            let report: Value = serde_json::from_slice(&again.stdout).unwrap();
+            resumed += usize::from(report["resumed"] == true);
+        } else {
             // The killed run had finished everything: nothing is left to hand in.
             let line = String::from_utf8_lossy(&again.stderr);
             assert!(line.contains("hook is empty"), "{context}: {line}");
@@ -258,6 +266,8 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
         assert!(!t.state_dir().join("done/gt-repo-furiosa.json").exists(), "{context}: intent left behind");
     }
     assert_eq!(t.mq_list().len(), ROUNDS as usize, "seed {seed}");
+    eprintln!("done kill test: {interrupted} of {ROUNDS} runs killed before they exited, {resumed} finished from their intent");
+    assert!(interrupted > 0, "seed {seed}: no kill landed inside a run");
 }
 
 #[test]
