@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // not every benchmark draws random numbers
 pub use sample::{median, Rng};
 
 /// A freshly built `git-*` binary of the suite (cargo builds them for the bench).
