@@ -35,21 +35,13 @@ struct Options {
 
 fn options() -> Options {
     let mut o = Options { runs: 15, beads: 1000, dir: None };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
+    for (name, value) in support::option_pairs() {
+        match name.as_str() {
             "--runs" => o.runs = value.parse().expect("--runs takes a number"),
             "--beads" => o.beads = value.parse().expect("--beads takes a number"),
             "--dir" => o.dir = Some(PathBuf::from(value)),
-            "--bench" => {
-                i += 1;
-                continue;
-            }
             other => panic!("unknown option {other}"),
         }
-        i += 2;
     }
     assert!(o.runs >= 1, "--runs must be at least 1");
     o

@@ -90,10 +90,7 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     if beads.is_empty() {
         return Err(Error::invalid("nothing to sling: name beads, or use --ready [N]"));
     }
-    let rig = match &target {
-        Target::Rig(r) => town.rigs().get(r)?,
-        Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
-    };
+    let rig = rig_of(&town, &target)?;
     let rig_store = rig.open_store()?;
     let library = library_for(ctx);
     let formula_name = if args.no_formula {
@@ -159,6 +156,14 @@ pub(super) fn report(ctx: &Ctx, dispatches: &[Dispatch]) -> Result<i32> {
     Ok(if dispatches.iter().any(|d| d.outcome == "failed") { 1 } else { 0 })
 }
 
+/// The rig a target is in.
+fn rig_of(town: &Town, target: &Target) -> Result<crate::town::Rig> {
+    match target {
+        Target::Rig(r) => town.rigs().get(r),
+        Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default()),
+    }
+}
+
 /// The beads and the target: the last word is the target when it names one.
 fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs) -> Result<(Vec<String>, Target)> {
     let mut words = args.words.clone();
@@ -186,10 +191,7 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
     if named_target.is_none() && words.len() > 1 {
         // `BEAD WORD`: WORD is more likely a mistyped target than a bead; say so.
         let last = words.last().cloned().unwrap_or_default();
-        let rig = match &target {
-            Target::Rig(r) => town.rigs().get(r)?,
-            Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
-        };
+        let rig = rig_of(town, &target)?;
         let store = rig.open_store()?;
         let beads = Beads::new(&store);
         let snap = beads.snapshot()?;
@@ -201,10 +203,7 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
         if !words.is_empty() {
             return Err(Error::invalid("--ready picks the beads itself: name only a rig"));
         }
-        let rig = match &target {
-            Target::Rig(r) => town.rigs().get(r)?,
-            Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
-        };
+        let rig = rig_of(town, &target)?;
         let store = rig.open_store()?;
         let beads = Beads::new(&store);
         let snap = beads.snapshot()?;
