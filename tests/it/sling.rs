@@ -157,6 +157,36 @@ fn eight_concurrent_slings_of_one_bead_hook_it_once() {
     assert_eq!((bead["status"].as_str(), bead["assignee"].as_str()), (Some("hooked"), Some(winners[0].as_str())));
 }
 
+#[test]
+fn concurrent_slings_of_different_beads_each_find_a_polecat() {
+    let t = slinging_town("process");
+    t.ok(&["add", "polecat"]);
+    t.ok(&["add", "polecat"]);
+    let ids: Vec<String> = (0..4).map(|i| t.env.create(&format!("parallel {i}"), &[])).collect();
+    // Four dispatchers race for two idle polecats: the losers of a pick try the next one.
+    let children: Vec<_> = ids
+        .iter()
+        .map(|id| {
+            t.env
+                .command(&binary("git-sling"), &t.repo())
+                .args([id.as_str(), "repo", "--json"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut holders = BTreeSet::new();
+    for (child, id) in children.into_iter().zip(&ids) {
+        let report: Value = serde_json::from_str(&crate::support::ok(child.wait_with_output().unwrap(), &[id])).unwrap();
+        assert_eq!(report[0]["outcome"], "started", "{report}");
+        let agent = report[0]["agent"].as_str().unwrap().to_string();
+        assert_eq!(t.bead(id)["assignee"], agent.as_str());
+        holders.insert(agent);
+    }
+    assert_eq!(holders.len(), 4, "one polecat per bead: {holders:?}");
+}
+
 /// Live sessions, read straight from their liveness locks (a shared lock is refused while a
 /// session's processes hold theirs): cheaper than `git agent list`, so sampled often.
 fn live_by_locks(t: &Town) -> usize {
@@ -180,9 +210,11 @@ fn the_cap_holds_and_queued_dispatches_start_as_done_frees_slots() {
     args.push("repo");
     let dispatched = t.sling_json(&args);
     let outcomes: Vec<&str> = dispatched.as_array().unwrap().iter().map(|d| d["outcome"].as_str().unwrap()).collect();
+    // The first two sessions wait for `go`, so the other four find no slot.
     assert_eq!(outcomes, ["started", "started", "queued", "queued", "queued", "queued"]);
     let queued = t.env.json_in(&t.repo(), "sling", &["queue"]);
     assert_eq!(queued.as_array().unwrap().len(), 4, "{queued}");
+    t.go();
     // No one runs `git sling queue run`: each done starts the next, after its session ends.
     let (mut most_by_list, mut most_by_locks, mut samples) = (0, 0, 0);
     wait_until("six merge requests", || {
@@ -199,7 +231,9 @@ fn the_cap_holds_and_queued_dispatches_start_as_done_frees_slots() {
         assert_eq!(t.bead(id)["status"], "in_progress");
     }
     assert!(t.env.json_in(&t.repo(), "sling", &["queue"]).as_array().unwrap().is_empty());
-    assert!(t.agents().len() <= 2, "the freed polecats were reused: {:?}", t.agents());
+    // Freed polecats are reused (a race between two queue runs may still add one).
+    let most = t.agents().iter().map(|a| a["completions"].as_array().unwrap().len()).max();
+    assert!(most >= Some(2), "no polecat was reused: {:?}", t.agents());
 }
 
 #[test]

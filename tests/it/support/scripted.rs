@@ -15,7 +15,8 @@ use super::{assert_one_line_error, bin_dir, Env};
 /// The scripted runtime: reads its hook with `git agent prime --json`, writes its
 /// environment and prompt to `OUT/<session>.env`, says hello; when the prompt or the
 /// hooked bead's title says DO-WORK it writes `work.txt` (naming the agent and the bead),
-/// commits it and runs `git agent done` (after a short sleep when the title says SLOW);
+/// commits it and runs `git agent done` (when the title says SLOW, only once the test has
+/// created `OUT/go`, and a little later);
 /// when the title says HANDOFF and its prime shows no handoff note yet, it hands off with
 /// one; then it sleeps until stopped.
 const SCRIPT: &str = r#"#!/bin/sh
@@ -33,7 +34,7 @@ mv "$out.env.tmp" "$out.env"
 echo "hello from $GT_SESSION"
 case "$prompt $hook" in
   *DO-WORK*)
-    case "$hook" in *SLOW*) sleep 0.3 ;; esac
+    case "$hook" in *SLOW*) while [ ! -e "@OUT@/go" ]; do sleep 0.05; done; sleep 0.2 ;; esac
     printf 'work of %s for %s\n' "$GT_AGENT" "$hook" > work.txt
     git add work.txt && git commit -q -m "the work"
     git agent done --json > "$out.done.json" 2> "$out.done.err"
@@ -211,6 +212,11 @@ impl Town {
 
     pub fn out_file(&self, name: &str) -> PathBuf {
         self.out.join(name)
+    }
+
+    /// Let sessions working on SLOW beads go on to `done`.
+    pub fn go(&self) {
+        std::fs::write(self.out_file("go"), "").unwrap();
     }
 }
 
