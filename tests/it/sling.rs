@@ -108,24 +108,29 @@ fn tmux_backend_three_slung_beads_end_with_one_merge_request_each() {
     }
 }
 
-#[test]
-fn eight_concurrent_slings_of_one_bead_hook_it_once() {
-    let t = slinging_town("process");
-    let id = t.env.create("contested", &[]);
-    let children: Vec<_> = (0..8)
-        .map(|_| {
+/// `git sling BEAD repo --json` for each of `beads`, all at once; their outputs in order.
+fn concurrent_slings(t: &Town, beads: &[&str]) -> Vec<std::process::Output> {
+    let children: Vec<_> = beads
+        .iter()
+        .map(|id| {
             t.env
                 .command(&binary("git-sling"), &t.repo())
-                .args([id.as_str(), "repo", "--json"])
+                .args([id, "repo", "--json"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
+    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+}
+
+#[test]
+fn eight_concurrent_slings_of_one_bead_hook_it_once() {
+    let t = slinging_town("process");
+    let id = t.env.create("contested", &[]);
     let mut winners = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
+    for out in concurrent_slings(&t, &[id.as_str(); 8]) {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         match out.status.code() {
             Some(0) => {
@@ -164,21 +169,10 @@ fn concurrent_slings_of_different_beads_each_find_a_polecat() {
     t.ok(&["add", "polecat"]);
     let ids: Vec<String> = (0..4).map(|i| t.env.create(&format!("parallel {i}"), &[])).collect();
     // Four dispatchers race for two idle polecats: the losers of a pick try the next one.
-    let children: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            t.env
-                .command(&binary("git-sling"), &t.repo())
-                .args([id.as_str(), "repo", "--json"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let beads: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut holders = BTreeSet::new();
-    for (child, id) in children.into_iter().zip(&ids) {
-        let report: Value = serde_json::from_str(&crate::support::ok(child.wait_with_output().unwrap(), &[id])).unwrap();
+    for (out, id) in concurrent_slings(&t, &beads).into_iter().zip(&ids) {
+        let report: Value = serde_json::from_str(&crate::support::ok(out, &[id])).unwrap();
         assert_eq!(report[0]["outcome"], "started", "{report}");
         let agent = report[0]["agent"].as_str().unwrap().to_string();
         assert_eq!(t.bead(id)["assignee"], agent.as_str());
