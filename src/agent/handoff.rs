@@ -73,21 +73,19 @@ impl Agents<'_> {
     }
 
     /// End the session and start a fresh one (a new runtime session, not a resumed one: the
-    /// point is a fresh context) on the same sandbox and hook. The pid of a detached
-    /// restarter.
-    pub fn replace_session(&self, actor: &Actor, address: &Address, how: Replacement) -> Result<Option<u32>> {
+    /// point is a fresh context) on the same sandbox and hook.
+    pub fn replace_session(&self, actor: &Actor, address: &Address, how: Replacement) -> Result<()> {
         match how {
             Replacement::Detached => {
                 let (store, _) = self.store_for(address)?;
                 let log = store.state_dir().join("logs").join("handoff.log");
                 let args = ["restart".to_string(), address.to_string(), "--fresh".to_string()];
-                crate::detach::spawn("git-agent", &args, &self.town.root, &log).map(Some)
+                crate::detach::spawn("git-agent", &args, &self.town.root, &log).map(drop)
             }
             Replacement::Restart => {
-                self.restart(actor, address, &StartSpec::default())?;
-                Ok(None)
+                self.restart(actor, address, &StartSpec::default()).map(drop)
             }
-            Replacement::None => Ok(None),
+            Replacement::None => Ok(()),
         }
     }
 }

@@ -477,7 +477,7 @@ fn handoff_in_a_session_starts_a_fresh_one_whose_prime_shows_the_note() {
 }
 
 #[test]
-fn handoff_without_a_note_as_the_precompact_hook_leaves_a_pointer_to_the_hook() {
+fn handoff_without_a_note_leaves_a_pointer_to_the_hook_and_restarts_a_live_session() {
     let t = town("process");
     t.ok(&["add", "polecat"]);
     let id = t.env.create("long work", &[]);
@@ -500,6 +500,14 @@ fn handoff_without_a_note_as_the_precompact_hook_leaves_a_pointer_to_the_hook() 
     let note = handed["note"]["text"].as_str().unwrap();
     assert!(note.contains(&format!("while working on {id}")), "{note}");
     assert_eq!(t.json_in(&sandbox, &["prime"])["handoff"]["text"], note);
+    // For another agent's live session, handoff restarts it in place (its runtime kept).
+    let first = t.json(&["start", FURIOSA, "--agent", "script"])["session"]["pid"].as_u64();
+    let handed = t.json(&["handoff", FURIOSA, "-m", "from outside"]);
+    assert_eq!(handed["replacement"], "restart");
+    let session = t.session(FURIOSA);
+    assert_eq!(session["alive"], true);
+    assert_ne!(session["pid"].as_u64(), first, "a new session");
+    assert_eq!(t.view(FURIOSA)["handoff"]["text"], "from outside");
     // Outside a sandbox, with no agent named: one line, nothing changed.
     let before = t.refs();
     let (code, line) = t.fails(&["handoff", "-m", "x"]);
