@@ -8,6 +8,9 @@
 //!   --runs 15       timed runs of list, prime and hook (the median is printed)
 //!   --dir DIR       where to build the repository (default: target/tmp)
 
+#[path = "support/mod.rs"]
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -24,21 +27,13 @@ fn options() -> Options {
         runs: 15,
         dir: None,
     };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let mut i = 0;
-    while i < args.len() {
-        let value = args.get(i + 1).cloned().unwrap_or_default();
-        match args[i].as_str() {
+    for (name, value) in support::option_pairs() {
+        match name.as_str() {
             "--agents" => o.agents = value.parse().expect("--agents takes a number"),
             "--runs" => o.runs = value.parse().expect("--runs takes a number"),
             "--dir" => o.dir = Some(PathBuf::from(value)),
-            "--bench" => {
-                i += 1;
-                continue;
-            }
             other => panic!("unknown option {other}"),
         }
-        i += 2;
     }
     assert!(o.agents >= 1 && o.runs >= 1, "--agents and --runs must be at least 1");
     o

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+#[allow(unused_imports)] // not every benchmark draws random numbers
 pub use sample::{median, Rng};
 
 /// A freshly built `git-*` binary of the suite (cargo builds them for the bench).
@@ -83,6 +84,14 @@ impl Hermetic {
         cmd.args(args).env("GT_ACTOR", actor);
         self.timed(cmd)
     }
+}
+
+/// The `--name VALUE` options given after `--`, in order (cargo's own `--bench` dropped).
+pub fn option_pairs() -> Vec<(String, String)> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    args.chunks(2)
+        .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+        .collect()
 }
 
 /// Milliseconds, as the reports give them.

@@ -6,19 +6,31 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::lifecycle::StartSpec;
 use super::{Address, Agents};
 use crate::bead::schema::now_rfc3339;
 use crate::error::{Error, Result};
 use crate::store::Actor;
 
-/// What a handoff saved.
+/// What a handoff saved, and how the session will be replaced.
 #[derive(Debug, Clone, Serialize)]
 pub struct HandedOff {
     pub agent: Address,
     pub note: Value,
-    /// The pid of the detached process that restarts the session.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub restarter: Option<u32>,
+    pub replacement: Replacement,
+}
+
+/// How the session is replaced after a handoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replacement {
+    /// The caller's own session: a detached `git agent restart --fresh` ends it and starts
+    /// the next (stopping a session kills its process group, the caller included).
+    Detached,
+    /// Another live session: restarted by the caller.
+    Restart,
+    /// No live session: the note waits for the next start.
+    None,
 }
 
 impl Agents<'_> {
@@ -46,5 +58,34 @@ impl Agents<'_> {
         });
         self.set_fields(actor, address, "agent handoff", &[("handoff", value.clone())])?;
         Ok(value)
+    }
+
+    /// How `replace_session` will replace `address`'s session, for the report printed
+    /// before it (a detached replacement may end the caller at any moment after).
+    pub fn replacement(&self, address: &Address, own_session: bool) -> Result<Replacement> {
+        Ok(if own_session {
+            Replacement::Detached
+        } else if self.is_alive(address)? {
+            Replacement::Restart
+        } else {
+            Replacement::None
+        })
+    }
+
+    /// End the session and start a fresh one (a new runtime session, not a resumed one: the
+    /// point is a fresh context) on the same sandbox and hook.
+    pub fn replace_session(&self, actor: &Actor, address: &Address, how: Replacement) -> Result<()> {
+        match how {
+            Replacement::Detached => {
+                let (store, _) = self.store_for(address)?;
+                let log = store.state_dir().join("logs").join("handoff.log");
+                let args = ["restart".to_string(), address.to_string(), "--fresh".to_string()];
+                crate::detach::spawn("git-agent", &args, &self.town.root, &log).map(drop)
+            }
+            Replacement::Restart => {
+                self.restart(actor, address, &StartSpec::default()).map(drop)
+            }
+            Replacement::None => Ok(()),
+        }
     }
 }

@@ -165,12 +165,13 @@ impl Agents<'_> {
         Ok(AgentView { agent, session })
     }
 
-    /// Stop the session (if one runs) and start it again, resuming the runtime's session.
+    /// Stop the session (if one runs) and start it again — with the runtime it last ran
+    /// unless `spec` names one, resuming the runtime's session when `spec.resume`.
     pub fn restart(&self, actor: &Actor, address: &Address, spec: &StartSpec) -> Result<Started> {
-        self.get(address)?;
+        let agent = self.get(address)?;
         self.stop(address)?;
         let spec = StartSpec {
-            resume: true,
+            runtime: spec.runtime.clone().or(agent.runtime),
             ..spec.clone()
         };
         self.start(actor, address, &spec)

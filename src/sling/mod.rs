@@ -167,6 +167,11 @@ impl<'t> Sling<'t> {
             self.agents.get(a)?; // unknown agents are bad input
         }
         let beads = self.resolve_beads(&store, &spec.beads)?;
+        if let Some(name) = &spec.runtime {
+            // An unknown runtime is bad input, refused before a polecat is made or a bead
+            // hooked (a known one whose binary is missing fails the start: a dispatch failure).
+            crate::runtime::Runtimes::from_repo(store.repo()).get(name)?;
+        }
         if let [bead] = beads.as_slice() {
             // One bead: a bead on another hook is the caller's error (exit 4), not a report.
             return match self.try_dispatch(actor, &rig, &store, bead, spec) {
@@ -253,25 +258,26 @@ impl<'t> Sling<'t> {
         // The agent: the one named, or an idle polecat, or a new one (capacity permitting).
         let wants_polecat = matches!(&spec.target, Target::Rig(_))
             || matches!(&spec.target, Target::Agent(a) if a.role == Role::Polecat);
-        if wants_polecat && !spec.no_start {
-            let capacity = self.agents.capacity(&rig.name)?;
-            if let Some(reason) = capacity.full_reason() {
-                queue::enqueue(store, actor, &self.queue_entry(actor, store, bead, spec))?;
-                let mut d = Dispatch::new(bead, "queued");
-                d.reason = Some(reason);
-                d.failures = failures;
-                return Ok(d);
+        let queue_if_full = || -> Result<Option<Dispatch>> {
+            if !wants_polecat || spec.no_start {
+                return Ok(None);
             }
+            let Some(reason) = self.agents.capacity(&rig.name)?.full_reason() else {
+                return Ok(None);
+            };
+            queue::enqueue(store, actor, &self.queue_entry(actor, store, bead, spec))?;
+            let mut d = Dispatch::new(bead, "queued");
+            d.reason = Some(reason);
+            d.failures = failures;
+            Ok(Some(d))
+        };
+        if let Some(queued) = queue_if_full()? {
+            return Ok(queued);
         }
         // A bead already on a hook fails here, before a polecat is picked or made for it
         // (the attach below still decides races).
         if !spec.force {
-            let snap = store.snapshot(COLLECTION)?;
-            if let Some(record) = records::read(&snap, &record_path(bead))? {
-                if let Some(holder) = hook::holder_of(&record) {
-                    return Err(Error::Conflict(format!("bead {bead} is on {holder}'s hook; pass --force to take it")));
-                }
-            }
+            refuse_if_hooked(&store.snapshot(COLLECTION)?, bead)?;
         }
         // Work branches from (and later merges into) the epic's integration branch when the
         // bead is under one, else the rig's target.
@@ -279,11 +285,6 @@ impl<'t> Sling<'t> {
             Some(branch) => branch,
             None => target_branch(self, rig, store)?,
         };
-        let agent = match &spec.target {
-            Target::Agent(a) => self.agents.get(a)?,
-            Target::Rig(_) => self.idle_or_new_polecat(actor, rig, &base)?,
-        };
-        let address = agent.address.clone();
         let attachment = Attachment {
             formula: spec.formula.as_ref().map(|f| f.parsed.formula.name.clone()),
             molecule: None,
@@ -293,8 +294,31 @@ impl<'t> Sling<'t> {
             merge_strategy: "mr".into(),
             target_branch: Some(base.clone()),
         };
-        // 1. Attach: one write, exactly one concurrent attach of a bead wins.
-        self.attach(actor, store, bead, &address, &attachment, spec.force)?;
+        // 1. Attach: one write, exactly one concurrent attach of a bead wins. An idle polecat
+        // may be taken by a concurrent dispatch (another sling, a queue run) between our
+        // pick and our attach: then the next idle one, or a new one, is tried.
+        let mut tries = 0;
+        let address = loop {
+            let agent = match &spec.target {
+                Target::Agent(a) => self.agents.get(a)?,
+                Target::Rig(_) => self.idle_or_new_polecat(actor, rig, &base)?,
+            };
+            match self.attach(actor, store, bead, &agent.address, &attachment, spec.force) {
+                Ok(_) => break agent.address,
+                Err(Error::Conflict(_))
+                    if matches!(spec.target, Target::Rig(_))
+                        && tries < 8
+                        && refuse_if_hooked(&store.snapshot(COLLECTION)?, bead).is_ok() =>
+                {
+                    // The dispatch that took it may have taken the last slot too.
+                    if let Some(queued) = queue_if_full()? {
+                        return Ok(queued);
+                    }
+                    tries += 1;
+                }
+                Err(err) => return Err(err),
+            }
+        };
         // 2. Everything after the attach is rolled back on failure.
         enum Next {
             Done(Option<String>, Option<String>, &'static str),
@@ -367,9 +391,14 @@ impl<'t> Sling<'t> {
         }
     }
 
-    /// Attach `bead` to `address`'s hook (one write on the rig store).
+    /// Attach `bead` to `address`'s hook (one write on the rig store). Unlike
+    /// `git agent hook`, attaching a bead already on this very hook is refused too (without
+    /// `force`): of concurrent slings of one bead exactly one succeeds.
     pub fn attach(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, attachment: &Attachment, force: bool) -> Result<Hooked> {
         store.write(COLLECTION, actor, |snap, batch| {
+            if !force {
+                refuse_if_hooked(snap, bead)?;
+            }
             let stamp = Stamp(batch.clock, actor.name.clone());
             let hooked = hook::attach_in(snap, batch, &stamp, bead, address, attachment, force)?;
             carry_count(snap, batch, 0);
@@ -558,6 +587,16 @@ impl Sling<'_> {
 fn target_branch(sling: &Sling<'_>, rig: &Rig, store: &Store) -> Result<String> {
     let configured = settings::effective(Some(store), &sling.agents.town.store, "merge_queue.target")?;
     Ok(crate::agent::sandbox::target_branch(&rig.path, configured.value.as_str()))
+}
+
+/// A bead on anyone's hook is a conflict (exit 4) naming the holder.
+fn refuse_if_hooked(snap: &crate::store::Snapshot<'_>, bead: &str) -> Result<()> {
+    if let Some(record) = records::read(snap, &record_path(bead))? {
+        if let Some(holder) = hook::holder_of(&record) {
+            return Err(Error::Conflict(format!("bead {bead} is on {holder}'s hook; pass --force to take it")));
+        }
+    }
+    Ok(())
 }
 
 /// A dispatch that failed before anything was attached.

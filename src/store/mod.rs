@@ -502,6 +502,9 @@ impl Store {
             return Err(Error::invalid(format!("no commit {commit} in this repository")));
         }
         let ref_name = format!("refs/gastown/local/work/{name}");
+        // Pinning writers take turns, so a ref lock file none of them holds was left by a
+        // killed one (`done` is killed at any moment and re-run) and may be cleared.
+        let _turn = self.lock("local-work")?;
         for _ in 0..16 {
             let current = self
                 .repo
@@ -513,7 +516,12 @@ impl Store {
             match self.move_ref(&ref_name, oid, current) {
                 Ok(()) => return Ok(ref_name),
                 Err(RefMove::Moved) => continue,
-                Err(RefMove::Failed(err)) => return Err(err),
+                Err(RefMove::Failed(err)) => {
+                    if gc::clear_stale_ref_lock(&self.common_dir, &ref_name) {
+                        continue;
+                    }
+                    return Err(err);
+                }
             }
         }
         Err(Error::Busy { what: ref_name, waited_ms: 0 })

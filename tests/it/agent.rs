@@ -1,259 +1,19 @@
 //! `git agent` end to end: real binaries on a lone repository (a town of one rig, named
 //! `repo` from its directory), sandboxes as real worktrees, and sessions of a scripted
-//! runtime on both session backends. Every process a test starts is killed by `Cleanup`,
-//! whether the test passes or not.
+//! runtime on both session backends (`support::scripted`). Every process a test starts is
+//! killed by `Cleanup`, whether the test passes or not.
 
-
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::{Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{assert_one_line_error, Env};
+use crate::support::assert_one_line_error;
+use crate::support::scripted::{
+    binary, field, group_gone, kill_group, read_env_file, tmux_present, town, wait_until,
+};
 use serde_json::Value;
 
 const FURIOSA: &str = "repo/polecats/furiosa";
 const NUX: &str = "repo/polecats/nux";
-
-/// The scripted runtime: reads its hook with `git agent prime --json`, writes its
-/// environment and prompt to `OUT/<session>.env`, says hello, and with a prompt containing
-/// DO-WORK commits a change and runs `git agent done`; then it sleeps until stopped.
-const SCRIPT: &str = r#"#!/bin/sh
-out="@OUT@/$GT_SESSION"
-if [ "$1" = --from-stdin ]; then IFS= read -r prompt; else prompt="$1"; fi
-git agent prime --json > "$out.prime.json" 2> "$out.prime.err"
-{
-  env | grep -E '^(GT_|BD_ACTOR=|GIT_AUTHOR_)' | sort
-  printf 'prompt=%s\n' "$prompt"
-  printf 'cwd=%s\n' "$(pwd -P)"
-} > "$out.env.tmp"
-mv "$out.env.tmp" "$out.env"
-echo "hello from $GT_SESSION"
-case "$prompt" in
-  *DO-WORK*)
-    echo "work of $GT_AGENT" > work.txt
-    git add work.txt && git commit -q -m "the work"
-    git agent done --json > "$out.done.json" 2> "$out.done.err"
-    echo "done exited $?" >> "$out.done.err"
-    ;;
-esac
-exec sleep 600
-"#;
-
-/// Kills everything the test started: each recorded session's process group, and the
-/// private tmux server.
-struct Cleanup {
-    state_dir: PathBuf,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let Ok(entries) = std::fs::read_dir(self.state_dir.join("sessions")) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".json") || name.ends_with(".runtime.json") {
-                continue;
-            }
-            let Ok(info) = std::fs::read(entry.path()) else { continue };
-            let Ok(info) = serde_json::from_slice::<Value>(&info) else { continue };
-            if let Some(pid) = info["pid"].as_u64() {
-                for target in [format!("-{pid}"), pid.to_string()] {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-KILL", "--", &target])
-                        .stderr(Stdio::null())
-                        .status();
-                }
-            }
-            if let Some(socket) = info["backend"]["socket"].as_str() {
-                let _ = std::process::Command::new("tmux")
-                    .args(["-S", socket, "kill-server"])
-                    .env_remove("TMUX")
-                    .stderr(Stdio::null())
-                    .status();
-            }
-        }
-    }
-}
-
-struct Town {
-    env: Env,
-    out: PathBuf,
-    _cleanup: Cleanup,
-}
-
-impl Town {
-    fn repo(&self) -> PathBuf {
-        std::fs::canonicalize(self.env.repo()).unwrap()
-    }
-
-    fn sandbox(&self, kind: &str, name: &str) -> PathBuf {
-        self.repo().parent().unwrap().join("repo.gastown").join(kind).join(name)
-    }
-
-    fn agent_in(&self, dir: &Path, args: &[&str]) -> Output {
-        self.env.run_in(dir, "agent", args)
-    }
-
-    fn agent(&self, args: &[&str]) -> Output {
-        self.agent_in(&self.repo(), args)
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        crate::support::ok(self.agent(args), args)
-    }
-
-    fn json_in(&self, dir: &Path, args: &[&str]) -> Value {
-        let mut args = args.to_vec();
-        args.push("--json");
-        let out = crate::support::ok(self.agent_in(dir, &args), &args);
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{out}"))
-    }
-
-    fn json(&self, args: &[&str]) -> Value {
-        self.json_in(&self.repo(), args)
-    }
-
-    /// Run, expect failure with one error line; (exit code, the line).
-    fn fails(&self, args: &[&str]) -> (i32, String) {
-        let (code, stderr) = crate::support::err(self.agent(args), args);
-        assert_one_line_error(&stderr);
-        (code, stderr)
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        self.env.git_ok(&self.repo(), args)
-    }
-
-    /// Every ref and its tip: what "nothing changed" compares.
-    fn refs(&self) -> String {
-        self.git(&["for-each-ref", "--format=%(refname) %(objectname)"])
-    }
-
-    fn state_dir(&self) -> PathBuf {
-        self.repo().join(".git/gastown")
-    }
-
-    fn view(&self, address: &str) -> Value {
-        self.json(&["show", address])
-    }
-
-    fn session(&self, address: &str) -> Value {
-        let list = self.json(&["list"]);
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["address"] == address)
-            .unwrap_or_else(|| panic!("{address} not listed: {list}"))["session"]
-            .clone()
-    }
-
-    fn bead(&self, id: &str) -> Value {
-        self.env.bead_json(&["show", id])[0].clone()
-    }
-
-    /// Merge requests in the rig's store, as stored records.
-    fn merge_requests(&self) -> Vec<Value> {
-        let names = self.git(&["ls-tree", "-r", "--name-only", "refs/gastown/beads", "mrs/"]);
-        names
-            .lines()
-            .map(|path| {
-                let text = self.git(&["show", &format!("refs/gastown/beads:{path}")]);
-                serde_json::from_str(&text).unwrap()
-            })
-            .collect()
-    }
-
-    fn out_file(&self, name: &str) -> PathBuf {
-        self.out.join(name)
-    }
-}
-
-fn field<'a>(record: &'a Value, key: &str) -> &'a Value {
-    &record["fields"][key]["v"]
-}
-
-/// A lone repository with a bead store, the scripted runtime configured as `script`
-/// (prompt by argument) and `scriptin` (prompt on stdin), sessions on `backend`.
-fn town(backend: &str) -> Town {
-    let env = Env::new();
-    env.bead_ok(&["init", "--prefix", "ag"]);
-    let out = env.path().join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let script = env.path().join("scripted-agent");
-    std::fs::write(&script, SCRIPT.replace("@OUT@", out.to_str().unwrap())).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let repo = env.repo();
-    let script = script.to_str().unwrap();
-    for (key, value) in [
-        ("gastown.runtime.script.command", script),
-        ("gastown.runtime.script.prompt", "arg"),
-        ("gastown.runtime.scriptin.command", script),
-        ("gastown.runtime.scriptin.prompt", "stdin"),
-        ("gastown.runtime.scriptin.args", "--from-stdin"),
-        ("gastown.session.backend", backend),
-    ] {
-        env.git_ok(&repo, &["config", key, value]);
-    }
-    // These tests look at what `done` leaves for the merge queue: no automatic pass.
-    crate::support::ok(
-        env.run_in(&repo, "gastown", &["config", "set", "merge_queue.auto", "false"]),
-        &["config", "set", "merge_queue.auto", "false"],
-    );
-    let state_dir = std::fs::canonicalize(&repo).unwrap().join(".git/gastown");
-    Town {
-        env,
-        out,
-        _cleanup: Cleanup { state_dir },
-    }
-}
-
-fn tmux_present() -> bool {
-    if which::which("tmux").is_ok() && which::which("flock").is_ok() {
-        return true;
-    }
-    eprintln!("\n\n!!!!!!!! tmux or flock(1) is not installed: SKIPPING the tmux agent tests !!!!!!!!\n\n");
-    false
-}
-
-/// Poll until `done` holds; the limit only bounds a failing test.
-fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn read_env_file(path: &Path) -> std::collections::BTreeMap<String, String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
-
-fn kill_group(pid: u64) {
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", "--", &format!("-{pid}")])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -KILL -{pid}");
-}
-
-/// Whether every process of the group has exited (zombies count as exited: they hold no
-/// descriptors, and a container's init may never reap them).
-fn group_gone(pgid: u64) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
-    !entries.flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { return false };
-        let Some((_, rest)) = stat.rsplit_once(')') else { return false };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
-    })
-}
 
 #[test]
 fn names_from_the_pool_are_unique_under_eight_concurrent_adds() {
@@ -261,7 +21,7 @@ fn names_from_the_pool_are_unique_under_eight_concurrent_adds() {
     let children: Vec<_> = (0..8)
         .map(|_| {
             t.env
-                .command(crate::support::bin_dir().join("git-agent").to_str().unwrap(), &t.repo())
+                .command(&binary("git-agent"), &t.repo())
                 .args(["add", "polecat", "--json"])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -342,7 +102,7 @@ fn prime_inside_a_sandbox_names_the_agent_and_shows_the_hooked_bead() {
     // Outside the sandbox GT_AGENT names the agent.
     let out = t
         .env
-        .command(crate::support::bin_dir().join("git-agent").to_str().unwrap(), &t.repo())
+        .command(&binary("git-agent"), &t.repo())
         .args(["prime", "--json"])
         .env("GT_AGENT", FURIOSA)
         .output()
@@ -354,7 +114,7 @@ fn prime_inside_a_sandbox_names_the_agent_and_shows_the_hooked_bead() {
     let hook_prime = |input: &str| {
         let mut child = t
             .env
-            .command(crate::support::bin_dir().join("git-agent").to_str().unwrap(), &sandbox)
+            .command(&binary("git-agent"), &sandbox)
             .args(["prime", "--hook"])
             .env("GT_RUNTIME", "claude")
             .stdin(Stdio::piped())
@@ -415,7 +175,7 @@ fn hook_attach_of_one_bead_to_two_agents_concurrently_has_one_winner() {
         let id = t.env.create(&format!("contested {round}"), &[]);
         let spawn = |to: &str| {
             t.env
-                .command(crate::support::bin_dir().join("git-agent").to_str().unwrap(), &t.repo())
+                .command(&binary("git-agent"), &t.repo())
                 .args(["hook", &id, "--to", to])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -643,7 +403,7 @@ fn lifecycle(backend: &str) {
     // Activity from a hook (GT_AGENT names the agent outside its sandbox).
     let out = t
         .env
-        .command(crate::support::bin_dir().join("git-agent").to_str().unwrap(), &t.repo())
+        .command(&binary("git-agent"), &t.repo())
         .args(["activity", "--hook", "working"])
         .env("GT_AGENT", FURIOSA)
         .output()
@@ -793,7 +553,7 @@ fn tmux_backend_done_in_a_session() {
 #[test]
 fn done_starts_a_merge_pass_that_lands_the_work() {
     let t = town("process");
-    t.env.config_set("merge_queue.auto", "true");
+    t.config_set("merge_queue.auto", "true");
     t.ok(&["add", "polecat"]);
     let id = t.env.create("Land the work", &[]);
     t.ok(&["hook", &id, "--to", FURIOSA]);

@@ -4,7 +4,9 @@
 //!
 //! - `support/`: the one harness (`Env`: temporary home + repository, running the binaries,
 //!   asserting results, `assert_fsck_clean`), deterministic randomness and medians
-//!   (`sample.rs`, shared with benches/), and a generated bd export (`bd_export.rs`).
+//!   (`sample.rs`, shared with benches/), a generated bd export (`bd_export.rs`), and the
+//!   scripted agent runtime with its lone-repository town (`scripted.rs`, for agent and
+//!   sling tests).
 //! - `fixtures/`: test data the project wrote (formula files, the beads-ui WebSocket bridge).
 //! - `real_data.rs`: the `real_data_*` tests on `../shared/testdata`, skipped loudly when it is
 //!   absent (required by CI); the default suite covers the same behaviour without it.
@@ -31,6 +33,7 @@ mod mol;
 mod mq;
 mod real_data;
 mod services;
+mod sling;
 mod session;
 mod support;
 mod sync;

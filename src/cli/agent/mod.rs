@@ -1,5 +1,5 @@
 //! `git agent`: identities, sandboxes, sessions and runtimes, and what an agent runs about
-//! itself (prime, hook, done, activity). One file per command: its clap arguments and what
+//! itself (prime, hook, done, handoff, activity). One file per command: its clap arguments and what
 //! it does (map the arguments to an `Agents` call, print the answer). Adding a command is a
 //! new file and one line in `commands!` below.
 
@@ -7,6 +7,7 @@ mod activity;
 mod add;
 mod attach;
 mod done;
+mod handoff;
 mod hook;
 mod list;
 mod nuke;
@@ -113,6 +114,8 @@ commands! {
     Unhook(unhook::Args),
     /// Hand finished work in: merge request, bead kept in progress, agent idle, session ended
     Done(done::Args),
+    /// Leave a note for the next session, end this one and start a fresh one on the same hook
+    Handoff(handoff::Args),
 }
 
 /// The town of the -C directory (a lone repository is a town of one rig).

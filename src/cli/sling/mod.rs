@@ -162,6 +162,14 @@ pub(super) fn report(ctx: &Ctx, dispatches: &[Dispatch]) -> Result<i32> {
     Ok(if dispatches.iter().any(|d| d.outcome == "failed") { 1 } else { 0 })
 }
 
+/// The rig a target is in.
+fn rig_of(town: &Town, target: &Target) -> Result<crate::town::Rig> {
+    match target {
+        Target::Rig(r) => town.rigs().get(r),
+        Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default()),
+    }
+}
+
 /// The beads and the target: the last word is the target when it names one.
 fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs) -> Result<(Vec<String>, Target)> {
     let mut words = args.words.clone();
@@ -172,6 +180,7 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
             words.pop();
         }
     }
+    let named_target = target.clone();
     let target = match target {
         Some(t) => t,
         None => Target::Rig(town.rigs().containing(&ctx.dir()).map(|r| r.name).or_else(|_| {
@@ -185,14 +194,22 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
                 .ok_or_else(|| Error::invalid(format!("no rig to sling '{first}' to: name a target")))
         })?),
     };
+    if named_target.is_none() && words.len() > 1 {
+        // `BEAD WORD`: WORD is more likely a mistyped target than a bead; say so.
+        let last = words.last().cloned().unwrap_or_default();
+        let rig = rig_of(town, &target)?;
+        let store = rig.open_store()?;
+        let beads = Beads::new(&store);
+        let snap = beads.snapshot()?;
+        if let Err(Error::NotFound(_)) = beads.resolve(&snap, &beads.config(&snap)?, &last, &mut None) {
+            return Err(Error::invalid(format!("no rig, agent or bead named '{last}'")));
+        }
+    }
     if let Some(n) = args.ready {
         if !words.is_empty() {
             return Err(Error::invalid("--ready picks the beads itself: name only a rig"));
         }
-        let rig = match &target {
-            Target::Rig(r) => town.rigs().get(r)?,
-            Target::Agent(a) => town.rigs().get(a.rig.as_deref().unwrap_or_default())?,
-        };
+        let rig = rig_of(town, &target)?;
         let store = rig.open_store()?;
         let beads = Beads::new(&store);
         let snap = beads.snapshot()?;

@@ -5,6 +5,7 @@
 
 pub mod bd_export;
 pub mod sample;
+pub mod scripted;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
