@@ -90,9 +90,11 @@ impl Drop for Cleanup {
 
 /// A lone repository with the scripted runtime, and the commands tests run on it.
 pub struct Town {
+    // First: fields drop in order, and `Cleanup` reads the session files that dropping
+    // `env` deletes (after it, every session a test left running outlived the test).
+    _cleanup: Cleanup,
     pub env: Env,
     pub out: PathBuf,
-    _cleanup: Cleanup,
 }
 
 impl Town {
@@ -262,9 +264,9 @@ pub fn town(backend: &str) -> Town {
     );
     let state_dir = std::fs::canonicalize(&repo).unwrap().join(".git/gastown");
     Town {
+        _cleanup: Cleanup { state_dir },
         env,
         out,
-        _cleanup: Cleanup { state_dir },
     }
 }
 
