@@ -237,15 +237,21 @@ impl<'t> Agents<'t> {
 
     /// Add a polecat to `rig`: a name from the pool (or `name`), a record and a sandbox.
     pub fn add_polecat(&self, actor: &Actor, rig: &Rig, name: Option<&str>) -> Result<Agent> {
-        self.add(actor, rig, Role::Polecat, name)
+        self.add(actor, rig, Role::Polecat, name, None)
+    }
+
+    /// A polecat whose sandbox starts on `base` (an epic's integration branch) instead of
+    /// the rig's target.
+    pub fn add_polecat_on(&self, actor: &Actor, rig: &Rig, base: &str) -> Result<Agent> {
+        self.add(actor, rig, Role::Polecat, None, Some(base))
     }
 
     /// Add a crew member (a long-lived workspace) to `rig`.
     pub fn add_crew(&self, actor: &Actor, rig: &Rig, name: &str) -> Result<Agent> {
-        self.add(actor, rig, Role::Crew, Some(name))
+        self.add(actor, rig, Role::Crew, Some(name), None)
     }
 
-    fn add(&self, actor: &Actor, rig: &Rig, role: Role, name: Option<&str>) -> Result<Agent> {
+    fn add(&self, actor: &Actor, rig: &Rig, role: Role, name: Option<&str>, base: Option<&str>) -> Result<Agent> {
         rig.check_not_parked()?;
         if let Some(n) = name {
             address::validate_agent_name(n)?;
@@ -264,7 +270,10 @@ impl<'t> Agents<'t> {
             Vec::new()
         };
         let target = setting("merge_queue.target")?;
-        let base = sandbox::target_branch(&rig.path, target.value.as_str());
+        let base = match base {
+            Some(b) => b.to_string(),
+            None => sandbox::target_branch(&rig.path, target.value.as_str()),
+        };
         let kind_dir = if role == Role::Polecat { "polecats" } else { "crew" };
         let copy: Vec<String> = setting("sandbox.copy")?
             .value

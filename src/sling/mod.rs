@@ -496,12 +496,10 @@ impl<'t> Sling<'t> {
                 return Ok(agent);
             }
         }
-        let agent = self.agents.add_polecat(actor, rig, None)?;
-        // A new sandbox starts on the rig's target; an integration branch's work starts there.
-        if let (Some(path), Some(branch)) = (&agent.sandbox, &agent.branch) {
-            gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
-        }
-        Ok(agent)
+        // A new sandbox starts on the base itself (an integration branch's work starts there):
+        // it is visible as idle to concurrent dispatchers from its first write, so nothing may
+        // touch its worktree after it is made.
+        self.agents.add_polecat_on(actor, rig, base)
     }
 
     /// Put an idle polecat's branch back on the base, if its sandbox holds nothing of value

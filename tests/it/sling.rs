@@ -399,7 +399,6 @@ fn bad_input_is_one_line_and_changes_nothing() {
         (&[&open, "nosuchrig"], 1, "no rig, agent or bead named 'nosuchrig'"),
         (&[&open, "repo/polecats/ghost"], 1, "no agent repo/polecats/ghost"),
         (&[&open, "repo", "--agent", "nope"], 1, "unknown runtime 'nope'"),
-        (&[&open, "mayor"], 1, "the mayor works in the town"),
         (&[], 1, "nothing to sling"),
         (&["--ready", "2", &open], 1, "--ready picks the beads itself"),
     ];
