@@ -74,25 +74,7 @@ pub struct Address {
 
 /// Agent names: lower-case letters, digits, '-' and '_', starting with a letter or digit.
 pub fn validate_agent_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 40
-        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else if name.len() > 40 {
-        Err(Error::invalid(format!(
-            "bad agent name '{name}': {} characters, at most 40",
-            name.chars().count()
-        )))
-    } else {
-        Err(Error::invalid(format!(
-            "bad agent name '{}': use lower-case letters, digits, '-' and '_'",
-            name.escape_debug()
-        )))
-    }
+    crate::town::rigs::validate_path_name("agent", name, 40)
 }
 
 impl Address {
@@ -232,6 +214,9 @@ mod tests {
         let a = Address::parse("web/polecats/nux").unwrap();
         assert_eq!(a.record_path(), "agents/polecats/nux.json");
         assert_eq!(a.session_name(), "gt-web-nux");
-        assert_eq!(Address::parse("mayor").unwrap().record_path(), "agents/mayor.json");
+        assert_eq!(
+            Address::parse("mayor").unwrap().record_path(),
+            "agents/mayor.json"
+        );
     }
 }

@@ -66,22 +66,29 @@ impl Rig {
 /// Rig names: a letter or digit, then letters, digits, '-' or '_' (32 at most), so a name is
 /// always one safe path component.
 pub fn validate_name(name: &str) -> Result<()> {
+    validate_path_name("rig", name, 32)
+}
+
+/// A name that becomes one path component (rigs, agents): lower-case letters, digits, '-'
+/// and '_', starting with a letter or digit, at most `max` bytes.
+pub fn validate_path_name(what: &str, name: &str, max: usize) -> Result<()> {
     let ok = !name.is_empty()
-        && name.len() <= 32
+        && name.len() <= max
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
-    } else if name.len() > 32 {
+    } else if name.len() > max {
         Err(Error::invalid(format!(
-            "bad rig name '{name}': {} characters, at most 32",
+            "bad {what} name '{name}': {} characters, at most {max}",
             name.chars().count()
         )))
     } else {
         Err(Error::invalid(format!(
-            "bad rig name '{name}': use lower-case letters, digits, '-' and '_'"
+            "bad {what} name '{}': use lower-case letters, digits, '-' and '_'",
+            name.escape_debug()
         )))
     }
 }
