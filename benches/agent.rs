@@ -35,17 +35,27 @@ fn options() -> Options {
             other => panic!("unknown option {other}"),
         }
     }
-    assert!(o.agents >= 1 && o.runs >= 1, "--agents and --runs must be at least 1");
+    assert!(
+        o.agents >= 1 && o.runs >= 1,
+        "--agents and --runs must be at least 1"
+    );
     o
 }
 
 fn bin_dir() -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_git-agent")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_BIN_EXE_git-agent"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// Run a command hermetically (our binaries first on PATH); its wall time and stdout.
 fn run(dir: &Path, home: &Path, program: &str, args: &[&str]) -> (Duration, String) {
-    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut cmd = Command::new(program);
     cmd.env_clear()
         .env("PATH", path)
@@ -69,7 +79,12 @@ fn run(dir: &Path, home: &Path, program: &str, args: &[&str]) -> (Duration, Stri
 }
 
 fn agent(dir: &Path, home: &Path, args: &[&str]) -> (Duration, String) {
-    run(dir, home, bin_dir().join("git-agent").to_str().unwrap(), args)
+    run(
+        dir,
+        home,
+        bin_dir().join("git-agent").to_str().unwrap(),
+        args,
+    )
 }
 
 fn median_ms(mut values: Vec<Duration>) -> f64 {
@@ -90,7 +105,10 @@ fn main() {
         .clone()
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp"));
     std::fs::create_dir_all(&base).unwrap();
-    let tmp = tempfile::Builder::new().prefix("agent-bench").tempdir_in(&base).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("agent-bench")
+        .tempdir_in(&base)
+        .unwrap();
     let home = tmp.path().join("home");
     let repo = tmp.path().join("repo");
     std::fs::create_dir_all(&home).unwrap();
@@ -123,7 +141,12 @@ fn main() {
     // Hook distinct beads onto distinct agents (each attach is a real write).
     let mut hooks = Vec::new();
     for (i, address) in addresses.iter().take(o.runs).enumerate() {
-        let (_, id) = run(&repo, &home, "git-bead", &["create", &format!("work {i}"), "--silent"]);
+        let (_, id) = run(
+            &repo,
+            &home,
+            "git-bead",
+            &["create", &format!("work {i}"), "--silent"],
+        );
         hooks.push(agent(&repo, &home, &["hook", id.trim(), "--to", address]).0);
     }
 
@@ -136,10 +159,23 @@ fn main() {
         primes.push(agent(&sandbox, &home, &["prime", "--json"]).0);
     }
 
-    println!("git agent benchmark: {} polecats, {} runs (medians, whole process)", o.agents, o.runs);
+    println!(
+        "git agent benchmark: {} polecats, {} runs (medians, whole process)",
+        o.agents, o.runs
+    );
     println!("  add polecat (fresh worktree)  {:8.2} ms", median_ms(adds));
-    println!("  list --json ({} agents)      {:8.2} ms", o.agents, median_ms(lists));
-    println!("  prime --json (in a sandbox)   {:8.2} ms", median_ms(primes));
-    println!("  hook BEAD --to AGENT          {:8.2} ms  (target ≤ 10 ms)", median_ms(hooks));
+    println!(
+        "  list --json ({} agents)      {:8.2} ms",
+        o.agents,
+        median_ms(lists)
+    );
+    println!(
+        "  prime --json (in a sandbox)   {:8.2} ms",
+        median_ms(primes)
+    );
+    println!(
+        "  hook BEAD --to AGENT          {:8.2} ms  (target ≤ 10 ms)",
+        median_ms(hooks)
+    );
     // The sandboxes are worktrees of the temporary repository: removed with it.
 }

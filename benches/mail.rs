@@ -60,7 +60,10 @@ fn main() {
     h.git(&repo, &["commit", "-q", "--allow-empty", "-m", "initial"]);
     let started = std::time::Instant::now();
     seed(&repo, messages);
-    eprintln!("built a town with {messages} messages in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "built a town with {messages} messages in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let me = "town/polecats/p0";
     let mail = |agent: &str, args: &[&str]| -> Duration {
@@ -70,7 +73,10 @@ fn main() {
     };
     // Build the index once: what is timed is the steady state.
     let first = mail(me, &["inbox", "--json"]);
-    eprintln!("first inbox (index built from scratch): {:.1} ms", ms(first));
+    eprintln!(
+        "first inbox (index built from scratch): {:.1} ms",
+        ms(first)
+    );
     let timed = |f: &dyn Fn() -> Duration| -> f64 {
         let samples: Vec<f64> = (0..runs).map(|_| ms(f())).collect();
         median(&samples)
@@ -80,7 +86,19 @@ fn main() {
     let inbox = timed(&|| mail(me, &["inbox", "--json"]));
     let inbox_overseer = timed(&|| mail("overseer", &["inbox", "--json"]));
     let check = timed(&|| mail(me, &["check", "--inject"]));
-    let send = timed(&|| mail("overseer", &["send", "town/polecats/p1", "-s", "status?", "-m", "how is it going"]));
+    let send = timed(&|| {
+        mail(
+            "overseer",
+            &[
+                "send",
+                "town/polecats/p1",
+                "-s",
+                "status?",
+                "-m",
+                "how is it going",
+            ],
+        )
+    });
     let after_send = median(
         &(0..runs)
             .map(|_| {
@@ -90,12 +108,19 @@ fn main() {
             .collect::<Vec<_>>(),
     );
     let per = messages / POLECATS;
-    println!("mail benchmark: {messages} messages in the town, {runs} runs each (whole-process medians)");
+    println!(
+        "mail benchmark: {messages} messages in the town, {runs} runs each (whole-process medians)"
+    );
     println!("  git-mail --version (process floor)    {floor:7.2} ms");
     println!("  mail send (to one polecat)            {send:7.2} ms");
     println!("  inbox --json ({per} messages)          {inbox:7.2} ms");
-    println!("  inbox --json (overseer, {} messages)  {inbox_overseer:7.2} ms", messages / 10);
-    println!("  inbox --json right after a send       {after_send:7.2} ms  (index refreshed by diff)");
+    println!(
+        "  inbox --json (overseer, {} messages)  {inbox_overseer:7.2} ms",
+        messages / 10
+    );
+    println!(
+        "  inbox --json right after a send       {after_send:7.2} ms  (index refreshed by diff)"
+    );
     println!("  check --inject (nothing new)          {check:7.2} ms");
     if keep {
         eprintln!("kept the town in {}", repo.display());
@@ -135,9 +160,14 @@ fn seed(repo: &Path, n: usize) {
                 let id = gastown::bead::id::hash_id("m", &format!("bench-{i}"), 0, 10);
                 let out = Outgoing {
                     to: vec![format!("town/polecats/p{}", i % POLECATS)],
-                    cc: if i % 10 == 0 { vec!["overseer".into()] } else { vec![] },
+                    cc: if i % 10 == 0 {
+                        vec!["overseer".into()]
+                    } else {
+                        vec![]
+                    },
                     subject: format!("message {i} about the work"),
-                    body: "Some text a person or an agent wrote, a few lines long.\nIssue: gt-1\n".into(),
+                    body: "Some text a person or an agent wrote, a few lines long.\nIssue: gt-1\n"
+                        .into(),
                     priority: Some(["urgent", "high", "normal", "low"][i % 4].into()),
                     ..Outgoing::default()
                 };

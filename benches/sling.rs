@@ -34,7 +34,11 @@ struct Options {
 }
 
 fn options() -> Options {
-    let mut o = Options { runs: 15, beads: 1000, dir: None };
+    let mut o = Options {
+        runs: 15,
+        beads: 1000,
+        dir: None,
+    };
     for (name, value) in support::option_pairs() {
         match name.as_str() {
             "--runs" => o.runs = value.parse().expect("--runs takes a number"),
@@ -67,7 +71,10 @@ impl Bench {
     }
 
     fn new_bead(&self, title: &str) -> String {
-        self.run("bead", &self.repo, &["create", title, "--silent"]).0.trim().to_string()
+        self.run("bead", &self.repo, &["create", title, "--silent"])
+            .0
+            .trim()
+            .to_string()
     }
 
     fn session_alive(&self) -> bool {
@@ -79,9 +86,15 @@ impl Bench {
 
 fn main() {
     let o = options();
-    let base = o.dir.clone().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp"));
+    let base = o
+        .dir
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tmp"));
     std::fs::create_dir_all(&base).unwrap();
-    let tmp = tempfile::Builder::new().prefix("sling-bench").tempdir_in(&base).unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("sling-bench")
+        .tempdir_in(&base)
+        .unwrap();
     let b = Bench {
         h: Hermetic::new(tmp.path().join("home")),
         repo: tmp.path().join("repo"),
@@ -102,7 +115,11 @@ fn main() {
     ] {
         b.h.git(&b.repo, &["config", key, value]);
     }
-    b.run("gastown", &b.repo, &["config", "set", "agent.default", "instant"]);
+    b.run(
+        "gastown",
+        &b.repo,
+        &["config", "set", "agent.default", "instant"],
+    );
     // Background beads, so the store is not empty (an import is one write).
     let jsonl: String = (0..o.beads)
         .map(|i| format!("{{\"id\":\"bn-bg{i}\",\"title\":\"background {i}\",\"status\":\"open\",\"priority\":2,\"issue_type\":\"task\",\"created_at\":\"2026-01-01T00:00:00Z\",\"updated_at\":\"2026-01-01T00:00:00Z\"}}\n"))
@@ -119,7 +136,9 @@ fn main() {
     for i in 0..o.runs {
         // hook, then done on it.
         let bead = b.new_bead(&format!("hooked {i}"));
-        hooks.push(ms(b.run("agent", &b.repo, &["hook", &bead, "--to", AGENT]).1));
+        hooks.push(ms(b
+            .run("agent", &b.repo, &["hook", &bead, "--to", AGENT])
+            .1));
         std::fs::write(sandbox.join(format!("work{i}.txt")), format!("work {i}\n")).unwrap();
         b.h.git(&sandbox, &["add", "."]);
         b.h.git(&sandbox, &["commit", "-qm", &format!("work {i}")]);
@@ -128,11 +147,17 @@ fn main() {
         // sling to the idle polecat; then wait for the instant agent to end, and unhook.
         let bead = b.new_bead(&format!("slung {i}"));
         let (out, took) = b.run("sling", &b.repo, &[&bead, AGENT, "--json"]);
-        assert!(out.contains("\"started\""), "sling did not start a session: {out}");
+        assert!(
+            out.contains("\"started\""),
+            "sling did not start a session: {out}"
+        );
         slings.push(ms(took));
         let waited = Instant::now();
         while b.session_alive() {
-            assert!(waited.elapsed() < Duration::from_secs(30), "the instant agent never ended");
+            assert!(
+                waited.elapsed() < Duration::from_secs(30),
+                "the instant agent never ended"
+            );
             std::thread::sleep(Duration::from_millis(10));
         }
         b.run("agent", &b.repo, &["unhook", AGENT]);
@@ -142,7 +167,16 @@ fn main() {
         "git sling benchmark: one polecat, {} background beads, {} runs (medians, whole process)",
         o.beads, o.runs
     );
-    println!("  agent hook BEAD --to AGENT        {:8.2} ms  (target ≤ 10 ms)", median(&hooks));
-    println!("  sling BEAD <idle polecat>         {:8.2} ms  (target ≤ 50 ms; agent start-up excluded)", median(&slings));
-    println!("  agent done (commit pinned, MR)    {:8.2} ms  (target ≤ 60 ms)", median(&dones));
+    println!(
+        "  agent hook BEAD --to AGENT        {:8.2} ms  (target ≤ 10 ms)",
+        median(&hooks)
+    );
+    println!(
+        "  sling BEAD <idle polecat>         {:8.2} ms  (target ≤ 50 ms; agent start-up excluded)",
+        median(&slings)
+    );
+    println!(
+        "  agent done (commit pinned, MR)    {:8.2} ms  (target ≤ 60 ms)",
+        median(&dones)
+    );
 }

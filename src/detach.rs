@@ -17,13 +17,20 @@ use crate::error::{Error, Result};
 
 /// The path of a suite binary: beside the running one, else found on PATH.
 pub fn suite_binary(name: &str) -> Result<PathBuf> {
-    if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from))
+    {
         let beside = dir.join(name);
         if beside.is_file() {
             return Ok(beside);
         }
     }
-    which::which(name).map_err(|_| Error::invalid(format!("{name} is not installed beside this binary or on PATH")))
+    which::which(name).map_err(|_| {
+        Error::invalid(format!(
+            "{name} is not installed beside this binary or on PATH"
+        ))
+    })
 }
 
 /// Start `binary args...` in `cwd`, detached; returns its pid.
@@ -34,14 +41,17 @@ where
 {
     let program = suite_binary(binary)?;
     if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log)
         .map_err(|e| Error::io(format!("opening {}", log.display()), e))?;
-    let err = out.try_clone().map_err(|e| Error::io("duplicating a log descriptor", e))?;
+    let err = out
+        .try_clone()
+        .map_err(|e| Error::io("duplicating a log descriptor", e))?;
     close_inherited_on_exec();
     let mut command = Command::new(program);
     command
@@ -70,7 +80,9 @@ where
 /// inherits none of them (std only marks the ones it opens itself). Only this process's
 /// descriptor table changes: the session's other processes keep their lock.
 fn close_inherited_on_exec() {
-    let Ok(entries) = std::fs::read_dir("/dev/fd") else { return };
+    let Ok(entries) = std::fs::read_dir("/dev/fd") else {
+        return;
+    };
     let fds: Vec<i32> = entries
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse().ok())

@@ -105,7 +105,10 @@ pub fn worktrees(repo: &Path) -> Result<Vec<Worktree>> {
 /// Paths with uncommitted changes or untracked files (`git status --porcelain`), ignoring
 /// ignored files.
 pub fn dirty_paths(worktree: &Path) -> Result<Vec<String>> {
-    let out = run(worktree, ["status", "--porcelain=v1", "--untracked-files=all"])?;
+    let out = run(
+        worktree,
+        ["status", "--porcelain=v1", "--untracked-files=all"],
+    )?;
     Ok(out
         .lines()
         .filter(|l| l.len() > 3)
@@ -115,11 +118,7 @@ pub fn dirty_paths(worktree: &Path) -> Result<Vec<String>> {
 
 /// Commits on `branch` that no ref in `others` contains (short ids and subjects).
 pub fn commits_not_in(repo: &Path, branch: &str, others: &[String]) -> Result<Vec<String>> {
-    let mut args: Vec<String> = vec![
-        "log".into(),
-        "--format=%h %s".into(),
-        branch.to_string(),
-    ];
+    let mut args: Vec<String> = vec!["log".into(), "--format=%h %s".into(), branch.to_string()];
     for other in others {
         args.push(format!("^{other}"));
     }
@@ -132,7 +131,12 @@ pub fn commits_not_in(repo: &Path, branch: &str, others: &[String]) -> Result<Ve
 pub fn rev_exists(repo: &Path, rev: &str) -> bool {
     probe(
         repo,
-        ["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")],
+        [
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
     )
     .is_some()
 }
@@ -152,7 +156,11 @@ pub fn output<S: AsRef<OsStr>>(
         .arg("-C")
         .arg(dir)
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -160,7 +168,10 @@ pub fn output<S: AsRef<OsStr>>(
     }
     let mut child = command.spawn().map_err(|e| Error::io("running git", e))?;
     if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes).map_err(|e| Error::io("writing to git", e))?;
+        pipe.write_all(bytes)
+            .map_err(|e| Error::io("writing to git", e))?;
     }
-    child.wait_with_output().map_err(|e| Error::io("running git", e))
+    child
+        .wait_with_output()
+        .map_err(|e| Error::io("running git", e))
 }

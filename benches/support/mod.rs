@@ -88,7 +88,10 @@ impl Hermetic {
 
 /// The `--name VALUE` options given after `--`, in order (cargo's own `--bench` dropped).
 pub fn option_pairs() -> Vec<(String, String)> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     args.chunks(2)
         .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
         .collect()

@@ -68,7 +68,8 @@ impl Agents<'_> {
     /// Record a hook event's activity and working state.
     pub fn report_activity(&self, address: &Address, event: HookEvent) -> Result<ActivityReport> {
         let (store, _) = self.store_for(address)?;
-        let state = session::set_agent_state(&store.state_dir(), &address.to_string(), event.state())?;
+        let state =
+            session::set_agent_state(&store.state_dir(), &address.to_string(), event.state())?;
         Ok(ActivityReport {
             agent: address.clone(),
             event,
@@ -94,7 +95,12 @@ impl Agents<'_> {
             session::record_runtime_session(&state_dir, &address.session_name(), runtime, id)?;
             let before = self.get(address)?.runtime_session_id;
             if before.as_deref() != Some(id.as_str()) {
-                self.set_fields(actor, address, "agent session", &[("runtime_session_id", json!(id))])?;
+                self.set_fields(
+                    actor,
+                    address,
+                    "agent session",
+                    &[("runtime_session_id", json!(id))],
+                )?;
                 recorded = true;
             }
         }

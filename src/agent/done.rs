@@ -100,10 +100,9 @@ impl Agents<'_> {
     /// Run (or finish) `done` for `address`.
     pub fn done(&self, actor: &Actor, address: &Address, spec: &DoneSpec) -> Result<DoneReport> {
         let agent = self.get(address)?;
-        let rig_name = address
-            .rig
-            .clone()
-            .ok_or_else(|| Error::invalid(format!("{address} has no rig: done is for rig agents")))?;
+        let rig_name = address.rig.clone().ok_or_else(|| {
+            Error::invalid(format!("{address} has no rig: done is for rig agents"))
+        })?;
         let rig = self.town.rigs().get(&rig_name)?;
         let store = rig.open_store()?;
         let intent_file = intent_path(&store, address);
@@ -149,7 +148,11 @@ impl Agents<'_> {
         let dirty = gitcmd::dirty_paths(&sandbox)?;
         if !dirty.is_empty() {
             if !spec.commit {
-                let shown: Vec<String> = dirty.iter().take(5).map(|p| p.escape_debug().to_string()).collect();
+                let shown: Vec<String> = dirty
+                    .iter()
+                    .take(5)
+                    .map(|p| p.escape_debug().to_string())
+                    .collect();
                 return Err(Error::invalid(format!(
                     "{} uncommitted file(s) in {} ({}{}); commit them, or pass --commit",
                     dirty.len(),
@@ -165,9 +168,20 @@ impl Agents<'_> {
                 .map(|r| r.title().to_string())
                 .unwrap_or_default();
             gitcmd::run(&sandbox, ["add", "--all"])?;
-            gitcmd::run(&sandbox, ["commit", "--quiet", "--no-verify", "-m", &format!("{bead}: {title}")])?;
+            gitcmd::run(
+                &sandbox,
+                [
+                    "commit",
+                    "--quiet",
+                    "--no-verify",
+                    "-m",
+                    &format!("{bead}: {title}"),
+                ],
+            )?;
         }
-        let commit = gitcmd::run(&sandbox, ["rev-parse", "HEAD"])?.trim().to_string();
+        let commit = gitcmd::run(&sandbox, ["rev-parse", "HEAD"])?
+            .trim()
+            .to_string();
         // The branch to merge into: the one sling recorded on the bead, else the epic's
         // integration branch, else the rig's target.
         let target = {
@@ -177,12 +191,14 @@ impl Agents<'_> {
             match recorded.or(mq::integration::target_for(&snap, &bead)?) {
                 Some(branch) => branch,
                 None => {
-                    let configured = settings::effective(Some(&store), &self.town.store, "merge_queue.target")?;
+                    let configured =
+                        settings::effective(Some(&store), &self.town.store, "merge_queue.target")?;
                     super::sandbox::target_branch(&rig.path, configured.value.as_str())
                 }
             }
         };
-        let on_target = gitcmd::probe(&rig.path, ["merge-base", "--is-ancestor", &commit, &target]).is_some();
+        let on_target =
+            gitcmd::probe(&rig.path, ["merge-base", "--is-ancestor", &commit, &target]).is_some();
         let wants_merge = spec.status == DoneStatus::Completed && !spec.no_merge;
         if wants_merge && on_target {
             return Err(Error::invalid(format!(
@@ -198,22 +214,28 @@ impl Agents<'_> {
         write_atomically(&intent_file, intent.to_string().as_bytes())?;
 
         // 3. The work outlives the sandbox.
-        let prefix = Beads::new(&store).config(&store.snapshot(COLLECTION)?)?.prefix;
+        let prefix = Beads::new(&store)
+            .config(&store.snapshot(COLLECTION)?)?
+            .prefix;
         let mr_id = mq::id_for(&prefix, &commit);
         let pinned = Some(store.pin_work(&mr_id, &commit)?);
-        let pushed_to = if wants_merge { push_if_remote(&rig.path, &sandbox, &branch, &target)? } else { None };
+        let pushed_to = if wants_merge {
+            push_if_remote(&rig.path, &sandbox, &branch, &target)?
+        } else {
+            None
+        };
 
         // 4. One write: merge request + bead + agent.
         let convoy = {
             let snap = store.snapshot(COLLECTION)?;
-            records::read(&snap, &record_path(&bead))?.and_then(|r| r.str("convoy_id").map(str::to_string))
+            records::read(&snap, &record_path(&bead))?
+                .and_then(|r| r.str("convoy_id").map(str::to_string))
         };
         let (mr, created) = store.write(COLLECTION, actor, |snap, batch| {
             let stamp = Stamp(batch.clock, actor.name.clone());
             let agent_path = address.record_path();
-            let mut agent_rec = records::read(snap, &agent_path)?.ok_or_else(|| {
-                Error::invalid(format!("no agent {address}"))
-            })?;
+            let mut agent_rec = records::read(snap, &agent_path)?
+                .ok_or_else(|| Error::invalid(format!("no agent {address}")))?;
             if agent_rec.str("hook") != Some(bead.as_str()) {
                 // Someone already finished it (a concurrent done, or patrol).
                 let mr = mq::open_for_bead(snap, &bead)?;
@@ -226,42 +248,57 @@ impl Agents<'_> {
             let now = now_rfc3339();
             if spec.status == DoneStatus::Completed && !spec.no_merge {
                 result = {
-                    let (mr, created) = mq::submit_in(snap, batch, &stamp, &prefix, &Submission {
-                        branch: branch.clone(),
-                        target: target.clone(),
-                        commit: commit.clone(),
-                        bead: Some(bead.clone()),
-                        worker: Some(address.to_string()),
-                        convoy: convoy.clone(),
-                        priority,
-                    })?;
+                    let (mr, created) = mq::submit_in(
+                        snap,
+                        batch,
+                        &stamp,
+                        &prefix,
+                        &Submission {
+                            branch: branch.clone(),
+                            target: target.clone(),
+                            commit: commit.clone(),
+                            bead: Some(bead.clone()),
+                            worker: Some(address.to_string()),
+                            convoy: convoy.clone(),
+                            priority,
+                        },
+                    )?;
                     (Some(mr), created)
                 };
             }
             // The bead changes by the bead rules, in this same write.
             let mr_id = result.0.as_ref().map(|m: &MergeRequest| m.id.clone());
-            Beads::new(&store).modify_in(snap, batch, actor, std::slice::from_ref(&bead), false, |edit| {
-                let mut changed = match spec.status {
-                    DoneStatus::Completed => {
-                        let mut c = false;
-                        if edit.record.status() != "closed" {
-                            c |= edit.set_status("in_progress");
+            Beads::new(&store).modify_in(
+                snap,
+                batch,
+                actor,
+                std::slice::from_ref(&bead),
+                false,
+                |edit| {
+                    let mut changed = match spec.status {
+                        DoneStatus::Completed => {
+                            let mut c = false;
+                            if edit.record.status() != "closed" {
+                                c |= edit.set_status("in_progress");
+                            }
+                            match &mr_id {
+                                Some(id) => c |= edit.set("merge_request", json!(id)),
+                                None => c |= edit.set("review_commit", json!(commit)),
+                            }
+                            c
                         }
-                        match &mr_id {
-                            Some(id) => c |= edit.set("merge_request", json!(id)),
-                            None => c |= edit.set("review_commit", json!(commit)),
+                        DoneStatus::Escalated => edit.set_status("blocked"),
+                        DoneStatus::Deferred => {
+                            edit.set_status("open") | edit.set("assignee", Value::Null)
                         }
-                        c
+                    };
+                    if let Some(note) = &spec.note {
+                        rules::add_comment(edit, note, None)?;
+                        changed = true;
                     }
-                    DoneStatus::Escalated => edit.set_status("blocked"),
-                    DoneStatus::Deferred => edit.set_status("open") | edit.set("assignee", Value::Null),
-                };
-                if let Some(note) = &spec.note {
-                    rules::add_comment(edit, note, None)?;
-                    changed = true;
-                }
-                Ok(changed)
-            })?;
+                    Ok(changed)
+                },
+            )?;
             agent_rec.set("state", json!(STATE_IDLE), &stamp);
             agent_rec.set("hook", Value::Null, &stamp);
             agent_rec.comments.insert(
@@ -275,7 +312,13 @@ impl Agents<'_> {
             records::put(batch, &agent_path, &agent_rec);
             carry_count(snap, batch, 0);
             Ok(Outcome::Commit {
-                message: format!("agent done {address}: {bead} {}", serde_json::to_value(spec.status).unwrap_or_default().as_str().unwrap_or("")),
+                message: format!(
+                    "agent done {address}: {bead} {}",
+                    serde_json::to_value(spec.status)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or("")
+                ),
                 value: result,
             })
         })?;
@@ -297,20 +340,35 @@ impl Agents<'_> {
 }
 
 /// Push the branch when the target branch tracks a remote; the remote's name, if pushed.
-fn push_if_remote(rig: &std::path::Path, sandbox: &std::path::Path, branch: &str, target: &str) -> Result<Option<String>> {
+fn push_if_remote(
+    rig: &std::path::Path,
+    sandbox: &std::path::Path,
+    branch: &str,
+    target: &str,
+) -> Result<Option<String>> {
     let Some(remote) = gitcmd::get_config(rig, &format!("branch.{target}.remote")) else {
         return Ok(None);
     };
     if remote == "." {
         return Ok(None);
     }
-    gitcmd::run(sandbox, ["push", "--quiet", "--force", &remote, &format!("HEAD:refs/heads/{branch}")])?;
+    gitcmd::run(
+        sandbox,
+        [
+            "push",
+            "--quiet",
+            "--force",
+            &remote,
+            &format!("HEAD:refs/heads/{branch}"),
+        ],
+    )?;
     Ok(Some(remote))
 }
 
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     }
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(|e| Error::io(format!("writing {}", tmp.display()), e))?;

@@ -36,7 +36,12 @@ pub enum Replacement {
 impl Agents<'_> {
     /// Record the handoff note (one write). Without a note, one is made from the hook's
     /// state, so a PreCompact hook with nothing to say still leaves the successor a pointer.
-    pub fn save_handoff(&self, actor: &Actor, address: &Address, note: Option<&str>) -> Result<Value> {
+    pub fn save_handoff(
+        &self,
+        actor: &Actor,
+        address: &Address,
+        note: Option<&str>,
+    ) -> Result<Value> {
         let agent = self.get(address)?;
         if !agent.is_live() {
             return Err(Error::invalid(format!("{address} was nuked")));
@@ -56,7 +61,12 @@ impl Agents<'_> {
             "hook": agent.hook,
             "session": address.session_name(),
         });
-        self.set_fields(actor, address, "agent handoff", &[("handoff", value.clone())])?;
+        self.set_fields(
+            actor,
+            address,
+            "agent handoff",
+            &[("handoff", value.clone())],
+        )?;
         Ok(value)
     }
 
@@ -74,17 +84,26 @@ impl Agents<'_> {
 
     /// End the session and start a fresh one (a new runtime session, not a resumed one: the
     /// point is a fresh context) on the same sandbox and hook.
-    pub fn replace_session(&self, actor: &Actor, address: &Address, how: Replacement) -> Result<()> {
+    pub fn replace_session(
+        &self,
+        actor: &Actor,
+        address: &Address,
+        how: Replacement,
+    ) -> Result<()> {
         match how {
             Replacement::Detached => {
                 let (store, _) = self.store_for(address)?;
                 let log = store.state_dir().join("logs").join("handoff.log");
-                let args = ["restart".to_string(), address.to_string(), "--fresh".to_string()];
+                let args = [
+                    "restart".to_string(),
+                    address.to_string(),
+                    "--fresh".to_string(),
+                ];
                 crate::detach::spawn("git-agent", &args, &self.town.root, &log).map(drop)
             }
-            Replacement::Restart => {
-                self.restart(actor, address, &StartSpec::default()).map(drop)
-            }
+            Replacement::Restart => self
+                .restart(actor, address, &StartSpec::default())
+                .map(drop),
             Replacement::None => Ok(()),
         }
     }

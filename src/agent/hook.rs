@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 
 use crate::agent::{Address, STATE_NUKED};
 use crate::bead::id::record_path;
-use crate::bead::record::{Record, Stamp};
 use crate::bead::ops::carry_count;
+use crate::bead::record::{Record, Stamp};
 use crate::bead::schema::now_rfc3339;
 use crate::bead::{Beads, COLLECTION};
 use crate::error::{Error, Result};
@@ -244,7 +244,9 @@ impl crate::agent::Agents<'_> {
         store.write(COLLECTION, actor, |snap, batch| {
             let record = records::read(snap, &agent.record_path())?
                 .filter(|r| r.str("state") != Some(STATE_NUKED))
-                .ok_or_else(|| Error::invalid(format!("no agent {agent} (see `git agent list`)")))?;
+                .ok_or_else(|| {
+                    Error::invalid(format!("no agent {agent} (see `git agent list`)"))
+                })?;
             let Some(bead) = record.str("hook").map(str::to_string) else {
                 return Ok(Outcome::Unchanged(Unhooked {
                     agent: agent.clone(),

@@ -130,7 +130,10 @@ fn sessions_of(store: &Store) -> Sessions {
 }
 
 fn setting_u64(store: Option<&Store>, town: &Store, key: &str) -> Result<u64> {
-    Ok(settings::effective(store, town, key)?.value.as_u64().unwrap_or(0))
+    Ok(settings::effective(store, town, key)?
+        .value
+        .as_u64()
+        .unwrap_or(0))
 }
 
 impl Agents<'_> {
@@ -183,7 +186,10 @@ impl Agents<'_> {
         if address.role.is_named() && !force {
             let agent = self.get(address)?;
             if agent.is_live() {
-                let rig = self.town.rigs().get(address.rig.as_deref().unwrap_or_default())?;
+                let rig = self
+                    .town
+                    .rigs()
+                    .get(address.rig.as_deref().unwrap_or_default())?;
                 let risk = self.at_risk(&agent, &rig)?;
                 if !risk.is_empty() {
                     return Err(super::refusal(address, &risk));
@@ -218,9 +224,12 @@ impl Agents<'_> {
                     continue;
                 }
                 town_sessions += 1;
-                if r.name == rig && status.info.name.starts_with(&format!("gt-{rig}-"))
+                if r.name == rig
+                    && status.info.name.starts_with(&format!("gt-{rig}-"))
                     && !status.info.name.starts_with(&format!("gt-{rig}-crew-"))
-                    && !["witness", "refinery"].iter().any(|x| status.info.name == format!("gt-{rig}-{x}"))
+                    && !["witness", "refinery"]
+                        .iter()
+                        .any(|x| status.info.name == format!("gt-{rig}-{x}"))
                 {
                     rig_polecats += 1;
                 }
@@ -230,13 +239,25 @@ impl Agents<'_> {
             }
         }
         if !self.town.is_lone_rig() {
-            town_sessions += sessions_of(&self.town.store).list()?.iter().filter(|s| s.alive).count();
+            town_sessions += sessions_of(&self.town.store)
+                .list()?
+                .iter()
+                .filter(|s| s.alive)
+                .count();
         }
         Ok(Capacity {
             rig_polecats,
-            max_polecats: setting_u64(rig_store.as_ref(), &self.town.store, "scheduler.max_polecats")?,
+            max_polecats: setting_u64(
+                rig_store.as_ref(),
+                &self.town.store,
+                "scheduler.max_polecats",
+            )?,
             town_sessions,
-            max_sessions: setting_u64(rig_store.as_ref(), &self.town.store, "scheduler.max_sessions")?,
+            max_sessions: setting_u64(
+                rig_store.as_ref(),
+                &self.town.store,
+                "scheduler.max_sessions",
+            )?,
         })
     }
 
@@ -262,7 +283,9 @@ impl Agents<'_> {
             self.ensure(actor, address)?
         };
         if !agent.is_live() {
-            return Err(Error::invalid(format!("{address} was nuked; add it again first")));
+            return Err(Error::invalid(format!(
+                "{address} was nuked; add it again first"
+            )));
         }
         let (store, rig) = self.store_for(address)?;
         if let Some(rig) = &rig {
@@ -272,10 +295,15 @@ impl Agents<'_> {
             .sandbox
             .clone()
             .filter(|p| p.is_dir())
-            .ok_or_else(|| Error::invalid(format!("{address} has no sandbox on this machine; nuke it and add it again")))?;
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "{address} has no sandbox on this machine; nuke it and add it again"
+                ))
+            })?;
         let rig_store = rig.as_ref().map(|_| &store);
         let default = settings::effective(rig_store, &self.town.store, "agent.default")?;
-        let name = runtime::resolve_name(spec.runtime.as_deref(), default.value.as_str(), None).to_string();
+        let name = runtime::resolve_name(spec.runtime.as_deref(), default.value.as_str(), None)
+            .to_string();
         let runtimes = Runtimes::from_repo(store.repo());
         let rt = runtimes.get(&name)?;
         rt.require_binary()?;
@@ -304,7 +332,10 @@ impl Agents<'_> {
             hook_commands: &commands,
         })?;
         launch.write_files()?;
-        let backend = Backend::choose(store.config_string("gastown.session.backend").as_deref(), &store.state_dir())?;
+        let backend = Backend::choose(
+            store.config_string("gastown.session.backend").as_deref(),
+            &store.state_dir(),
+        )?;
         let session = {
             // Checking capacity and starting under one town-wide lock: two starts racing for
             // the last slot cannot both win.
@@ -320,7 +351,10 @@ impl Agents<'_> {
                     return Ok(Err(reason));
                 }
             }
-            sessions.start(&backend, &SessionSpec::from_launch(&session_name, &cwd, &launch))?
+            sessions.start(
+                &backend,
+                &SessionSpec::from_launch(&session_name, &cwd, &launch),
+            )?
         };
         let mut fields = vec![("runtime", json!(name))];
         if agent.hook.is_some() {
@@ -363,7 +397,9 @@ impl Agents<'_> {
         let sessions = sessions_of(&store);
         let name = address.session_name();
         if !sessions.is_alive(&name)? {
-            return Err(Error::invalid(format!("{address} has no live session to attach to")));
+            return Err(Error::invalid(format!(
+                "{address} has no live session to attach to"
+            )));
         }
         sessions.attach_command(&name)
     }
@@ -385,14 +421,17 @@ pub fn beacon(address: &Address, sender: &str, hook: Option<&str>) -> String {
 /// The commands runtime hooks call: our own binaries by absolute path when they sit beside
 /// this one (a runtime's PATH may differ from ours), else `git agent` / `git mail`.
 fn hook_commands() -> HookCommands {
-    let dir = std::env::current_exe().ok().and_then(|p| p.parent().map(PathBuf::from));
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(PathBuf::from));
     let beside = |bin: &str| dir.as_ref().map(|d| d.join(bin)).filter(|p| p.is_file());
     match (beside("git-agent"), beside("git-mail")) {
-        (Some(agent), Some(mail)) => HookCommands::with_programs(
-            &[&agent.to_string_lossy()],
-            &[&mail.to_string_lossy()],
-        ),
-        (Some(agent), None) => HookCommands::with_programs(&[&agent.to_string_lossy()], &["git", "mail"]),
+        (Some(agent), Some(mail)) => {
+            HookCommands::with_programs(&[&agent.to_string_lossy()], &[&mail.to_string_lossy()])
+        }
+        (Some(agent), None) => {
+            HookCommands::with_programs(&[&agent.to_string_lossy()], &["git", "mail"])
+        }
         _ => HookCommands::default(),
     }
 }

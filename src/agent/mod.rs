@@ -11,8 +11,8 @@ pub mod done;
 pub mod handoff;
 pub mod hook;
 pub mod lifecycle;
-pub mod prime;
 pub mod namepool;
+pub mod prime;
 pub mod sandbox;
 
 use std::path::{Path, PathBuf};
@@ -127,7 +127,11 @@ impl AtRisk {
 }
 
 fn preview(items: &[String]) -> String {
-    let mut shown: Vec<String> = items.iter().take(3).map(|s| s.escape_debug().to_string()).collect();
+    let mut shown: Vec<String> = items
+        .iter()
+        .take(3)
+        .map(|s| s.escape_debug().to_string())
+        .collect();
     if items.len() > 3 {
         shown.push(format!("{} more", items.len() - 3));
     }
@@ -251,7 +255,14 @@ impl<'t> Agents<'t> {
         self.add(actor, rig, Role::Crew, Some(name), None)
     }
 
-    fn add(&self, actor: &Actor, rig: &Rig, role: Role, name: Option<&str>, base: Option<&str>) -> Result<Agent> {
+    fn add(
+        &self,
+        actor: &Actor,
+        rig: &Rig,
+        role: Role,
+        name: Option<&str>,
+        base: Option<&str>,
+    ) -> Result<Agent> {
         rig.check_not_parked()?;
         if let Some(n) = name {
             address::validate_agent_name(n)?;
@@ -263,7 +274,11 @@ impl<'t> Agents<'t> {
             let custom: Vec<String> = setting("namepool.names")?
                 .value
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             namepool::theme(theme.value.as_str().unwrap_or("mad-max"), &custom)?
         } else {
@@ -274,11 +289,19 @@ impl<'t> Agents<'t> {
             Some(b) => b.to_string(),
             None => sandbox::target_branch(&rig.path, target.value.as_str()),
         };
-        let kind_dir = if role == Role::Polecat { "polecats" } else { "crew" };
+        let kind_dir = if role == Role::Polecat {
+            "polecats"
+        } else {
+            "crew"
+        };
         let copy: Vec<String> = setting("sandbox.copy")?
             .value
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default();
         let setup_cmd = setting("sandbox.setup")?.value.as_str().map(str::to_string);
 
@@ -299,7 +322,8 @@ impl<'t> Agents<'t> {
                     return Err(Error::invalid(format!("agent {address} already exists")));
                 }
             }
-            let mut record = existing.unwrap_or_else(|| records::named_record(&address.to_string()));
+            let mut record =
+                existing.unwrap_or_else(|| records::named_record(&address.to_string()));
             let stamp = Stamp(batch.clock, actor.name.clone());
             let sandbox_path = sandbox::path_for(rig, kind_dir, &chosen);
             let branch = format!("{}/{chosen}", role.as_str());
@@ -316,7 +340,11 @@ impl<'t> Agents<'t> {
                 record.set(k, v, &stamp);
             }
             if record.get("created_at").is_none() {
-                record.set("created_at", json!(crate::bead::schema::now_rfc3339()), &stamp);
+                record.set(
+                    "created_at",
+                    json!(crate::bead::schema::now_rfc3339()),
+                    &stamp,
+                );
             }
             records::put(batch, &path, &record);
             carry_count(snap, batch, 0);
@@ -335,11 +363,20 @@ impl<'t> Agents<'t> {
             command: setup_cmd.as_deref(),
             env: &env,
         };
-        if let Err(err) = sandbox::create(rig, &sandbox_path, &branch, &base, &agent.address.to_string(), &setup) {
-            let _ = self.set_fields(actor, &agent.address, "agent add rolled back", &[
-                ("state", json!(STATE_NUKED)),
-                ("sandbox", Value::Null),
-            ]);
+        if let Err(err) = sandbox::create(
+            rig,
+            &sandbox_path,
+            &branch,
+            &base,
+            &agent.address.to_string(),
+            &setup,
+        ) {
+            let _ = self.set_fields(
+                actor,
+                &agent.address,
+                "agent add rolled back",
+                &[("state", json!(STATE_NUKED)), ("sandbox", Value::Null)],
+            );
             return Err(err);
         }
         Ok(agent)
@@ -389,7 +426,10 @@ impl<'t> Agents<'t> {
             let path = address.record_path();
             if let Some(record) = records::read(snap, &path)? {
                 if record.str("state") != Some(STATE_NUKED) {
-                    return Ok(Outcome::Unchanged(Agent::from_record(address.clone(), &record)));
+                    return Ok(Outcome::Unchanged(Agent::from_record(
+                        address.clone(),
+                        &record,
+                    )));
                 }
             }
             let mut record = records::read(snap, &path)?
@@ -404,7 +444,11 @@ impl<'t> Agents<'t> {
                 record.set(k, v, &stamp);
             }
             if record.get("created_at").is_none() {
-                record.set("created_at", json!(crate::bead::schema::now_rfc3339()), &stamp);
+                record.set(
+                    "created_at",
+                    json!(crate::bead::schema::now_rfc3339()),
+                    &stamp,
+                );
             }
             records::put(batch, &path, &record);
             carry_count(snap, batch, 0);
@@ -436,7 +480,12 @@ impl<'t> Agents<'t> {
         // Work pinned for merge requests (`Store::pin_work`) is not lost either.
         keep.push("--glob=refs/gastown/local/work/*".to_string());
         // One `--not` before all of them: each further `--not` would flip the sense back.
-        let mut args: Vec<String> = vec!["log".into(), "--format=%h %s".into(), branch.clone(), "--not".into()];
+        let mut args: Vec<String> = vec![
+            "log".into(),
+            "--format=%h %s".into(),
+            branch.clone(),
+            "--not".into(),
+        ];
         args.extend(keep);
         args.push("--".into());
         risk.unmerged_commits = gitcmd::run(&rig.path, &args)?
@@ -459,7 +508,10 @@ impl<'t> Agents<'t> {
         if !agent.is_live() {
             return Err(Error::invalid(format!("{address} is already nuked")));
         }
-        let rig = self.town.rigs().get(address.rig.as_deref().expect("named roles have rigs"))?;
+        let rig = self
+            .town
+            .rigs()
+            .get(address.rig.as_deref().expect("named roles have rigs"))?;
         let risk = self.at_risk(&agent, &rig)?;
         if !risk.is_empty() && !force {
             return Err(refusal(address, &risk));
@@ -537,7 +589,8 @@ fn unknown(address: &Address) -> Error {
 }
 
 fn read_agent(snap: &Snapshot<'_>, address: &Address) -> Result<Option<Agent>> {
-    Ok(records::read(snap, &address.record_path())?.map(|r| Agent::from_record(address.clone(), &r)))
+    Ok(records::read(snap, &address.record_path())?
+        .map(|r| Agent::from_record(address.clone(), &r)))
 }
 
 /// The agents recorded in one store (`rig` None: the town's own agents).
@@ -565,7 +618,11 @@ fn agents_in(snap: &Snapshot<'_>, rig: Option<&str>) -> Result<Vec<Agent>> {
 
 /// Names held by live agents of `role` in this store.
 fn live_names(snap: &Snapshot<'_>, role: Role) -> Result<std::collections::HashSet<String>> {
-    let dir = if role == Role::Polecat { "agents/polecats" } else { "agents/crew" };
+    let dir = if role == Role::Polecat {
+        "agents/polecats"
+    } else {
+        "agents/crew"
+    };
     Ok(records::list(snap, dir)?
         .into_iter()
         .filter(|(_, r)| r.str("state") != Some(STATE_NUKED))
@@ -583,7 +640,13 @@ pub fn identity(town: &Town, agent: &Agent) -> crate::runtime::Identity {
     let address = agent.address.to_string();
     let email_local: String = address
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '.' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '.'
+            }
+        })
         .collect();
     crate::runtime::Identity {
         root: town.root.clone(),
@@ -601,6 +664,11 @@ pub fn identity_env(town: &Town, agent: &Agent) -> Vec<(String, String)> {
     identity(town, agent)
         .env()
         .into_iter()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect()
 }

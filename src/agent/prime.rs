@@ -69,7 +69,9 @@ const BUILT_IN: [(Role, &str); 6] = [
 /// built-in template. (The most specific file wins, so a rig can say what differs there.)
 pub fn instructions(town: &Town, rig_path: Option<&Path>, role: Role) -> (String, String) {
     let file = format!("directives/{}.md", role.as_str());
-    let candidates = rig_path.into_iter().chain(std::iter::once(town.root.as_path()));
+    let candidates = rig_path
+        .into_iter()
+        .chain(std::iter::once(town.root.as_path()));
     for dir in candidates {
         let path = dir.join(&file);
         if let Ok(text) = std::fs::read_to_string(&path) {
@@ -89,8 +91,11 @@ impl Agents<'_> {
     pub fn prime(&self, address: &Address) -> Result<Primed> {
         let agent = self.get(address)?;
         let (store, rig) = self.store_for(address)?;
-        let (instructions, instructions_from) =
-            instructions(self.town, rig.as_ref().map(|r| r.path.as_path()), address.role);
+        let (instructions, instructions_from) = instructions(
+            self.town,
+            rig.as_ref().map(|r| r.path.as_path()),
+            address.role,
+        );
         let mut hook = None;
         let mut molecule_view = None;
         if let Some(bead) = &agent.hook {
@@ -98,8 +103,11 @@ impl Agents<'_> {
             let snap = beads.snapshot()?;
             if let Some(record) = records::read(&snap, &crate::bead::id::record_path(bead))? {
                 let text = |k: &str| record.str(k).unwrap_or("").to_string();
-                let mut comments: Vec<(String, Value)> =
-                    record.comments.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut comments: Vec<(String, Value)> = record
+                    .comments
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 comments.sort_by(|a, b| a.0.cmp(&b.0));
                 hook = Some(HookView {
                     id: bead.clone(),
@@ -132,7 +140,12 @@ impl Agents<'_> {
         // from starting, so a failure here is an empty list.
         let mail = crate::mail::Mail::new(self.town)
             .fresh(&address.to_string(), false)
-            .map(|fresh| fresh.iter().filter_map(|m| serde_json::to_value(m).ok()).collect())
+            .map(|fresh| {
+                fresh
+                    .iter()
+                    .filter_map(|m| serde_json::to_value(m).ok())
+                    .collect()
+            })
             .unwrap_or_default();
         let next = match (&hook, &molecule_view) {
             (Some(h), Some(m)) => {
@@ -182,7 +195,10 @@ pub fn render(primed: &Primed) -> String {
     match &primed.hook {
         Some(h) => {
             out.push_str(&format!("## On your hook: {} — {}\n\n", h.id, h.title));
-            out.push_str(&format!("Priority P{} · {} · {}\n", h.priority, h.issue_type, h.status));
+            out.push_str(&format!(
+                "Priority P{} · {} · {}\n",
+                h.priority, h.issue_type, h.status
+            ));
             for (label, text) in [
                 ("Description", &h.description),
                 ("Acceptance criteria", &h.acceptance_criteria),

@@ -96,9 +96,9 @@ pub fn create(
 /// Whether `path` is one of the rig's worktrees.
 pub fn is_worktree_of(rig: &Rig, path: &Path) -> Result<bool> {
     let want = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    Ok(gitcmd::worktrees(&rig.path)?.iter().any(|wt| {
-        std::fs::canonicalize(&wt.path).unwrap_or_else(|_| wt.path.clone()) == want
-    }))
+    Ok(gitcmd::worktrees(&rig.path)?
+        .iter()
+        .any(|wt| std::fs::canonicalize(&wt.path).unwrap_or_else(|_| wt.path.clone()) == want))
 }
 
 /// Concurrent `git worktree add`s read each other's half-made `.git/worktrees/<name>/`
@@ -114,7 +114,13 @@ pub fn remove(rig: &Rig, path: &Path, branch: Option<&str>) -> Result<()> {
     if path.exists() {
         gitcmd::run(
             &rig.path,
-            ["worktree".as_ref(), "remove".as_ref(), "--force".as_ref(), "--force".as_ref(), path.as_os_str()],
+            [
+                "worktree".as_ref(),
+                "remove".as_ref(),
+                "--force".as_ref(),
+                "--force".as_ref(),
+                path.as_os_str(),
+            ],
         )?;
     }
     let _ = gitcmd::run(&rig.path, ["worktree", "prune"]);
@@ -185,7 +191,11 @@ fn run_setup(sandbox: &Path, setup: &Setup<'_>) -> Result<()> {
         .map_err(|e| Error::io("running sandbox.setup", e))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("");
         return Err(Error::invalid(format!(
             "sandbox.setup failed ({}): {}",
             output.status,

@@ -30,7 +30,6 @@ pub const NO_TIME: i64 = i64::MIN;
 pub const FLAG_EPHEMERAL: u8 = 1;
 pub const FLAG_BLOCKED: u8 = 2;
 
-
 /// The owned form of a row, used while building.
 #[derive(Debug, Clone)]
 pub struct RowData {

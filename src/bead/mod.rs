@@ -20,9 +20,9 @@ pub mod service;
 
 pub use index::Index;
 pub use ops::{Beads, Config, Edit, Modified, NewBead};
+pub use record::{Record, Stamp};
 pub use rules::{CloseSpec, Comment, UpdateSpec};
 pub use service::{DepAdded, DepRemoved};
-pub use record::{Record, Stamp};
 
 /// Version of the bead store's on-disk format (recorded in `meta/config.json`).
 pub const FORMAT_VERSION: u32 = 1;

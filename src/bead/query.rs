@@ -351,7 +351,9 @@ pub fn stats(index: &Index, now_ms: i64) -> Stats {
     let (mut ready, mut blocked) = (0, 0);
     for row in &index.rows {
         *by_status.entry(index.status(row).to_string()).or_default() += 1;
-        *by_type.entry(index.issue_type(row).to_string()).or_default() += 1;
+        *by_type
+            .entry(index.issue_type(row).to_string())
+            .or_default() += 1;
         *by_priority.entry(format!("P{}", row.priority)).or_default() += 1;
         if graph::is_ready(index, row, now_ms) {
             ready += 1;

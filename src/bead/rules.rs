@@ -65,8 +65,7 @@ impl UpdateSpec {
             return Err(Error::invalid("a bead needs a non-empty title"));
         }
         for (key, _) in &self.set {
-            if key.is_empty() || schema::MANAGED_FIELDS.contains(&key.as_str()) || key == "status"
-            {
+            if key.is_empty() || schema::MANAGED_FIELDS.contains(&key.as_str()) || key == "status" {
                 return Err(Error::invalid(format!(
                     "--set cannot change '{key}'; use the command that manages it"
                 )));

@@ -59,12 +59,16 @@ impl Beads<'_> {
         ids: &[String],
         reason: Option<&str>,
     ) -> Result<Vec<Record>> {
-        self.modify(actor, "reopen", ids, false, |edit| rules::reopen(edit, reason))
+        self.modify(actor, "reopen", ids, false, |edit| {
+            rules::reopen(edit, reason)
+        })
     }
 
     /// Tombstone `ids`: they stay deleted on every clone.
     pub fn delete(&self, actor: &Actor, ids: &[String]) -> Result<Vec<Record>> {
-        self.modify(actor, "delete", ids, false, |edit| Ok(rules::tombstone(edit)))
+        self.modify(actor, "delete", ids, false, |edit| {
+            Ok(rules::tombstone(edit))
+        })
     }
 
     /// Add (`on`) or remove a label on `ids`.

@@ -35,12 +35,13 @@ pub fn parse_mailbox(text: &str) -> Result<String> {
 
 /// Names of groups, queues and channels: as rig names (one safe path component).
 pub fn validate_list_name(kind: ListKind, name: &str) -> Result<()> {
-    validate_rig_name(name)
-        .map_err(|_| Error::invalid(format!(
+    validate_rig_name(name).map_err(|_| {
+        Error::invalid(format!(
             "bad {} name '{}': use lower-case letters, digits, '-' and '_' (at most 32)",
             kind.as_str(),
             name.escape_debug()
-        )))
+        ))
+    })
 }
 
 /// Where a send goes, once resolved: mailboxes (agents, overseer) and lists that hold
@@ -112,8 +113,16 @@ impl<'a> Resolver<'a> {
             ))),
             _ => Err(Error::invalid(format!(
                 "ambiguous address '{word}': it names a {}; write {}",
-                kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(" and a "),
-                kinds.iter().map(|k| format!("{}:{word}", k.as_str())).collect::<Vec<_>>().join(" or ")
+                kinds
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and a "),
+                kinds
+                    .iter()
+                    .map(|k| format!("{}:{word}", k.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
             ))),
         }
     }
@@ -147,16 +156,23 @@ impl<'a> Resolver<'a> {
     /// An agent's canonical address: it must parse and exist (a rig's witness and refinery
     /// exist with their rig; polecats and crew need a live record).
     fn agent(&self, word: &str) -> Result<String> {
-        let unknown = |why: String| Error::invalid(format!("unknown address '{}': {why}", word.escape_debug()));
+        let unknown = |why: String| {
+            Error::invalid(format!("unknown address '{}': {why}", word.escape_debug()))
+        };
         let agents = Agents::new(self.town);
         let address = agents.resolve(word).map_err(|e| unknown(e.to_string()))?;
         match &address.rig {
             None => {}
             Some(rig) if !address.role.is_named() => {
-                self.town.rigs().get(rig).map_err(|e| unknown(e.to_string()))?;
+                self.town
+                    .rigs()
+                    .get(rig)
+                    .map_err(|e| unknown(e.to_string()))?;
             }
             Some(_) => {
-                let agent = agents.get(&address).map_err(|_| unknown("no such agent".into()))?;
+                let agent = agents
+                    .get(&address)
+                    .map_err(|_| unknown("no such agent".into()))?;
                 if !agent.is_live() {
                     return Err(unknown("that agent was nuked".into()));
                 }
@@ -220,7 +236,9 @@ impl<'a> Resolver<'a> {
             }
         };
         if matched.is_empty() {
-            return Err(Error::invalid(format!("unknown address '{word}': the pattern matches no agent")));
+            return Err(Error::invalid(format!(
+                "unknown address '{word}': the pattern matches no agent"
+            )));
         }
         Ok(matched)
     }
@@ -253,7 +271,10 @@ mod tests {
 
     #[test]
     fn mailboxes_parse_to_canonical_addresses() {
-        assert_eq!(parse_mailbox("web/polecat/nux").unwrap(), "web/polecats/nux");
+        assert_eq!(
+            parse_mailbox("web/polecat/nux").unwrap(),
+            "web/polecats/nux"
+        );
         assert_eq!(parse_mailbox("overseer").unwrap(), "overseer");
         assert!(parse_mailbox("alice").is_err());
         assert!(parse_mailbox("../x").is_err());

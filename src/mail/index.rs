@@ -15,13 +15,14 @@ use gix::ObjectId;
 use crate::bead::record::Record;
 use crate::bead::schema::time_ms;
 use crate::error::Result;
-use crate::store::cache::{put_str, put_u32, Buffer, Cached, Changes, DerivedCache, Reader, Span, HEADER_LEN};
+use crate::store::cache::{
+    put_str, put_u32, Buffer, Cached, Changes, DerivedCache, Reader, Span, HEADER_LEN,
+};
 use crate::store::{Snapshot, Store};
 
 /// Names the payload format (bump when it changes: an old file is then rebuilt).
 const MAGIC: &[u8; 8] = b"GTMAIL1\n";
 const DIR: &str = "messages";
-
 
 /// A message as the index holds it, owned (while building).
 #[derive(Debug, Clone)]
@@ -49,7 +50,11 @@ impl RowData {
             record
                 .get(k)
                 .and_then(|v| v.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         RowData {
@@ -102,13 +107,17 @@ pub struct MailIndex {
 impl MailIndex {
     /// The index for `snap` (cached, refreshed by diff, or built).
     pub fn for_snapshot(store: &Store, snap: &Snapshot<'_>) -> Result<MailIndex> {
-        DerivedCache::new(store, "mail", MAGIC, DIR).get(snap, MailIndex::parse, |previous, changes| {
-            let changed = read_changes(snap, changes)?;
-            Ok(match previous {
-                Some(index) => index.splice(changed),
-                None => encode(changed.into_values().flatten()),
-            })
-        })
+        DerivedCache::new(store, "mail", MAGIC, DIR).get(
+            snap,
+            MailIndex::parse,
+            |previous, changes| {
+                let changed = read_changes(snap, changes)?;
+                Ok(match previous {
+                    Some(index) => index.splice(changed),
+                    None => encode(changed.into_values().flatten()),
+                })
+            },
+        )
     }
 
     fn text(&self, span: Span) -> &str {
@@ -260,10 +269,17 @@ impl MailIndex {
 
 /// The message files that changed, read: id → its row, or `None` when it is gone (or
 /// tombstoned: pruned from a channel). In id order.
-fn read_changes(snap: &Snapshot<'_>, changes: Changes) -> Result<BTreeMap<String, Option<RowData>>> {
+fn read_changes(
+    snap: &Snapshot<'_>,
+    changes: Changes,
+) -> Result<BTreeMap<String, Option<RowData>>> {
     let mut changed = BTreeMap::new();
     for (path, blob) in changes {
-        let Some(id) = path.rsplit('/').next().and_then(|n| n.strip_suffix(".json")) else {
+        let Some(id) = path
+            .rsplit('/')
+            .next()
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
             continue;
         };
         let row = match blob {

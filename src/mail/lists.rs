@@ -131,17 +131,31 @@ impl Mail<'_> {
 
     /// Create a list; refuses a name that list kind already has. `members` are already
     /// validated (canonical words).
-    pub fn create_list(&self, actor: &Actor, kind: ListKind, name: &str, spec: &ListSpec) -> Result<ListDef> {
+    pub fn create_list(
+        &self,
+        actor: &Actor,
+        kind: ListKind,
+        name: &str,
+        spec: &ListSpec,
+    ) -> Result<ListDef> {
         if let Some(order) = &spec.order {
             if kind != ListKind::Queue || !["fifo", "priority"].contains(&order.as_str()) {
-                return Err(Error::invalid(format!("bad queue order '{order}': use fifo or priority")));
+                return Err(Error::invalid(format!(
+                    "bad queue order '{order}': use fifo or priority"
+                )));
             }
         }
         self.store.write(COLLECTION, actor, |snap, batch| {
             let path = kind.path(name);
             let existing = records::read(snap, &path)?;
-            if existing.as_ref().is_some_and(|r| r.get("removed").and_then(Value::as_bool) != Some(true)) {
-                return Err(Error::invalid(format!("{} '{name}' already exists", kind.as_str())));
+            if existing
+                .as_ref()
+                .is_some_and(|r| r.get("removed").and_then(Value::as_bool) != Some(true))
+            {
+                return Err(Error::invalid(format!(
+                    "{} '{name}' already exists",
+                    kind.as_str()
+                )));
             }
             let mut record = existing.unwrap_or_else(|| records::named_record(name));
             let stamp = Stamp(batch.clock, actor.name.clone());
@@ -151,7 +165,10 @@ impl Mail<'_> {
             for m in &spec.members {
                 record.set_label(m, true, &stamp);
             }
-            let order = spec.order.clone().or_else(|| (kind == ListKind::Queue).then(|| "fifo".into()));
+            let order = spec
+                .order
+                .clone()
+                .or_else(|| (kind == ListKind::Queue).then(|| "fifo".into()));
             for (k, v) in [
                 ("kind", json!(kind.as_str())),
                 ("removed", Value::Null),

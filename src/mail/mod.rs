@@ -96,10 +96,7 @@ fn priority_name(rank: u8) -> &'static str {
 
 /// Whether a subject is one of the protocol subjects.
 pub fn is_protocol_subject(subject: &str) -> bool {
-    let word = subject
-        .split([' ', ':'])
-        .next()
-        .unwrap_or("");
+    let word = subject.split([' ', ':']).next().unwrap_or("");
     PROTOCOL_SUBJECTS.contains(&word)
 }
 
@@ -211,10 +208,14 @@ fn new_id(seed: &str, nonce: u32) -> String {
 pub fn validate(out: &Outgoing) -> Result<()> {
     let subject = out.subject.trim();
     if subject.is_empty() {
-        return Err(Error::invalid("the subject is empty: give one with -s SUBJECT"));
+        return Err(Error::invalid(
+            "the subject is empty: give one with -s SUBJECT",
+        ));
     }
     if subject.chars().any(char::is_control) {
-        return Err(Error::invalid("the subject must be one line without control characters"));
+        return Err(Error::invalid(
+            "the subject must be one line without control characters",
+        ));
     }
     if subject.chars().count() > MAX_SUBJECT_CHARS {
         return Err(Error::invalid(format!(
@@ -261,7 +262,14 @@ pub fn validate(out: &Outgoing) -> Result<()> {
 }
 
 /// A message record as a send writes it (the benchmark builds its 10k messages with this).
-pub fn build_record(id: &str, from: &str, out: &Outgoing, thread: &str, reply_to: Option<&str>, stamp: &Stamp) -> Record {
+pub fn build_record(
+    id: &str,
+    from: &str,
+    out: &Outgoing,
+    thread: &str,
+    reply_to: Option<&str>,
+    stamp: &Stamp,
+) -> Record {
     let mut record = Record::new(
         id.to_string(),
         Origin {
@@ -286,7 +294,10 @@ pub fn build_record(id: &str, from: &str, out: &Outgoing, thread: &str, reply_to
         ("subject", json!(out.subject.trim())),
         ("body", json!(out.body)),
         ("type", json!(kind)),
-        ("priority", json!(out.priority.as_deref().unwrap_or("normal"))),
+        (
+            "priority",
+            json!(out.priority.as_deref().unwrap_or("normal")),
+        ),
         ("thread", json!(thread)),
         ("reply_to", json!(reply_to)),
         ("created_at", json!(crate::bead::schema::now_rfc3339())),
@@ -304,7 +315,11 @@ fn strings(record: &Record, key: &str) -> Vec<String> {
     record
         .get(key)
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -344,7 +359,13 @@ impl<'t> Mail<'t> {
         self.write_message(actor, from, out, Some(id))
     }
 
-    fn write_message(&self, actor: &Actor, from: &str, out: &Outgoing, reply_to: Option<&str>) -> Result<Sent> {
+    fn write_message(
+        &self,
+        actor: &Actor,
+        from: &str,
+        out: &Outgoing,
+        reply_to: Option<&str>,
+    ) -> Result<Sent> {
         if reply_to.is_none() {
             validate(out)?;
         }
@@ -400,7 +421,9 @@ impl<'t> Mail<'t> {
             let mut pruned = Vec::new();
             if let Some(lists) = &lists {
                 for channel in out.to.iter().filter_map(|t| t.strip_prefix("channel:")) {
-                    let Some(def) = lists.get(ListKind::Channel, channel) else { continue };
+                    let Some(def) = lists.get(ListKind::Channel, channel) else {
+                        continue;
+                    };
                     if def.retain_count.is_none() && def.retain_hours.is_none() {
                         continue;
                     }
@@ -429,7 +452,13 @@ impl<'t> Mail<'t> {
 
     /// Set `state` for `mailbox` on each message (unique prefixes will do), in one write.
     /// Refuses, changing nothing, a message that is not the mailbox's.
-    pub fn mark(&self, actor: &Actor, mailbox: &str, ids: &[String], state: State) -> Result<Vec<Marked>> {
+    pub fn mark(
+        &self,
+        actor: &Actor,
+        mailbox: &str,
+        ids: &[String],
+        state: State,
+    ) -> Result<Vec<Marked>> {
         let lists = self.lists()?;
         let subscriptions = lists.subscriptions(mailbox);
         self.store.write(COLLECTION, actor, |snap, batch| {
@@ -441,10 +470,13 @@ impl<'t> Mail<'t> {
                 let id = resolve_id(&index, text)?;
                 let row = index.get(&id).expect("resolved ids exist");
                 if !visible_to(&index, row, mailbox, &subscriptions) {
-                    return Err(Error::invalid(format!("message {id} is not in the mailbox of {mailbox}")));
+                    return Err(Error::invalid(format!(
+                        "message {id} is not in the mailbox of {mailbox}"
+                    )));
                 }
                 let mut record = Record::parse(&snap.read_blob(row.blob)?)?;
-                let mut changed = record.set_label(&format!("{}:{mailbox}", state.as_str()), true, &stamp);
+                let mut changed =
+                    record.set_label(&format!("{}:{mailbox}", state.as_str()), true, &stamp);
                 if state == State::Acked {
                     changed |= record.set_label(&format!("read:{mailbox}"), true, &stamp);
                 }
@@ -462,7 +494,11 @@ impl<'t> Mail<'t> {
             if !changed_any {
                 return Ok(Outcome::Unchanged(out));
             }
-            let ids: Vec<&str> = out.iter().filter(|m| m.changed).map(|m| m.id.as_str()).collect();
+            let ids: Vec<&str> = out
+                .iter()
+                .filter(|m| m.changed)
+                .map(|m| m.id.as_str())
+                .collect();
             Ok(Outcome::Commit {
                 message: format!("mail {} {}: {mailbox}", state.as_str(), ids.join(" ")),
                 value: out,
@@ -484,8 +520,15 @@ impl<'t> Mail<'t> {
             .filter(|r| all || !index.has_state(r, "archived", mailbox))
             .filter(|r| !unread || !index.has_state(r, "read", mailbox))
             .collect();
-        rows.sort_by(|a, b| b.created_ms.cmp(&a.created_ms).then_with(|| index.id(a).cmp(index.id(b))));
-        Ok(rows.into_iter().map(|r| summary(&index, r, mailbox)).collect())
+        rows.sort_by(|a, b| {
+            b.created_ms
+                .cmp(&a.created_ms)
+                .then_with(|| index.id(a).cmp(index.id(b)))
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| summary(&index, r, mailbox))
+            .collect())
     }
 
     /// New mail: unread and not archived; with `undelivered`, also not yet shown in the
@@ -522,8 +565,14 @@ impl<'t> Mail<'t> {
             .iter()
             .filter(|r| index.thread(r) == thread || index.id(r) == thread)
             .collect();
-        rows.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| index.id(a).cmp(index.id(b))));
-        rows.into_iter().map(|r| message(&snap, r, viewer)).collect()
+        rows.sort_by(|a, b| {
+            a.created_ms
+                .cmp(&b.created_ms)
+                .then_with(|| index.id(a).cmp(index.id(b)))
+        });
+        rows.into_iter()
+            .map(|r| message(&snap, r, viewer))
+            .collect()
     }
 
     /// Messages to or from `viewer` (every message with `everyone`) whose subject, sender
@@ -538,21 +587,29 @@ impl<'t> Mail<'t> {
         let subscriptions = Lists::load(&snap)?.subscriptions(viewer);
         let mut hits = Vec::new();
         for row in &index.rows {
-            if !everyone && index.from(row) != viewer && !visible_to(&index, row, viewer, &subscriptions) {
+            if !everyone
+                && index.from(row) != viewer
+                && !visible_to(&index, row, viewer, &subscriptions)
+            {
                 continue;
             }
             let cheap = index.subject(row).to_lowercase().contains(&needle)
                 || index.from(row).to_lowercase().contains(&needle);
             let hit = cheap || {
                 let record = Record::parse(&snap.read_blob(row.blob)?)?;
-                record.str("body").is_some_and(|b| b.to_lowercase().contains(&needle))
+                record
+                    .str("body")
+                    .is_some_and(|b| b.to_lowercase().contains(&needle))
             };
             if hit {
                 hits.push(row);
             }
         }
         hits.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
-        Ok(hits.into_iter().map(|r| summary(&index, r, viewer)).collect())
+        Ok(hits
+            .into_iter()
+            .map(|r| summary(&index, r, viewer))
+            .collect())
     }
 
     /// Messages held by a queue or a channel (`queue:NAME`, `channel:NAME`), oldest
@@ -564,9 +621,16 @@ impl<'t> Mail<'t> {
             .rows
             .iter()
             .filter(|r| index.to(r).any(|t| t == list))
-            .filter(|r| all || !index.states(r).any(|s| s.starts_with("archived:")) || list.starts_with("channel:"))
+            .filter(|r| {
+                all || !index.states(r).any(|s| s.starts_with("archived:"))
+                    || list.starts_with("channel:")
+            })
             .collect();
-        rows.sort_by(|a, b| a.created_ms.cmp(&b.created_ms).then_with(|| index.id(a).cmp(index.id(b))));
+        rows.sort_by(|a, b| {
+            a.created_ms
+                .cmp(&b.created_ms)
+                .then_with(|| index.id(a).cmp(index.id(b)))
+        });
         Ok(rows.into_iter().map(|r| summary(&index, r, "")).collect())
     }
 
@@ -580,7 +644,9 @@ impl<'t> Mail<'t> {
         if !def.members.is_empty() {
             let members = Resolver::new(self.town, &lists).resolve_all(&def.members)?;
             if !members.iter().any(|m| m == mailbox) {
-                return Err(Error::invalid(format!("{mailbox} is not a member of queue '{name}'")));
+                return Err(Error::invalid(format!(
+                    "{mailbox} is not a member of queue '{name}'"
+                )));
             }
         }
         let by_priority = def.order.as_deref() == Some("priority");
@@ -594,7 +660,13 @@ impl<'t> Mail<'t> {
                 .filter(|r| index.claimed_by(r).is_empty())
                 .filter(|r| !index.states(r).any(|s| s.starts_with("archived:")))
                 .collect();
-            open.sort_by_key(|r| (if by_priority { r.priority } else { 0 }, r.created_ms, index.id(r).to_string()));
+            open.sort_by_key(|r| {
+                (
+                    if by_priority { r.priority } else { 0 },
+                    r.created_ms,
+                    index.id(r).to_string(),
+                )
+            });
             let Some(row) = open.first() else {
                 return Ok(Outcome::Unchanged(None));
             };
@@ -602,9 +674,17 @@ impl<'t> Mail<'t> {
             let stamp = Stamp(batch.clock, actor.name.clone());
             let mut record = Record::parse(&snap.read_blob(row.blob)?)?;
             record.set("claimed_by", json!(mailbox), &stamp);
-            record.set("claimed_at", json!(crate::bead::schema::now_rfc3339()), &stamp);
+            record.set(
+                "claimed_at",
+                json!(crate::bead::schema::now_rfc3339()),
+                &stamp,
+            );
             records::put(batch, &message_path(&id), &record);
-            let mut msg = message_from_record(&record, index.get(&id).map(|r| r.created_ms).unwrap_or(0), mailbox);
+            let mut msg = message_from_record(
+                &record,
+                index.get(&id).map(|r| r.created_ms).unwrap_or(0),
+                mailbox,
+            );
             msg.summary.claimed_by = Some(mailbox.to_string());
             Ok(Outcome::Commit {
                 message: format!("mail claim {id}: {target} by {mailbox}"),
@@ -624,7 +704,9 @@ impl<'t> Mail<'t> {
                 return Err(Error::invalid(format!("message {id} is not claimed")));
             }
             if claimant != mailbox && mailbox != OVERSEER {
-                return Err(Error::invalid(format!("message {id} is claimed by {claimant}, not {mailbox}")));
+                return Err(Error::invalid(format!(
+                    "message {id} is claimed by {claimant}, not {mailbox}"
+                )));
             }
             let stamp = Stamp(batch.clock, actor.name.clone());
             let mut record = Record::parse(&snap.read_blob(row.blob)?)?;
@@ -643,10 +725,16 @@ impl<'t> Mail<'t> {
 
 /// Whether the message is in `mailbox`: addressed to it, claimed by it, or posted to a
 /// channel it subscribes to.
-fn visible_to(index: &MailIndex, row: &index::Row, mailbox: &str, subscriptions: &[String]) -> bool {
+fn visible_to(
+    index: &MailIndex,
+    row: &index::Row,
+    mailbox: &str,
+    subscriptions: &[String],
+) -> bool {
     index.is_addressed_to(row, mailbox)
         || index.claimed_by(row) == mailbox
-        || (!subscriptions.is_empty() && index.to(row).any(|t| subscriptions.iter().any(|s| s == t)))
+        || (!subscriptions.is_empty()
+            && index.to(row).any(|t| subscriptions.iter().any(|s| s == t)))
 }
 
 /// Tombstone the channel's messages beyond its retention (the new one counts as one).
@@ -658,9 +746,16 @@ fn prune_channel(
     stamp: &Stamp,
 ) -> Result<Vec<String>> {
     let target = format!("channel:{}", def.name);
-    let mut rows: Vec<&index::Row> = index.rows.iter().filter(|r| index.to(r).any(|t| t == target)).collect();
+    let mut rows: Vec<&index::Row> = index
+        .rows
+        .iter()
+        .filter(|r| index.to(r).any(|t| t == target))
+        .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.created_ms));
-    let keep = def.retain_count.map(|n| n.saturating_sub(1) as usize).unwrap_or(usize::MAX);
+    let keep = def
+        .retain_count
+        .map(|n| n.saturating_sub(1) as usize)
+        .unwrap_or(usize::MAX);
     let cutoff = def
         .retain_hours
         .map(|h| chrono::Utc::now().timestamp_millis() - (h as i64) * 3_600_000);
@@ -689,7 +784,10 @@ pub fn resolve_id(index: &MailIndex, text: &str) -> Result<String> {
     let found: Vec<&str> = index.with_prefix(text).take(5).collect();
     match found.as_slice() {
         [one] => Ok(one.to_string()),
-        [] => Err(Error::invalid(format!("no message '{}' (see `git mail inbox --all`)", text.escape_debug()))),
+        [] => Err(Error::invalid(format!(
+            "no message '{}' (see `git mail inbox --all`)",
+            text.escape_debug()
+        ))),
         _ => Err(Error::Ambiguous {
             prefix: text.to_string(),
             candidates: found.iter().map(|s| s.to_string()).collect(),
@@ -725,7 +823,11 @@ fn message(snap: &Snapshot<'_>, row: &index::Row, viewer: &str) -> Result<Messag
 
 fn message_from_record(record: &Record, created_ms: i64, viewer: &str) -> Message {
     let opt = |k: &str| record.str(k).map(str::to_string);
-    let has = |state: State| record.label_names().any(|l| l == format!("{}:{viewer}", state.as_str()));
+    let has = |state: State| {
+        record
+            .label_names()
+            .any(|l| l == format!("{}:{viewer}", state.as_str()))
+    };
     Message {
         summary: Summary {
             id: record.id.clone(),

@@ -79,11 +79,13 @@ pub fn set_dnd(state_dir: &Path, session: &str, on: bool) -> Result<bool> {
     }
     if on {
         let dir = path.parent().expect("dnd files live in a directory");
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         std::fs::write(&path, format!("{}\n", crate::bead::schema::now_rfc3339()))
             .map_err(|e| Error::io(format!("writing {}", path.display()), e))?;
     } else {
-        std::fs::remove_file(&path).map_err(|e| Error::io(format!("removing {}", path.display()), e))?;
+        std::fs::remove_file(&path)
+            .map_err(|e| Error::io(format!("removing {}", path.display()), e))?;
     }
     Ok(true)
 }
@@ -100,7 +102,10 @@ pub fn validate_text(text: &str) -> Result<()> {
             text.len()
         )));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
         return Err(Error::invalid("the nudge text has control characters"));
     }
     Ok(())
@@ -109,14 +114,22 @@ pub fn validate_text(text: &str) -> Result<()> {
 /// Nudge every agent `word` names (an agent, a group, a pattern). All or nothing: an
 /// unknown address, a full queue or do-not-disturb without `force` refuses before any
 /// nudge is queued.
-pub fn nudge(town: &Town, from: &str, word: &str, text: &str, force: bool) -> Result<Vec<NudgeReport>> {
+pub fn nudge(
+    town: &Town,
+    from: &str,
+    word: &str,
+    text: &str,
+    force: bool,
+) -> Result<Vec<NudgeReport>> {
     validate_text(text)?;
     let lists = Mail::new(town).lists()?;
     let recipients = Resolver::new(town, &lists).resolve_all(&[word.to_string()])?;
     let mut plans = Vec::new();
     for r in &recipients {
         let address = Address::parse(r).map_err(|_| {
-            Error::invalid(format!("cannot nudge '{r}': only agents have sessions (send mail instead)"))
+            Error::invalid(format!(
+                "cannot nudge '{r}': only agents have sessions (send mail instead)"
+            ))
         })?;
         let state_dir = state_dir_of(town, &address)?;
         let session = address.session_name();
@@ -185,12 +198,20 @@ fn new_file_name() -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{nanos:020}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{nanos:020}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 fn queued(state_dir: &Path, session: &str) -> usize {
     std::fs::read_dir(queue_dir(state_dir, session))
-        .map(|d| d.filter_map(|e| e.ok()).filter(|e| is_queued(&e.file_name().to_string_lossy())).count())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| is_queued(&e.file_name().to_string_lossy()))
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -201,7 +222,8 @@ fn is_queued(name: &str) -> bool {
 /// Write the nudge into the queue whole: a temporary file renamed into place.
 fn enqueue(state_dir: &Path, session: &str, nudge: &Nudge) -> Result<()> {
     let dir = queue_dir(state_dir, session);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let tmp = dir.join(format!(".{}.tmp", nudge.id));
     let bytes = serde_json::to_vec(nudge).expect("nudges serialize");
     std::fs::write(&tmp, bytes)
@@ -231,7 +253,9 @@ pub fn drain(state_dir: &Path, session: &str) -> Result<Vec<Nudge>> {
         if std::fs::rename(dir.join(&name), &claimed).is_err() {
             continue; // another hook took it
         }
-        let parsed: Option<Nudge> = std::fs::read(&claimed).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let parsed: Option<Nudge> = std::fs::read(&claimed)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
         let _ = std::fs::remove_file(&claimed);
         let Some(nudge) = parsed else { continue };
         let age = chrono::DateTime::parse_from_rfc3339(&nudge.created_at)
@@ -259,7 +283,11 @@ fn log(state_dir: &Path, nudge: &Nudge, session: &str, via: &str) {
         "via": via,
     });
     let _ = std::fs::create_dir_all(path.parent().expect("in a directory"));
-    if let Ok(mut file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) {
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
         let _ = file.write_all(format!("{line}\n").as_bytes());
     }
 }

@@ -122,7 +122,10 @@ impl Identity {
             ("GIT_AUTHOR_EMAIL".into(), self.author_email.clone().into()),
             // The agent's commits must not depend on a user.name in some config file.
             ("GIT_COMMITTER_NAME".into(), self.author_name.clone().into()),
-            ("GIT_COMMITTER_EMAIL".into(), self.author_email.clone().into()),
+            (
+                "GIT_COMMITTER_EMAIL".into(),
+                self.author_email.clone().into(),
+            ),
         ];
         if let Some(rig) = &self.rig {
             env.push(("GT_RIG".into(), rig.clone().into()));

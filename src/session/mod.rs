@@ -24,11 +24,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::runtime::Launch;
 
-pub(crate) use lock::cloexec_inherited;
 pub use activity::{
     agent_state, last_activity, record_runtime_session, runtime_session, set_agent_state,
     touch_activity, AgentState, AgentStateRecord, RuntimeSession,
 };
+pub(crate) use lock::cloexec_inherited;
 
 /// Where and how sessions run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -122,7 +122,9 @@ impl<'t> Sling<'t> {
         let name = match target {
             Target::Rig(r) => r.clone(),
             Target::Agent(a) => a.rig.clone().ok_or_else(|| {
-                Error::invalid(format!("{a} works in the town, not a rig: sling its beads to a rig or a rig's agent"))
+                Error::invalid(format!(
+                    "{a} works in the town, not a rig: sling its beads to a rig or a rig's agent"
+                ))
             })?,
         };
         let rig = self.agents.town.rigs().get(&name)?;
@@ -189,7 +191,12 @@ impl<'t> Sling<'t> {
 
     /// The mayor (or deacon): town beads, the town's store, the town root as working
     /// directory; no capacity limit (polecats only) and no branch to merge into.
-    fn sling_to_town_agent(&self, actor: &Actor, address: &Address, spec: &SlingSpec<'_>) -> Result<Vec<Dispatch>> {
+    fn sling_to_town_agent(
+        &self,
+        actor: &Actor,
+        address: &Address,
+        spec: &SlingSpec<'_>,
+    ) -> Result<Vec<Dispatch>> {
         let store = Store::open(&self.agents.town.root)?;
         self.agents.ensure(actor, address)?;
         let beads = self.resolve_beads(&store, &spec.beads)?;
@@ -213,18 +220,34 @@ impl<'t> Sling<'t> {
             }
             let rest = (|| -> Result<(Option<String>, Option<String>)> {
                 let molecule = match &spec.formula {
-                    Some(choice) => Some(self.pour(actor, &store, bead, "", address, choice, &spec.vars)?),
+                    Some(choice) => {
+                        Some(self.pour(actor, &store, bead, "", address, choice, &spec.vars)?)
+                    }
                     None => None,
                 };
                 if spec.no_start || self.agents.is_alive(address)? {
                     return Ok((molecule, None));
                 }
-                let start = StartSpec { runtime: spec.runtime.clone(), prompt: None, resume: false };
-                Ok((molecule, Some(self.agents.start(actor, address, &start)?.runtime)))
+                let start = StartSpec {
+                    runtime: spec.runtime.clone(),
+                    prompt: None,
+                    resume: false,
+                };
+                Ok((
+                    molecule,
+                    Some(self.agents.start(actor, address, &start)?.runtime),
+                ))
             })();
             let mut d = match rest {
                 Ok((molecule, runtime)) => {
-                    let mut d = Dispatch::new(bead, if runtime.is_some() { "started" } else { "hooked" });
+                    let mut d = Dispatch::new(
+                        bead,
+                        if runtime.is_some() {
+                            "started"
+                        } else {
+                            "hooked"
+                        },
+                    );
                     d.molecule = molecule;
                     d.runtime = runtime;
                     d
@@ -232,7 +255,9 @@ impl<'t> Sling<'t> {
                 Err(err) => {
                     let reason = crate::error::one_line(&err.to_string());
                     let mut d = Dispatch::new(bead, "failed");
-                    d.failures = self.undo_attach(actor, &store, bead, address, Some(&reason)).unwrap_or(0);
+                    d.failures = self
+                        .undo_attach(actor, &store, bead, address, Some(&reason))
+                        .unwrap_or(0);
                     d.reason = Some(reason);
                     d
                 }
@@ -243,12 +268,26 @@ impl<'t> Sling<'t> {
         Ok(out)
     }
 
-    fn dispatch_one(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Dispatch {
+    fn dispatch_one(
+        &self,
+        actor: &Actor,
+        rig: &Rig,
+        store: &Store,
+        bead: &str,
+        spec: &SlingSpec<'_>,
+    ) -> Dispatch {
         self.try_dispatch(actor, rig, store, bead, spec)
             .unwrap_or_else(|err| failed(store, bead, &err))
     }
 
-    fn try_dispatch(&self, actor: &Actor, rig: &Rig, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> Result<Dispatch> {
+    fn try_dispatch(
+        &self,
+        actor: &Actor,
+        rig: &Rig,
+        store: &Store,
+        bead: &str,
+        spec: &SlingSpec<'_>,
+    ) -> Result<Dispatch> {
         let failures = failures_of(store, bead);
         if failures >= MAX_DISPATCH_FAILURES && !spec.force {
             return Err(Error::invalid(format!(
@@ -327,7 +366,9 @@ impl<'t> Sling<'t> {
         }
         let rest = (|| -> Result<Next> {
             let molecule = match &spec.formula {
-                Some(choice) => Some(self.pour(actor, store, bead, &base, &address, choice, &spec.vars)?),
+                Some(choice) => {
+                    Some(self.pour(actor, store, bead, &base, &address, choice, &spec.vars)?)
+                }
                 None => None,
             };
             if spec.no_start || self.agents.is_alive(&address)? {
@@ -338,10 +379,12 @@ impl<'t> Sling<'t> {
                 prompt: None,
                 resume: false,
             };
-            Ok(match self.agents.start_within_capacity(actor, &address, &start)? {
-                Ok(started) => Next::Done(molecule, Some(started.runtime), "started"),
-                Err(reason) => Next::Full(reason),
-            })
+            Ok(
+                match self.agents.start_within_capacity(actor, &address, &start)? {
+                    Ok(started) => Next::Done(molecule, Some(started.runtime), "started"),
+                    Err(reason) => Next::Full(reason),
+                },
+            )
         })();
         match rest {
             Ok(Next::Done(molecule, runtime, outcome)) => {
@@ -376,7 +419,13 @@ impl<'t> Sling<'t> {
         }
     }
 
-    fn queue_entry(&self, actor: &Actor, store: &Store, bead: &str, spec: &SlingSpec<'_>) -> queue::Queued {
+    fn queue_entry(
+        &self,
+        actor: &Actor,
+        store: &Store,
+        bead: &str,
+        spec: &SlingSpec<'_>,
+    ) -> queue::Queued {
         queue::Queued {
             bead: bead.to_string(),
             status: queue::QUEUED.into(),
@@ -394,7 +443,15 @@ impl<'t> Sling<'t> {
     /// Attach `bead` to `address`'s hook (one write on the rig store). Unlike
     /// `git agent hook`, attaching a bead already on this very hook is refused too (without
     /// `force`): of concurrent slings of one bead exactly one succeeds.
-    pub fn attach(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, attachment: &Attachment, force: bool) -> Result<Hooked> {
+    pub fn attach(
+        &self,
+        actor: &Actor,
+        store: &Store,
+        bead: &str,
+        address: &Address,
+        attachment: &Attachment,
+        force: bool,
+    ) -> Result<Hooked> {
         store.write(COLLECTION, actor, |snap, batch| {
             if !force {
                 refuse_if_hooked(snap, bead)?;
@@ -411,10 +468,22 @@ impl<'t> Sling<'t> {
 
     /// Cook the formula for this bead and pour it, recording `attached_molecule` (one write).
     #[allow(clippy::too_many_arguments)]
-    fn pour(&self, actor: &Actor, store: &Store, bead: &str, base: &str, address: &Address, choice: &FormulaChoice<'_>, vars: &Map<String, Value>) -> Result<String> {
+    fn pour(
+        &self,
+        actor: &Actor,
+        store: &Store,
+        bead: &str,
+        base: &str,
+        address: &Address,
+        choice: &FormulaChoice<'_>,
+        vars: &Map<String, Value>,
+    ) -> Result<String> {
         let mut cook_vars = std::collections::BTreeMap::new();
         let declared = |name: &str| choice.parsed.formula.vars.iter().any(|v| v.name == name);
-        for (k, v) in [("issue", bead.to_string()), ("base_branch", base.to_string())] {
+        for (k, v) in [
+            ("issue", bead.to_string()),
+            ("base_branch", base.to_string()),
+        ] {
             if declared(k) {
                 cook_vars.insert(k.to_string(), v);
             }
@@ -427,23 +496,40 @@ impl<'t> Sling<'t> {
             }
         }
         for (k, v) in vars {
-            cook_vars.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            cook_vars.insert(
+                k.clone(),
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            );
         }
-        let cooked = formula::cook(&choice.parsed, choice.resolver, &CookOptions {
-            vars: cook_vars,
-            mode: CookMode::Runtime,
-            preset: None,
-        })?;
+        let cooked = formula::cook(
+            &choice.parsed,
+            choice.resolver,
+            &CookOptions {
+                vars: cook_vars,
+                mode: CookMode::Runtime,
+                preset: None,
+            },
+        )?;
         let poured = molecule::pour_on(store, actor, &cooked, Some(bead), false)?;
         Ok(poured.root.id)
     }
 
     /// Undo an attach (one write, after burning a poured molecule); with a failure reason,
     /// the failure is counted on the bead. Returns the bead's failure count.
-    fn undo_attach(&self, actor: &Actor, store: &Store, bead: &str, address: &Address, failure: Option<&str>) -> Result<u64> {
+    fn undo_attach(
+        &self,
+        actor: &Actor,
+        store: &Store,
+        bead: &str,
+        address: &Address,
+        failure: Option<&str>,
+    ) -> Result<u64> {
         let molecule = {
             let snap = store.snapshot(COLLECTION)?;
-            records::read(&snap, &record_path(bead))?.and_then(|r| r.str("attached_molecule").map(str::to_string))
+            records::read(&snap, &record_path(bead))?
+                .and_then(|r| r.str("attached_molecule").map(str::to_string))
         };
         if let Some(root) = &molecule {
             let _ = molecule::burn(&Beads::new(store), actor, root);
@@ -458,8 +544,12 @@ impl<'t> Sling<'t> {
                 }
             }
             let path = record_path(bead);
-            let mut record = records::read(snap, &path)?.ok_or_else(|| Error::NotFound(bead.to_string()))?;
-            let mut failures = record.get("dispatch_failures").and_then(Value::as_u64).unwrap_or(0);
+            let mut record =
+                records::read(snap, &path)?.ok_or_else(|| Error::NotFound(bead.to_string()))?;
+            let mut failures = record
+                .get("dispatch_failures")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             if let Some(reason) = failure {
                 failures += 1;
                 record.set("dispatch_failures", json!(failures), &stamp);
@@ -474,7 +564,9 @@ impl<'t> Sling<'t> {
             carry_count(snap, batch, 0);
             Ok(Outcome::Commit {
                 message: match failure {
-                    Some(reason) => format!("sling failed {bead} -> {address} ({failures}): {reason}"),
+                    Some(reason) => {
+                        format!("sling failed {bead} -> {address} ({failures}): {reason}")
+                    }
                     None => format!("sling deferred {bead} -> {address}: no capacity"),
                 },
                 value: failures,
@@ -523,14 +615,25 @@ impl<'t> Sling<'t> {
 impl Sling<'_> {
     /// Start queued dispatches of `rig`, most urgent first, while capacity allows (one
     /// `sling` per entry). A paused queue (`scheduler.paused`) starts nothing.
-    pub fn drain(&self, actor: &Actor, rig_name: &str, library: &formula::Library) -> Result<QueueRun> {
+    pub fn drain(
+        &self,
+        actor: &Actor,
+        rig_name: &str,
+        library: &formula::Library,
+    ) -> Result<QueueRun> {
         let rig = self.agents.town.rigs().get(rig_name)?;
         let store = rig.open_store()?;
-        let paused = settings::effective(Some(&store), &self.agents.town.store, "scheduler.paused")?
-            .value
-            .as_bool()
-            .unwrap_or(false);
-        let mut run = QueueRun { rig: rig.name.clone(), dispatched: Vec::new(), waiting: 0, paused };
+        let paused =
+            settings::effective(Some(&store), &self.agents.town.store, "scheduler.paused")?
+                .value
+                .as_bool()
+                .unwrap_or(false);
+        let mut run = QueueRun {
+            rig: rig.name.clone(),
+            dispatched: Vec::new(),
+            waiting: 0,
+            paused,
+        };
         let waiting = queue::waiting(&store)?;
         if paused || rig.parked {
             run.waiting = waiting.len();
@@ -556,7 +659,10 @@ impl Sling<'_> {
                 beads: vec![entry.bead.clone()],
                 target,
                 runtime: entry.runtime.clone(),
-                formula: parsed.map(|parsed| FormulaChoice { parsed, resolver: library }),
+                formula: parsed.map(|parsed| FormulaChoice {
+                    parsed,
+                    resolver: library,
+                }),
                 vars: entry.vars.clone(),
                 force: false,
                 no_start: false,
@@ -583,15 +689,21 @@ impl Sling<'_> {
 
 /// The branch work merges into, for a rig.
 fn target_branch(sling: &Sling<'_>, rig: &Rig, store: &Store) -> Result<String> {
-    let configured = settings::effective(Some(store), &sling.agents.town.store, "merge_queue.target")?;
-    Ok(crate::agent::sandbox::target_branch(&rig.path, configured.value.as_str()))
+    let configured =
+        settings::effective(Some(store), &sling.agents.town.store, "merge_queue.target")?;
+    Ok(crate::agent::sandbox::target_branch(
+        &rig.path,
+        configured.value.as_str(),
+    ))
 }
 
 /// A bead on anyone's hook is a conflict (exit 4) naming the holder.
 fn refuse_if_hooked(snap: &crate::store::Snapshot<'_>, bead: &str) -> Result<()> {
     if let Some(record) = records::read(snap, &record_path(bead))? {
         if let Some(holder) = hook::holder_of(&record) {
-            return Err(Error::Conflict(format!("bead {bead} is on {holder}'s hook; pass --force to take it")));
+            return Err(Error::Conflict(format!(
+                "bead {bead} is on {holder}'s hook; pass --force to take it"
+            )));
         }
     }
     Ok(())

@@ -54,7 +54,10 @@ impl Queued {
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default(),
-            no_formula: record.get("no_formula").and_then(Value::as_bool).unwrap_or(false),
+            no_formula: record
+                .get("no_formula")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             dispatched_by: text("dispatched_by").unwrap_or_default(),
             queued_at: text("queued_at").unwrap_or_default(),
         }
@@ -66,19 +69,39 @@ fn path_of(bead: &str) -> String {
 }
 
 /// Within a write: queue (or re-queue) a dispatch of `entry.bead`.
-pub fn enqueue_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Stamp, entry: &Queued) -> Result<()> {
+pub fn enqueue_in(
+    snap: &Snapshot<'_>,
+    batch: &mut WriteBatch,
+    stamp: &Stamp,
+    entry: &Queued,
+) -> Result<()> {
     let path = path_of(&entry.bead);
-    let mut record = records::read(snap, &path)?.unwrap_or_else(|| records::named_record(&entry.bead));
+    let mut record =
+        records::read(snap, &path)?.unwrap_or_else(|| records::named_record(&entry.bead));
     for (k, v) in [
         ("status", json!(QUEUED)),
         ("target", json!(entry.target)),
         ("priority", json!(entry.priority)),
         ("runtime", json!(entry.runtime)),
         ("formula", json!(entry.formula)),
-        ("vars", if entry.vars.is_empty() { Value::Null } else { Value::Object(entry.vars.clone()) }),
+        (
+            "vars",
+            if entry.vars.is_empty() {
+                Value::Null
+            } else {
+                Value::Object(entry.vars.clone())
+            },
+        ),
         ("no_formula", json!(entry.no_formula)),
         ("dispatched_by", json!(entry.dispatched_by)),
-        ("queued_at", json!(if entry.queued_at.is_empty() { now_rfc3339() } else { entry.queued_at.clone() })),
+        (
+            "queued_at",
+            json!(if entry.queued_at.is_empty() {
+                now_rfc3339()
+            } else {
+                entry.queued_at.clone()
+            }),
+        ),
     ] {
         record.set(k, v, stamp);
     }
@@ -87,7 +110,13 @@ pub fn enqueue_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Stamp, en
 }
 
 /// Within a write: mark the queued dispatch of `bead` done (it started, or was cleared).
-pub fn settle_in(snap: &Snapshot<'_>, batch: &mut WriteBatch, stamp: &Stamp, bead: &str, status: &str) -> Result<bool> {
+pub fn settle_in(
+    snap: &Snapshot<'_>,
+    batch: &mut WriteBatch,
+    stamp: &Stamp,
+    bead: &str,
+    status: &str,
+) -> Result<bool> {
     let path = path_of(bead);
     let Some(mut record) = records::read(snap, &path)? else {
         return Ok(false);
@@ -108,7 +137,12 @@ pub fn waiting(store: &Store) -> Result<Vec<Queued>> {
         .map(|(_, r)| Queued::from_record(&r))
         .filter(|q| q.status == QUEUED)
         .collect();
-    out.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.queued_at.cmp(&b.queued_at)).then(a.bead.cmp(&b.bead)));
+    out.sort_by(|a, b| {
+        a.priority
+            .cmp(&b.priority)
+            .then(a.queued_at.cmp(&b.queued_at))
+            .then(a.bead.cmp(&b.bead))
+    });
     Ok(out)
 }
 
@@ -152,11 +186,21 @@ pub fn clear(store: &Store, actor: &Actor) -> Result<usize> {
 /// When dispatches wait in `rig`'s queue, start a detached `git sling queue run` for it
 /// that first waits for `freed_session` (the slot just given back) to end. The pid, if one
 /// was started. Nothing waits: the caller may be about to end its own session.
-pub fn run_detached(rig: &crate::town::Rig, store: &Store, freed_session: Option<&str>) -> Result<Option<u32>> {
+pub fn run_detached(
+    rig: &crate::town::Rig,
+    store: &Store,
+    freed_session: Option<&str>,
+) -> Result<Option<u32>> {
     if waiting(store)?.is_empty() {
         return Ok(None);
     }
-    let mut args: Vec<String> = vec!["queue".into(), "run".into(), "--rig".into(), rig.name.clone(), "--quiet".into()];
+    let mut args: Vec<String> = vec![
+        "queue".into(),
+        "run".into(),
+        "--rig".into(),
+        rig.name.clone(),
+        "--quiet".into(),
+    ];
     if let Some(session) = freed_session {
         args.push("--after-session".into());
         args.push(session.to_string());

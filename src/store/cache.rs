@@ -211,7 +211,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader of `buf` (the whole file) positioned after the header.
     pub fn new(buf: &'a [u8], what: &'static str) -> Self {
-        Reader { buf, pos: HEADER_LEN, what }
+        Reader {
+            buf,
+            pos: HEADER_LEN,
+            what,
+        }
     }
     pub fn corrupt(&self) -> Error {
         Error::Git(format!("{} cache is corrupt", self.what))

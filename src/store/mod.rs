@@ -499,7 +499,9 @@ impl Store {
         let oid = ObjectId::from_hex(commit.as_bytes())
             .map_err(|_| Error::invalid(format!("bad commit id '{commit}'")))?;
         if !self.repo.has_object(oid) {
-            return Err(Error::invalid(format!("no commit {commit} in this repository")));
+            return Err(Error::invalid(format!(
+                "no commit {commit} in this repository"
+            )));
         }
         let ref_name = format!("refs/gastown/local/work/{name}");
         // Pinning writers take turns, so a ref lock file none of them holds was left by a
@@ -524,7 +526,10 @@ impl Store {
                 }
             }
         }
-        Err(Error::Busy { what: ref_name, waited_ms: 0 })
+        Err(Error::Busy {
+            what: ref_name,
+            waited_ms: 0,
+        })
     }
 
     /// Tips of every ref under `prefix` (e.g. `refs/gastown/`), for sync and diagnostics.

@@ -489,20 +489,35 @@ fn branches_move_and_go_only_by_compare_and_swap() {
     git(dir.path(), &["branch", "topic", &one]);
     git(dir.path(), &["pack-refs", "--all"]);
     let store = Store::open(dir.path()).unwrap();
-    let actor = Actor { name: "mq".into(), email: "mq@example.com".into() };
+    let actor = Actor {
+        name: "mq".into(),
+        email: "mq@example.com".into(),
+    };
     // A stale expectation changes nothing, packed or loose.
-    assert!(!store.move_branch("topic", &two, Some(&two), &actor, "x").unwrap());
-    assert_eq!(store.branch_tip("topic").unwrap().as_deref(), Some(one.as_str()));
-    assert!(store.move_branch("topic", &two, Some(&one), &actor, "mq: merge").unwrap());
+    assert!(!store
+        .move_branch("topic", &two, Some(&two), &actor, "x")
+        .unwrap());
+    assert_eq!(
+        store.branch_tip("topic").unwrap().as_deref(),
+        Some(one.as_str())
+    );
+    assert!(store
+        .move_branch("topic", &two, Some(&one), &actor, "mq: merge")
+        .unwrap());
     assert_eq!(git(dir.path(), &["rev-parse", "topic"]), two);
     assert!(git(dir.path(), &["reflog", "show", "topic"]).contains("mq: merge"));
     // Creation expects absence.
     assert!(!store.move_branch("topic", &one, None, &actor, "x").unwrap());
-    assert!(store.move_branch("new/branch", &one, None, &actor, "x").unwrap());
+    assert!(store
+        .move_branch("new/branch", &one, None, &actor, "x")
+        .unwrap());
     assert!(!store.delete_branch("topic", &one).unwrap());
     assert!(store.delete_branch("topic", &two).unwrap());
     assert_eq!(store.branch_tip("topic").unwrap(), None);
     for bad in ["-x", "a..b", "a/.b", "x.lock", "a b", "../heads", ""] {
-        assert!(store.move_branch(bad, &one, None, &actor, "x").is_err(), "{bad:?}");
+        assert!(
+            store.move_branch(bad, &one, None, &actor, "x").is_err(),
+            "{bad:?}"
+        );
     }
 }

@@ -61,27 +61,39 @@ fn sandboxes_are_worktrees_on_their_own_branch_sharing_the_rig_store() {
     let sandbox = t.sandbox("polecats", "furiosa");
     assert_eq!(added["sandbox"], sandbox.to_str().unwrap());
     let worktrees = t.git(&["worktree", "list", "--porcelain"]);
-    assert!(worktrees.contains(&format!("worktree {}\nHEAD", sandbox.display())), "{worktrees}");
+    assert!(
+        worktrees.contains(&format!("worktree {}\nHEAD", sandbox.display())),
+        "{worktrees}"
+    );
     assert!(worktrees.contains("branch refs/heads/polecat/furiosa"));
     assert!(worktrees.contains("branch refs/heads/crew/max"));
     // The sandbox is outside the rig's working tree: the rig sees nothing new.
     assert_eq!(t.git(&["status", "--porcelain"]), "");
 
     // A bead made in the sandbox is the rig's bead.
-    let made = t.env.run_in(&sandbox, "bead", &["create", "made in the sandbox", "--silent"]);
+    let made = t.env.run_in(
+        &sandbox,
+        "bead",
+        &["create", "made in the sandbox", "--silent"],
+    );
     let id = crate::support::ok(made, &["create"]).trim().to_string();
     assert_eq!(t.bead(&id)["title"], "made in the sandbox");
     // The same name again is refused.
     let (code, line) = t.fails(&["add", "crew", "max"]);
     assert_eq!(code, 1);
-    assert!(line.contains("agent repo/crew/max already exists"), "{line}");
+    assert!(
+        line.contains("agent repo/crew/max already exists"),
+        "{line}"
+    );
 }
 
 #[test]
 fn prime_inside_a_sandbox_names_the_agent_and_shows_the_hooked_bead() {
     let t = town("process");
     t.ok(&["add", "polecat"]);
-    let id = t.env.create("Fix the carburettor", &["--description", "it sputters"]);
+    let id = t
+        .env
+        .create("Fix the carburettor", &["--description", "it sputters"]);
     let sandbox = t.sandbox("polecats", "furiosa");
     // `hook BEAD` in the sandbox attaches to the sandbox's own agent, by a unique prefix.
     let short = id.trim_start_matches("ag-");
@@ -95,7 +107,10 @@ fn prime_inside_a_sandbox_names_the_agent_and_shows_the_hooked_bead() {
     assert_eq!(primed["hook"]["description"], "it sputters");
     assert_eq!(primed["hook"]["status"], "hooked");
     let text = crate::support::ok(t.agent_in(&sandbox, &["prime"]), &["prime"]);
-    assert!(text.starts_with(&format!("# You are {FURIOSA} (polecat)")), "{text}");
+    assert!(
+        text.starts_with(&format!("# You are {FURIOSA} (polecat)")),
+        "{text}"
+    );
     assert!(text.contains(&format!("## On your hook: {id} — Fix the carburettor")));
     let mine = t.json_in(&sandbox, &["hook"]);
     assert_eq!(mine["hook"]["id"], id);
@@ -123,25 +138,50 @@ fn prime_inside_a_sandbox_names_the_agent_and_shows_the_hooked_bead() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        let answer: Value = serde_json::from_str(&crate::support::ok(out, &["prime", "--hook"])).unwrap();
+        let answer: Value =
+            serde_json::from_str(&crate::support::ok(out, &["prime", "--hook"])).unwrap();
         answer
     };
-    let answer = hook_prime(r#"{"session_id":"rt-1","hook_event_name":"SessionStart","source":"startup"}"#);
-    assert_eq!(answer["hookSpecificOutput"]["hookEventName"], "SessionStart");
-    let context = answer["hookSpecificOutput"]["additionalContext"].as_str().unwrap();
-    assert!(context.contains(FURIOSA) && context.contains(&id), "{context}");
+    let answer =
+        hook_prime(r#"{"session_id":"rt-1","hook_event_name":"SessionStart","source":"startup"}"#);
+    assert_eq!(
+        answer["hookSpecificOutput"]["hookEventName"],
+        "SessionStart"
+    );
+    let context = answer["hookSpecificOutput"]["additionalContext"]
+        .as_str()
+        .unwrap();
+    assert!(
+        context.contains(FURIOSA) && context.contains(&id),
+        "{context}"
+    );
     assert_eq!(t.view(FURIOSA)["runtime_session_id"], "rt-1");
     let saved: Value = serde_json::from_slice(
         &std::fs::read(t.state_dir().join("sessions/gt-repo-furiosa.runtime.json")).unwrap(),
     )
     .unwrap();
-    assert_eq!((saved["id"].as_str(), saved["runtime"].as_str()), (Some("rt-1"), Some("claude")));
-    assert!(t.state_dir().join("activity/repo+polecats+furiosa.last").is_file());
+    assert_eq!(
+        (saved["id"].as_str(), saved["runtime"].as_str()),
+        (Some("rt-1"), Some("claude"))
+    );
+    assert!(t
+        .state_dir()
+        .join("activity/repo+polecats+furiosa.last")
+        .is_file());
     let before = t.refs();
     hook_prime(r#"{"session_id":"rt-1"}"#);
-    assert_eq!(t.refs(), before, "the same session id again commits nothing");
+    assert_eq!(
+        t.refs(),
+        before,
+        "the same session id again commits nothing"
+    );
 }
 
 #[test]
@@ -154,8 +194,16 @@ fn hooks_never_fail_the_turn() {
         &["activity", "--hook", "bogus"],
     ] {
         let out = t.agent_in(&outside, args);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(!out.stderr.is_empty(), "{args:?} says what went wrong on stderr");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !out.stderr.is_empty(),
+            "{args:?} says what went wrong on stderr"
+        );
         if args[0] == "prime" {
             let answer: Value = serde_json::from_slice(&out.stdout).unwrap();
             assert!(answer["hookSpecificOutput"]["additionalContext"]
@@ -192,9 +240,15 @@ fn hook_attach_of_one_bead_to_two_agents_concurrently_has_one_winner() {
         };
         let line = String::from_utf8(lost.stderr).unwrap();
         assert_one_line_error(&line);
-        assert!(line.contains(&format!("bead {id} is on {winner}'s hook")), "{line}");
+        assert!(
+            line.contains(&format!("bead {id} is on {winner}'s hook")),
+            "{line}"
+        );
         let bead = t.bead(&id);
-        assert_eq!((bead["status"].as_str(), bead["assignee"].as_str()), (Some("hooked"), Some(winner)));
+        assert_eq!(
+            (bead["status"].as_str(), bead["assignee"].as_str()),
+            (Some("hooked"), Some(winner))
+        );
         assert_eq!(t.view(winner)["hook"], id.as_str());
         assert!(t.view(loser)["hook"].is_null());
         // Free both for the next round.
@@ -222,13 +276,22 @@ fn nuke_refuses_dirty_and_unmerged_work_then_succeeds_with_force() {
     t.env.git_ok(&sandbox, &["add", "notes.txt"]);
     t.env.git_ok(&sandbox, &["commit", "-qm", "keep me"]);
     let (_, line) = t.fails(&["nuke", FURIOSA]);
-    assert!(line.contains("1 unmerged commit(s) (") && line.contains(" keep me)"), "{line}");
+    assert!(
+        line.contains("1 unmerged commit(s) (") && line.contains(" keep me)"),
+        "{line}"
+    );
     assert!(!line.contains("uncommitted"), "{line}");
     assert_eq!(t.view(FURIOSA)["state"], "idle");
     assert!(sandbox.is_dir());
 
     let nuked = t.json(&["nuke", FURIOSA, "--force"]);
-    assert_eq!(nuked["discarded"]["unmerged_commits"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        nuked["discarded"]["unmerged_commits"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(!sandbox.exists());
     assert!(!t.git(&["branch", "--list"]).contains("polecat/furiosa"));
     assert!(!t.git(&["worktree", "list"]).contains("furiosa"));
@@ -250,8 +313,13 @@ fn done_killed_at_any_moment_then_run_again_makes_exactly_one_merge_request() {
         t.ok(&["hook", &id, "--to", FURIOSA]);
         std::fs::write(sandbox.join(format!("f{round}.txt")), "x\n").unwrap();
         t.env.git_ok(&sandbox, &["add", "."]);
-        t.env.git_ok(&sandbox, &["commit", "-qm", &format!("work {round}")]);
-        let tip = t.env.git_ok(&sandbox, &["rev-parse", "HEAD"]).trim().to_string();
+        t.env
+            .git_ok(&sandbox, &["commit", "-qm", &format!("work {round}")]);
+        let tip = t
+            .env
+            .git_ok(&sandbox, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string();
         if round == 0 {
             // Uninterrupted, to learn how long a done takes here.
             let start = Instant::now();
@@ -288,7 +356,10 @@ fn done_killed_at_any_moment_then_run_again_makes_exactly_one_merge_request() {
         let agent = t.view(FURIOSA);
         assert!(agent["hook"].is_null(), "round {round}: {agent}");
         assert_eq!(agent["state"], "idle");
-        assert!(!t.state_dir().join("done/gt-repo-furiosa.json").exists(), "intent left behind");
+        assert!(
+            !t.state_dir().join("done/gt-repo-furiosa.json").exists(),
+            "intent left behind"
+        );
     }
     assert_eq!(t.merge_requests().len(), 6);
 }
@@ -298,7 +369,14 @@ fn bad_input_is_one_line_and_changes_nothing() {
     let t = town("process");
     t.ok(&["add", "polecat"]);
     let bead = t.env.create("a bead", &[]);
-    t.env.git_ok(&t.repo(), &["config", "gastown.runtime.ghost.command", "/nonexistent/ghost-cli"]);
+    t.env.git_ok(
+        &t.repo(),
+        &[
+            "config",
+            "gastown.runtime.ghost.command",
+            "/nonexistent/ghost-cli",
+        ],
+    );
     let before = t.refs();
     let cases: &[(&[&str], &str)] = &[
         (&["show", "repo/polecats/ghost"], "no agent repo/polecats/ghost"),
@@ -343,16 +421,32 @@ fn runtimes_lists_presets_and_configured_commands() {
             .unwrap_or_else(|| panic!("{name} missing: {all}"))
             .clone()
     };
-    for preset in ["claude", "codex", "gemini", "copilot", "opencode", "cursor-agent", "amp", "auggie"] {
+    for preset in [
+        "claude",
+        "codex",
+        "gemini",
+        "copilot",
+        "opencode",
+        "cursor-agent",
+        "amp",
+        "auggie",
+    ] {
         assert_eq!(by_name(preset)["configured"], false);
     }
     let script = by_name("script");
-    assert_eq!((script["on_path"].as_bool(), script["prompt"].as_str()), (Some(true), Some("arg")));
+    assert_eq!(
+        (script["on_path"].as_bool(), script["prompt"].as_str()),
+        (Some(true), Some("arg"))
+    );
     assert_eq!(by_name("scriptin")["prompt"], "stdin");
     assert_eq!(by_name("scriptin")["args"][0], "--from-stdin");
     assert_eq!(by_name("claude")["hooks"], "claude");
     let text = t.ok(&["runtimes"]);
-    assert!(text.lines().any(|l| l.starts_with("script ") && l.contains("prompt by argument")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("script ") && l.contains("prompt by argument")),
+        "{text}"
+    );
 }
 
 /// Start, environment, prompt by argument, peek, list, activity, refusal of a second
@@ -383,22 +477,45 @@ fn lifecycle(backend: &str) {
         ("prompt", prompt),
     ];
     for (key, value) in expect {
-        assert_eq!(seen.get(key).map(String::as_str), Some(value), "{key} in {seen:?}");
+        assert_eq!(
+            seen.get(key).map(String::as_str),
+            Some(value),
+            "{key} in {seen:?}"
+        );
     }
     let sandbox = t.sandbox("polecats", "furiosa");
     assert_eq!(seen["cwd"], sandbox.to_str().unwrap());
     // The runtime read its hook from inside its sandbox.
     let prime_file = t.out_file("gt-repo-furiosa.prime.json");
-    wait_until("the runtime's prime", || std::fs::metadata(&prime_file).is_ok_and(|m| m.len() > 0));
+    wait_until("the runtime's prime", || {
+        std::fs::metadata(&prime_file).is_ok_and(|m| m.len() > 0)
+    });
     let primed: Value = serde_json::from_slice(&std::fs::read(&prime_file).unwrap()).unwrap();
-    assert_eq!((primed["agent"]["address"].as_str(), primed["hook"]["id"].as_str()), (Some(FURIOSA), Some(id.as_str())));
+    assert_eq!(
+        (
+            primed["agent"]["address"].as_str(),
+            primed["hook"]["id"].as_str()
+        ),
+        (Some(FURIOSA), Some(id.as_str()))
+    );
     assert_eq!(t.view(FURIOSA)["state"], "working");
 
-    wait_until("hello in peek", || t.ok(&["peek", FURIOSA]).contains("hello from gt-repo-furiosa"));
+    wait_until("hello in peek", || {
+        t.ok(&["peek", FURIOSA])
+            .contains("hello from gt-repo-furiosa")
+    });
     let session = t.session(FURIOSA);
-    assert_eq!((session["alive"].as_bool(), session["backend"].as_str()), (Some(true), Some(backend)));
+    assert_eq!(
+        (session["alive"].as_bool(), session["backend"].as_str()),
+        (Some(true), Some(backend))
+    );
     let listed = t.ok(&["list"]);
-    assert!(listed.lines().any(|l| l.starts_with(FURIOSA) && l.contains(&format!("alive ({backend})"))), "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(FURIOSA) && l.contains(&format!("alive ({backend})"))),
+        "{listed}"
+    );
 
     // Activity from a hook (GT_AGENT names the agent outside its sandbox).
     let out = t
@@ -424,9 +541,17 @@ fn lifecycle(backend: &str) {
     // Attach: tmux gives its command; the process backend has no terminal to join.
     if backend == "tmux" {
         let attach = t.json(&["attach", FURIOSA]);
-        let words: Vec<&str> = attach["command"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        let words: Vec<&str> = attach["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
         assert_eq!(words[0], "tmux");
-        assert!(words.contains(&"attach-session") && words.contains(&"=gt-repo-furiosa"), "{words:?}");
+        assert!(
+            words.contains(&"attach-session") && words.contains(&"=gt-repo-furiosa"),
+            "{words:?}"
+        );
     } else {
         let (_, line) = t.fails(&["attach", FURIOSA]);
         assert!(line.contains("process backend"), "{line}");
@@ -434,7 +559,9 @@ fn lifecycle(backend: &str) {
 
     // Restart: a new process with the new prompt.
     std::fs::remove_file(&env_file).unwrap();
-    let restarted = t.json(&["restart", FURIOSA, "--agent", "script", "--prompt", "second"]);
+    let restarted = t.json(&[
+        "restart", FURIOSA, "--agent", "script", "--prompt", "second",
+    ]);
     let new_pid = restarted["session"]["pid"].as_u64().unwrap();
     assert_ne!(new_pid, pid);
     wait_until("the restarted runtime", || env_file.is_file());
@@ -445,7 +572,12 @@ fn lifecycle(backend: &str) {
     wait_until("the killed processes to exit", || group_gone(new_pid));
     assert_eq!(t.session(FURIOSA)["alive"], false);
     let listed = t.ok(&["list"]);
-    assert!(listed.lines().any(|l| l.starts_with(FURIOSA) && l.contains("dead")), "{listed}");
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(FURIOSA) && l.contains("dead")),
+        "{listed}"
+    );
 
     // Start again, then nuke --force stops the live session first.
     t.ok(&["start", FURIOSA, "--agent", "script", "--prompt", "third"]);
@@ -465,7 +597,14 @@ fn prompt_on_stdin(backend: &str) {
     let t = town(backend);
     t.ok(&["add", "crew", "max"]);
     let prompt = "read me from stdin; $(not run) 'x'";
-    t.ok(&["start", "repo/crew/max", "--agent", "scriptin", "--prompt", prompt]);
+    t.ok(&[
+        "start",
+        "repo/crew/max",
+        "--agent",
+        "scriptin",
+        "--prompt",
+        prompt,
+    ]);
     let env_file = t.out_file("gt-repo-crew-max.env");
     wait_until("the runtime's environment file", || env_file.is_file());
     let seen = read_env_file(&env_file);
@@ -484,14 +623,26 @@ fn done_in_a_session(backend: &str) {
     t.ok(&["add", "polecat"]);
     let id = t.env.create("Do the work", &[]);
     t.ok(&["hook", &id, "--to", FURIOSA]);
-    t.ok(&["start", FURIOSA, "--agent", "script", "--prompt", "DO-WORK now"]);
+    t.ok(&[
+        "start",
+        FURIOSA,
+        "--agent",
+        "script",
+        "--prompt",
+        "DO-WORK now",
+    ]);
     wait_until("done to end the session", || {
         t.session(FURIOSA)["alive"] == false && !t.merge_requests().is_empty()
     });
-    let report: Value = serde_json::from_slice(&std::fs::read(t.out_file("gt-repo-furiosa.done.json")).unwrap())
-        .unwrap_or_else(|e| {
-            panic!("done's report: {e}; stderr: {}", std::fs::read_to_string(t.out_file("gt-repo-furiosa.done.err")).unwrap_or_default())
-        });
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(t.out_file("gt-repo-furiosa.done.json")).unwrap())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "done's report: {e}; stderr: {}",
+                    std::fs::read_to_string(t.out_file("gt-repo-furiosa.done.err"))
+                        .unwrap_or_default()
+                )
+            });
     assert_eq!(report["created_merge_request"], true);
     let tip = t.git(&["rev-parse", "polecat/furiosa"]).trim().to_string();
     let log = t.git(&["log", "-1", "--format=%an %s", &tip]);
@@ -557,13 +708,28 @@ fn done_starts_a_merge_pass_that_lands_the_work() {
     t.ok(&["add", "polecat"]);
     let id = t.env.create("Land the work", &[]);
     t.ok(&["hook", &id, "--to", FURIOSA]);
-    t.ok(&["start", FURIOSA, "--agent", "script", "--prompt", "DO-WORK now"]);
-    wait_until("the merge pass to close the bead", || t.bead(&id)["status"] == "closed");
+    t.ok(&[
+        "start",
+        FURIOSA,
+        "--agent",
+        "script",
+        "--prompt",
+        "DO-WORK now",
+    ]);
+    wait_until("the merge pass to close the bead", || {
+        t.bead(&id)["status"] == "closed"
+    });
     let landed = t.git(&["show", "main:work.txt"]);
-    assert!(landed.starts_with(&format!("work of {FURIOSA}")), "{landed}");
+    assert!(
+        landed.starts_with(&format!("work of {FURIOSA}")),
+        "{landed}"
+    );
     let mrs = t.merge_requests();
     assert_eq!(mrs.len(), 1, "{mrs:?}");
     assert_eq!(field(&mrs[0], "status"), "merged");
     // main's checkout (clean) was brought along, as git's updateInstead would.
-    assert_eq!(std::fs::read_to_string(t.repo().join("work.txt")).unwrap(), landed);
+    assert_eq!(
+        std::fs::read_to_string(t.repo().join("work.txt")).unwrap(),
+        landed
+    );
 }

@@ -74,7 +74,11 @@ fn agent_man_page_names_the_command() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-agent.1"),
     )
     .unwrap();
-    assert!(page.contains(".TH GIT-AGENT 1"), "{}", &page[..200.min(page.len())]);
+    assert!(
+        page.contains(".TH GIT-AGENT 1"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
     assert!(
         page.contains("git\\-agent \\- Run agents: polecats and crew in sandboxes"),
         "the NAME line describes git-agent"

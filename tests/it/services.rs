@@ -1,7 +1,6 @@
 //! Domain services seen from the binaries: a pour bonded to a bead is one write on the
 //! shared store, and bead rules hold whichever command applies them.
 
-
 use crate::support::Env;
 use serde_json::Value;
 
@@ -42,7 +41,11 @@ fn pour_on_a_bead_is_one_commit() {
             &work,
         ],
     );
-    assert_eq!(bead_commits(&env), before + 1, "pour --on wrote more than one commit");
+    assert_eq!(
+        bead_commits(&env),
+        before + 1,
+        "pour --on wrote more than one commit"
+    );
     let root = out["molecule"]["id"].as_str().unwrap();
     let bead = &env.bead_json(&["show", &work])[0];
     assert_eq!(bead["attached_molecule"], root);

@@ -24,7 +24,11 @@ fn slinging_town(backend: &str) -> Town {
 
 /// The one merge request of `bead` (`git mq list --all`), asserting there is exactly one.
 fn only_merge_request(t: &Town, bead: &str, context: &str) -> Value {
-    let mrs: Vec<Value> = t.mq_list().into_iter().filter(|mr| mr["bead"] == bead).collect();
+    let mrs: Vec<Value> = t
+        .mq_list()
+        .into_iter()
+        .filter(|mr| mr["bead"] == bead)
+        .collect();
     assert_eq!(mrs.len(), 1, "{context}: merge requests of {bead}: {mrs:?}");
     mrs[0].clone()
 }
@@ -36,7 +40,12 @@ fn work_at(t: &Town, commit: &str, file: &str) -> String {
 
 fn ready_ids(t: &Town) -> BTreeSet<String> {
     let ready = t.env.bead_json(&["ready"]);
-    ready.as_array().unwrap().iter().map(|b| b["id"].as_str().unwrap().to_string()).collect()
+    ready
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 /// Three beads slung in one call are each worked by a session that runs `done`: one merge
@@ -44,14 +53,20 @@ fn ready_ids(t: &Town) -> BTreeSet<String> {
 /// closed), the agents idle with empty hooks, their sandboxes kept.
 fn three_beads_each_end_with_one_merge_request(backend: &str) -> Town {
     let t = slinging_town(backend);
-    let ids: Vec<String> = (1..=3).map(|i| t.env.create(&format!("DO-WORK part {i}"), &[])).collect();
+    let ids: Vec<String> = (1..=3)
+        .map(|i| t.env.create(&format!("DO-WORK part {i}"), &[]))
+        .collect();
     let mut args: Vec<&str> = ids.iter().map(String::as_str).collect();
     args.push("repo");
     let dispatched = t.sling_json(&args);
     let dispatched = dispatched.as_array().unwrap();
     assert_eq!(dispatched.len(), 3);
     for (d, id) in dispatched.iter().zip(&ids) {
-        assert_eq!((d["bead"].as_str(), d["outcome"].as_str()), (Some(id.as_str()), Some("started")), "{d}");
+        assert_eq!(
+            (d["bead"].as_str(), d["outcome"].as_str()),
+            (Some(id.as_str()), Some("started")),
+            "{d}"
+        );
         assert_eq!(d["runtime"], "script");
     }
     wait_until("three merge requests and every session ended", || {
@@ -62,7 +77,12 @@ fn three_beads_each_end_with_one_merge_request(backend: &str) -> Town {
         let mr = only_merge_request(&t, id, backend);
         let worker = mr["worker"].as_str().unwrap();
         let work = work_at(&t, mr["commit"].as_str().unwrap(), "work.txt");
-        assert!(work.contains(&format!("work of {worker} for {worker}: {id} [hooked] DO-WORK")), "{work}");
+        assert!(
+            work.contains(&format!(
+                "work of {worker} for {worker}: {id} [hooked] DO-WORK"
+            )),
+            "{work}"
+        );
         let bead = t.bead(id);
         assert_eq!(bead["status"], "in_progress", "{bead}");
         assert_eq!(bead["merge_request"], mr["id"]);
@@ -71,7 +91,10 @@ fn three_beads_each_end_with_one_merge_request(backend: &str) -> Town {
     for agent in t.agents() {
         assert_eq!(agent["state"], "idle", "{agent}");
         assert!(agent["hook"].is_null(), "{agent}");
-        assert!(std::path::Path::new(agent["sandbox"].as_str().unwrap()).is_dir(), "sandbox kept: {agent}");
+        assert!(
+            std::path::Path::new(agent["sandbox"].as_str().unwrap()).is_dir(),
+            "sandbox kept: {agent}"
+        );
     }
     t
 }
@@ -80,8 +103,11 @@ fn three_beads_each_end_with_one_merge_request(backend: &str) -> Town {
 fn process_backend_three_slung_beads_end_with_one_merge_request_each() {
     let t = three_beads_each_end_with_one_merge_request("process");
     // The next sling reuses an idle polecat, its branch reset onto the current base.
-    let agents_before: BTreeSet<String> =
-        t.agents().iter().map(|a| a["address"].as_str().unwrap().to_string()).collect();
+    let agents_before: BTreeSet<String> = t
+        .agents()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap().to_string())
+        .collect();
     std::fs::write(t.repo().join("later.txt"), "main moved on\n").unwrap();
     t.git(&["add", "later.txt"]);
     t.git(&["commit", "-qm", "main moves on"]);
@@ -90,14 +116,27 @@ fn process_backend_three_slung_beads_end_with_one_merge_request_each() {
     let d = t.sling_json(&[&id, "repo"])[0].clone();
     assert_eq!(d["outcome"], "started", "{d}");
     let reused = d["agent"].as_str().unwrap().to_string();
-    assert!(agents_before.contains(&reused), "{reused} is new; idle ones: {agents_before:?}");
-    wait_until("the fourth merge request", || t.mq_list().len() == 4 && t.alive_sessions() == 0);
+    assert!(
+        agents_before.contains(&reused),
+        "{reused} is new; idle ones: {agents_before:?}"
+    );
+    wait_until("the fourth merge request", || {
+        t.mq_list().len() == 4 && t.alive_sessions() == 0
+    });
     let mr = only_merge_request(&t, &id, "reuse");
     assert_eq!(mr["worker"], reused.as_str());
     let commit = mr["commit"].as_str().unwrap();
-    assert_eq!(t.git(&["rev-parse", &format!("{commit}^")]).trim(), base, "the branch was reset onto main");
+    assert_eq!(
+        t.git(&["rev-parse", &format!("{commit}^")]).trim(),
+        base,
+        "the branch was reset onto main"
+    );
     assert!(work_at(&t, commit, "work.txt").contains(&id));
-    let after: BTreeSet<String> = t.agents().iter().map(|a| a["address"].as_str().unwrap().to_string()).collect();
+    let after: BTreeSet<String> = t
+        .agents()
+        .iter()
+        .map(|a| a["address"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(after, agents_before, "no polecat was added");
 }
 
@@ -122,7 +161,10 @@ fn concurrent_slings(t: &Town, beads: &[&str]) -> Vec<std::process::Output> {
                 .unwrap()
         })
         .collect();
-    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
 }
 
 #[test]
@@ -147,7 +189,10 @@ fn eight_concurrent_slings_of_one_bead_hook_it_once() {
                 let report: Value = serde_json::from_str(&stdout).unwrap();
                 assert_eq!(report[0]["outcome"], "failed", "{report}");
             }
-            other => panic!("exit {other:?}: {stdout} {}", String::from_utf8_lossy(&out.stderr)),
+            other => panic!(
+                "exit {other:?}: {stdout} {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
         }
     }
     assert_eq!(winners.len(), 1, "exactly one sling wins: {winners:?}");
@@ -159,7 +204,10 @@ fn eight_concurrent_slings_of_one_bead_hook_it_once() {
         .collect();
     assert_eq!(holders, winners, "exactly one agent holds it");
     let bead = t.bead(&id);
-    assert_eq!((bead["status"].as_str(), bead["assignee"].as_str()), (Some("hooked"), Some(winners[0].as_str())));
+    assert_eq!(
+        (bead["status"].as_str(), bead["assignee"].as_str()),
+        (Some("hooked"), Some(winners[0].as_str()))
+    );
 }
 
 #[test]
@@ -167,7 +215,9 @@ fn concurrent_slings_of_different_beads_each_find_a_polecat() {
     let t = slinging_town("process");
     t.ok(&["add", "polecat"]);
     t.ok(&["add", "polecat"]);
-    let ids: Vec<String> = (0..4).map(|i| t.env.create(&format!("parallel {i}"), &[])).collect();
+    let ids: Vec<String> = (0..4)
+        .map(|i| t.env.create(&format!("parallel {i}"), &[]))
+        .collect();
     // Four dispatchers race for two idle polecats: the losers of a pick try the next one.
     let beads: Vec<&str> = ids.iter().map(String::as_str).collect();
     let mut holders = BTreeSet::new();
@@ -184,13 +234,20 @@ fn concurrent_slings_of_different_beads_each_find_a_polecat() {
 /// Live sessions, read straight from their liveness locks (a shared lock is refused while a
 /// session's processes hold theirs): cheaper than `git agent list`, so sampled often.
 fn live_by_locks(t: &Town) -> usize {
-    let Ok(entries) = std::fs::read_dir(t.state_dir().join("sessions")) else { return 0 };
+    let Ok(entries) = std::fs::read_dir(t.state_dir().join("sessions")) else {
+        return 0;
+    };
     entries
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".lock"))
         .filter(|e| {
-            let Ok(file) = std::fs::File::open(e.path()) else { return false };
-            matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+            let Ok(file) = std::fs::File::open(e.path()) else {
+                return false;
+            };
+            matches!(
+                file.try_lock_shared(),
+                Err(std::fs::TryLockError::WouldBlock)
+            )
         })
         .count()
 }
@@ -199,13 +256,23 @@ fn live_by_locks(t: &Town) -> usize {
 fn the_cap_holds_and_queued_dispatches_start_as_done_frees_slots() {
     let t = slinging_town("process");
     t.config_set("scheduler.max_polecats", "2");
-    let ids: Vec<String> = (1..=6).map(|i| t.env.create(&format!("DO-WORK SLOW {i}"), &[])).collect();
+    let ids: Vec<String> = (1..=6)
+        .map(|i| t.env.create(&format!("DO-WORK SLOW {i}"), &[]))
+        .collect();
     let mut args: Vec<&str> = ids.iter().map(String::as_str).collect();
     args.push("repo");
     let dispatched = t.sling_json(&args);
-    let outcomes: Vec<&str> = dispatched.as_array().unwrap().iter().map(|d| d["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = dispatched
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["outcome"].as_str().unwrap())
+        .collect();
     // The first two sessions wait for `go`, so the other four find no slot.
-    assert_eq!(outcomes, ["started", "started", "queued", "queued", "queued", "queued"]);
+    assert_eq!(
+        outcomes,
+        ["started", "started", "queued", "queued", "queued", "queued"]
+    );
     let queued = t.env.json_in(&t.repo(), "sling", &["queue"]);
     assert_eq!(queued.as_array().unwrap().len(), 4, "{queued}");
     t.go();
@@ -218,15 +285,27 @@ fn the_cap_holds_and_queued_dispatches_start_as_done_frees_slots() {
         samples += 1;
         t.mq_list().len() == 6
     });
-    assert!(most_by_list <= 2 && most_by_locks <= 2, "over the cap: list {most_by_list}, locks {most_by_locks} ({samples} samples)");
+    assert!(
+        most_by_list <= 2 && most_by_locks <= 2,
+        "over the cap: list {most_by_list}, locks {most_by_locks} ({samples} samples)"
+    );
     for id in &ids {
         let mr = only_merge_request(&t, id, "capped");
         assert!(work_at(&t, mr["commit"].as_str().unwrap(), "work.txt").contains(id.as_str()));
         assert_eq!(t.bead(id)["status"], "in_progress");
     }
-    assert!(t.env.json_in(&t.repo(), "sling", &["queue"]).as_array().unwrap().is_empty());
+    assert!(t
+        .env
+        .json_in(&t.repo(), "sling", &["queue"])
+        .as_array()
+        .unwrap()
+        .is_empty());
     // Freed polecats are reused (a race between two queue runs may still add one).
-    let most = t.agents().iter().map(|a| a["completions"].as_array().unwrap().len()).max();
+    let most = t
+        .agents()
+        .iter()
+        .map(|a| a["completions"].as_array().unwrap().len())
+        .max();
     assert!(most >= Some(2), "no polecat was reused: {:?}", t.agents());
 }
 
@@ -236,7 +315,13 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
     let seed = std::env::var("GT_TEST_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 | 1);
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+                | 1
+        });
     eprintln!("done kill test: seed {seed} (replay with GT_TEST_SEED={seed})");
     let mut rng = Rng(seed);
     let t = town("process");
@@ -253,8 +338,13 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
         let file = format!("f{round}.txt");
         std::fs::write(sandbox.join(&file), format!("change {round} for {id}\n")).unwrap();
         t.env.git_ok(&sandbox, &["add", "."]);
-        t.env.git_ok(&sandbox, &["commit", "-qm", &format!("work {round}")]);
-        let tip = t.env.git_ok(&sandbox, &["rev-parse", "HEAD"]).trim().to_string();
+        t.env
+            .git_ok(&sandbox, &["commit", "-qm", &format!("work {round}")]);
+        let tip = t
+            .env
+            .git_ok(&sandbox, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string();
         let mut child = t
             .env
             .command(&binary("git-agent"), &sandbox)
@@ -285,13 +375,30 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
         }
         let mr = only_merge_request(&t, &id, &context);
         assert_eq!(mr["commit"], tip.as_str(), "{context}");
-        assert_eq!(work_at(&t, &tip, &file), format!("change {round} for {id}\n"), "{context}");
-        let pinned = t.env.ref_tip(&t.repo(), &format!("refs/gastown/local/work/{}", mr["id"].as_str().unwrap()));
-        assert_eq!(pinned.as_deref(), Some(tip.as_str()), "{context}: the work is pinned");
+        assert_eq!(
+            work_at(&t, &tip, &file),
+            format!("change {round} for {id}\n"),
+            "{context}"
+        );
+        let pinned = t.env.ref_tip(
+            &t.repo(),
+            &format!("refs/gastown/local/work/{}", mr["id"].as_str().unwrap()),
+        );
+        assert_eq!(
+            pinned.as_deref(),
+            Some(tip.as_str()),
+            "{context}: the work is pinned"
+        );
         assert_eq!(t.bead(&id)["status"], "in_progress", "{context}");
         let agent = t.view(FURIOSA);
-        assert!(agent["hook"].is_null() && agent["state"] == "idle", "{context}: {agent}");
-        assert!(!t.state_dir().join("done/gt-repo-furiosa.json").exists(), "{context}: intent left behind");
+        assert!(
+            agent["hook"].is_null() && agent["state"] == "idle",
+            "{context}: {agent}"
+        );
+        assert!(
+            !t.state_dir().join("done/gt-repo-furiosa.json").exists(),
+            "{context}: intent left behind"
+        );
     }
     assert_eq!(t.mq_list().len(), ROUNDS as usize, "seed {seed}");
     eprintln!("done kill test: {interrupted} of {ROUNDS} runs killed before they exited, {resumed} finished from their intent");
@@ -301,21 +408,48 @@ fn done_killed_at_random_points_then_run_again_loses_nothing_and_duplicates_noth
 #[test]
 fn failed_dispatches_roll_back_and_stop_being_retried_after_three() {
     let t = slinging_town("process");
-    t.env.git_ok(&t.repo(), &["config", "gastown.runtime.ghost.command", "/nonexistent/ghost-cli"]);
+    t.env.git_ok(
+        &t.repo(),
+        &[
+            "config",
+            "gastown.runtime.ghost.command",
+            "/nonexistent/ghost-cli",
+        ],
+    );
     let id = t.env.create("needs a ghost", &[]);
     // Fails after the attach (the binary is missing): rolled back and counted.
     let out = t.sling(&[&id, "repo", "--agent", "ghost", "--json"]);
     assert_eq!(out.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((report[0]["outcome"].as_str(), report[0]["failures"].as_u64()), (Some("failed"), Some(1)), "{report}");
-    assert!(report[0]["reason"].as_str().unwrap().contains("/nonexistent/ghost-cli"), "{report}");
+    assert_eq!(
+        (
+            report[0]["outcome"].as_str(),
+            report[0]["failures"].as_u64()
+        ),
+        (Some("failed"), Some(1)),
+        "{report}"
+    );
+    assert!(
+        report[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/nonexistent/ghost-cli"),
+        "{report}"
+    );
     let assert_rolled_back = |failures: u64| {
         let bead = t.bead(&id);
         assert_eq!(bead["status"], "open", "{bead}");
         assert!(bead["assignee"].is_null(), "{bead}");
         assert_eq!(bead["dispatch_failures"], failures, "{bead}");
-        assert!(bead["last_dispatch_error"].as_str().unwrap().contains("ghost-cli"));
-        assert!(t.agents().iter().all(|a| a["hook"] != id.as_str()), "{:?}", t.agents());
+        assert!(bead["last_dispatch_error"]
+            .as_str()
+            .unwrap()
+            .contains("ghost-cli"));
+        assert!(
+            t.agents().iter().all(|a| a["hook"] != id.as_str()),
+            "{:?}",
+            t.agents()
+        );
     };
     assert_rolled_back(1);
 
@@ -336,7 +470,12 @@ fn failed_dispatches_roll_back_and_stop_being_retried_after_three() {
         assert_rolled_back(failures);
     }
     // The circuit breaker: no more automatic attempts, and sling says why.
-    assert!(t.env.json_in(&t.repo(), "sling", &["queue"]).as_array().unwrap().is_empty());
+    assert!(t
+        .env
+        .json_in(&t.repo(), "sling", &["queue"])
+        .as_array()
+        .unwrap()
+        .is_empty());
     let run = t.env.json_in(&t.repo(), "sling", &["queue", "run"]);
     assert!(run["dispatched"].as_array().unwrap().is_empty(), "{run}");
     assert_rolled_back(3);
@@ -344,7 +483,10 @@ fn failed_dispatches_roll_back_and_stop_being_retried_after_three() {
     let out = t.sling(&[&id, "repo"]);
     assert_eq!(out.status.code(), Some(1));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("failed to dispatch 3 times") && said.contains("--force"), "{said}");
+    assert!(
+        said.contains("failed to dispatch 3 times") && said.contains("--force"),
+        "{said}"
+    );
     assert_eq!(t.refs(), before, "a refused sling changed refs");
     let forced = t.sling_json(&[&id, "repo", "--force"])[0].clone();
     assert_eq!(forced["outcome"], "started", "{forced}");
@@ -356,12 +498,31 @@ fn sling_ready_dispatches_the_most_urgent_ready_beads() {
     let t = slinging_town("process");
     let mut by_priority = std::collections::BTreeMap::new();
     for p in ["3", "0", "2", "1"] {
-        by_priority.insert(p, t.env.create(&format!("priority {p}"), &["--priority", p]));
+        by_priority.insert(
+            p,
+            t.env.create(&format!("priority {p}"), &["--priority", p]),
+        );
     }
     let dispatched = t.sling_json(&["--ready", "2", "repo"]);
-    let slung: BTreeSet<&str> = dispatched.as_array().unwrap().iter().map(|d| d["bead"].as_str().unwrap()).collect();
-    assert_eq!(slung, BTreeSet::from([by_priority["0"].as_str(), by_priority["1"].as_str()]), "{dispatched}");
-    assert!(dispatched.as_array().unwrap().iter().all(|d| d["outcome"] == "started"), "{dispatched}");
+    let slung: BTreeSet<&str> = dispatched
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["bead"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slung,
+        BTreeSet::from([by_priority["0"].as_str(), by_priority["1"].as_str()]),
+        "{dispatched}"
+    );
+    assert!(
+        dispatched
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["outcome"] == "started"),
+        "{dispatched}"
+    );
     for p in ["0", "1"] {
         assert_eq!(t.bead(&by_priority[p])["status"], "hooked");
     }
@@ -395,12 +556,32 @@ fn bad_input_is_one_line_and_changes_nothing() {
         (&["ag-zzzz", "repo"], 1, "no bead matches 'ag-zzzz'"),
         (&[&ambiguous, "repo"], 1, "is ambiguous"),
         (&[&closed, "repo"], 1, &format!("bead {closed} is closed")),
-        (&[&hooked, "repo"], 4, &format!("bead {hooked} is on {FURIOSA}'s hook")),
-        (&[&open, "nosuchrig"], 1, "no rig, agent or bead named 'nosuchrig'"),
-        (&[&open, "repo/polecats/ghost"], 1, "no agent repo/polecats/ghost"),
-        (&[&open, "repo", "--agent", "nope"], 1, "unknown runtime 'nope'"),
+        (
+            &[&hooked, "repo"],
+            4,
+            &format!("bead {hooked} is on {FURIOSA}'s hook"),
+        ),
+        (
+            &[&open, "nosuchrig"],
+            1,
+            "no rig, agent or bead named 'nosuchrig'",
+        ),
+        (
+            &[&open, "repo/polecats/ghost"],
+            1,
+            "no agent repo/polecats/ghost",
+        ),
+        (
+            &[&open, "repo", "--agent", "nope"],
+            1,
+            "unknown runtime 'nope'",
+        ),
         (&[], 1, "nothing to sling"),
-        (&["--ready", "2", &open], 1, "--ready picks the beads itself"),
+        (
+            &["--ready", "2", &open],
+            1,
+            "--ready picks the beads itself",
+        ),
     ];
     for (args, code, expected) in sling_cases {
         let (got, line) = t.sling_fails(args);
@@ -411,7 +592,10 @@ fn bad_input_is_one_line_and_changes_nothing() {
     let (code, line) = t.fails(&["done"]);
     assert_eq!(code, 1);
     assert!(line.contains("not inside an agent's sandbox"), "{line}");
-    let (code, line) = fails(t.agent_in(&t.sandbox("polecats", "nux"), &["done"]), &["done"]);
+    let (code, line) = fails(
+        t.agent_in(&t.sandbox("polecats", "nux"), &["done"]),
+        &["done"],
+    );
     assert_eq!(code, 1);
     assert!(line.contains("repo/polecats/nux's hook is empty"), "{line}");
     assert_eq!(t.refs(), before, "a refused command changed refs");
@@ -423,8 +607,13 @@ fn bad_input_is_one_line_and_changes_nothing() {
 #[test]
 fn sling_to_a_parked_rig_is_refused_and_changes_nothing() {
     let env = crate::support::Env::empty();
-    let gastown = |dir: &std::path::Path, args: &[&str]| crate::support::ok(env.run_in(dir, "gastown", args), args);
-    gastown(env.path(), &["init", env.path().join("town").to_str().unwrap()]);
+    let gastown = |dir: &std::path::Path, args: &[&str]| {
+        crate::support::ok(env.run_in(dir, "gastown", args), args)
+    };
+    gastown(
+        env.path(),
+        &["init", env.path().join("town").to_str().unwrap()],
+    );
     let town_dir = std::fs::canonicalize(env.path().join("town")).unwrap();
     let proj = env.path().join("proj");
     std::fs::create_dir_all(&proj).unwrap();
@@ -432,18 +621,37 @@ fn sling_to_a_parked_rig_is_refused_and_changes_nothing() {
     std::fs::write(proj.join("README"), "proj\n").unwrap();
     env.git_ok(&proj, &["add", "README"]);
     env.git_ok(&proj, &["commit", "-qm", "initial"]);
-    gastown(&town_dir, &["rig", "add", "proj", proj.to_str().unwrap(), "--prefix", "pj"]);
-    let made = crate::support::ok(env.run_in(&proj, "bead", &["create", "parked work", "--silent"]), &["create"]);
+    gastown(
+        &town_dir,
+        &[
+            "rig",
+            "add",
+            "proj",
+            proj.to_str().unwrap(),
+            "--prefix",
+            "pj",
+        ],
+    );
+    let made = crate::support::ok(
+        env.run_in(&proj, "bead", &["create", "parked work", "--silent"]),
+        &["create"],
+    );
     let id = made.trim();
     gastown(&town_dir, &["rig", "park", "proj"]);
-    let refs = |dir: &std::path::Path| env.git_ok(dir, &["for-each-ref", "--format=%(refname) %(objectname)"]);
+    let refs = |dir: &std::path::Path| {
+        env.git_ok(dir, &["for-each-ref", "--format=%(refname) %(objectname)"])
+    };
     let (town_before, rig_before) = (refs(&town_dir), refs(&proj));
     for (dir, args) in [(&town_dir, vec![id, "proj"]), (&proj, vec![id])] {
         let (code, line) = fails(env.run_in(dir, "sling", &args), &args);
         assert_eq!(code, 1, "{args:?}: {line}");
         assert!(line.contains("rig 'proj' is parked"), "{args:?}: {line}");
     }
-    assert_eq!((refs(&town_dir), refs(&proj)), (town_before, rig_before), "a refused sling changed refs");
+    assert_eq!(
+        (refs(&town_dir), refs(&proj)),
+        (town_before, rig_before),
+        "a refused sling changed refs"
+    );
 }
 
 #[test]
@@ -457,9 +665,12 @@ fn handoff_in_a_session_starts_a_fresh_one_whose_prime_shows_the_note() {
     // The first session hands off; the successor (same runtime, same hook) reads the note.
     let prime_file = t.out_file("gt-repo-furiosa.prime.json");
     wait_until("the successor's prime", || {
-        std::fs::read_to_string(&prime_file).is_ok_and(|text| text.contains("note from the first session"))
+        std::fs::read_to_string(&prime_file)
+            .is_ok_and(|text| text.contains("note from the first session"))
     });
-    let handed: Value = serde_json::from_slice(&std::fs::read(t.out_file("gt-repo-furiosa.handoff.json")).unwrap()).unwrap();
+    let handed: Value =
+        serde_json::from_slice(&std::fs::read(t.out_file("gt-repo-furiosa.handoff.json")).unwrap())
+            .unwrap();
     assert_eq!(handed["note"]["text"], "note from the first session");
     assert_eq!(handed["note"]["hook"], id.as_str());
     assert_eq!(handed["replacement"], "detached");
@@ -471,8 +682,14 @@ fn handoff_in_a_session_starts_a_fresh_one_whose_prime_shows_the_note() {
     assert_ne!(session["pid"].as_u64(), Some(first_pid), "a new session");
     assert_eq!(t.view(FURIOSA)["runtime"], "script");
     assert_eq!(t.view(FURIOSA)["hook"], id.as_str());
-    let text = crate::support::ok(t.agent_in(&t.sandbox("polecats", "furiosa"), &["prime"]), &["prime"]);
-    assert!(text.contains("## Handoff from your previous session\nnote from the first session"), "{text}");
+    let text = crate::support::ok(
+        t.agent_in(&t.sandbox("polecats", "furiosa"), &["prime"]),
+        &["prime"],
+    );
+    assert!(
+        text.contains("## Handoff from your previous session\nnote from the first session"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -492,10 +709,18 @@ fn handoff_without_a_note_leaves_a_pointer_to_the_hook_and_restarts_a_live_sessi
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(br#"{"hook_event_name":"PreCompact","trigger":"auto"}"#).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"hook_event_name":"PreCompact","trigger":"auto"}"#)
+        .unwrap();
     let out = crate::support::ok(child.wait_with_output().unwrap(), &["handoff"]);
     let handed: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(handed["replacement"], "none", "no session runs: nothing to restart");
+    assert_eq!(
+        handed["replacement"], "none",
+        "no session runs: nothing to restart"
+    );
     let note = handed["note"]["text"].as_str().unwrap();
     assert!(note.contains(&format!("while working on {id}")), "{note}");
     assert_eq!(t.json_in(&sandbox, &["prime"])["handoff"]["text"], note);

@@ -1,10 +1,10 @@
 //! Text output is safe on a terminal: bead text cannot inject escape sequences or fake
 //! rows; actor names cannot carry control characters; each man page names its binary.
 
-
 use crate::support::{assert_one_line_error, Env};
 
-const EVIL_TITLE: &str = "Harmless\ngt-fake  P0  task     open        Injected row\u{1b}[2J\u{1b}[31m\tred";
+const EVIL_TITLE: &str =
+    "Harmless\ngt-fake  P0  task     open        Injected row\u{1b}[2J\u{1b}[31m\tred";
 
 fn setup() -> Env {
     let env = Env::new();
@@ -17,7 +17,10 @@ fn assert_no_controls(text: &str, what: &str) {
         .chars()
         .filter(|c| c.is_control() && *c != '\n')
         .collect();
-    assert!(bad.is_empty(), "{what} printed control characters {bad:?}: {text:?}");
+    assert!(
+        bad.is_empty(),
+        "{what} printed control characters {bad:?}: {text:?}"
+    );
 }
 
 #[test]
@@ -36,10 +39,20 @@ fn list_and_show_escape_control_characters() {
 
     let show = env.bead_ok(&["show", &id]);
     assert_no_controls(&show, "show");
-    assert!(show.starts_with(&format!("{id}: Harmless\\ngt-fake")), "{show}");
-    assert!(show.contains("Assignee: mal\\u{1b}]0;owned\\u{7}lory"), "{show}");
+    assert!(
+        show.starts_with(&format!("{id}: Harmless\\ngt-fake")),
+        "{show}"
+    );
+    assert!(
+        show.contains("Assignee: mal\\u{1b}]0;owned\\u{7}lory"),
+        "{show}"
+    );
 
-    for args in [vec!["ready"], vec!["search", "Harmless"], vec!["list", "--all"]] {
+    for args in [
+        vec!["ready"],
+        vec!["search", "Harmless"],
+        vec!["list", "--all"],
+    ] {
         let out = env.bead_ok(&args);
         assert_no_controls(&out, args[0]);
         let rows = env.bead_json(&args).as_array().unwrap().len();
@@ -80,7 +93,10 @@ fn actor_names_with_control_characters_are_refused() {
 
     for var in ["GT_ACTOR", "BD_ACTOR"] {
         let out = env
-            .command(crate::support::bin_dir().join("git-bead").to_str().unwrap(), &env.repo())
+            .command(
+                crate::support::bin_dir().join("git-bead").to_str().unwrap(),
+                &env.repo(),
+            )
             .args(["create", "Task"])
             .env(var, "eve\u{7}\u{8}")
             .output()
@@ -112,7 +128,13 @@ fn each_man_page_names_its_binary() {
             .unwrap_or_default()
             .to_string();
         assert!(name.starts_with(&format!("git\\-{tool} \\- ")), "{name}");
-        assert!(!name.contains(&description), "git-{tool}'s NAME is the package's: {name}");
-        assert!(seen.insert(name.clone()), "two binaries share the NAME line {name}");
+        assert!(
+            !name.contains(&description),
+            "git-{tool}'s NAME is the package's: {name}"
+        );
+        assert!(
+            seen.insert(name.clone()),
+            "two binaries share the NAME line {name}"
+        );
     }
 }

@@ -1,7 +1,6 @@
 //! Towns, rigs and shared settings (`git gastown init|rig|config`), driven through the real
 //! binary on real repositories.
 
-
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -134,7 +133,10 @@ fn init_defaults_to_gt_root_else_home_gt() {
     let env = Env::empty();
     crate::support::ok(
         env.command(
-            crate::support::bin_dir().join("git-gastown").to_str().unwrap(),
+            crate::support::bin_dir()
+                .join("git-gastown")
+                .to_str()
+                .unwrap(),
             env.path(),
         )
         .arg("init")
@@ -150,7 +152,10 @@ fn init_defaults_to_gt_root_else_home_gt() {
     let root = env.path().join("elsewhere");
     let out = env
         .command(
-            crate::support::bin_dir().join("git-gastown").to_str().unwrap(),
+            crate::support::bin_dir()
+                .join("git-gastown")
+                .to_str()
+                .unwrap(),
             env.path(),
         )
         .env("GT_ROOT", &root)
@@ -332,7 +337,8 @@ fn rig_add_by_url_clones_into_the_town_with_its_gastown_state() {
         "{err}"
     );
     let missing = format!("file://{}", env.path().join("missing.git").display());
-    let (code, stderr) = crate::support::err(gastown(&env, &town, &["rig", "add", "gone", &missing]), &[]);
+    let (code, stderr) =
+        crate::support::err(gastown(&env, &town, &["rig", "add", "gone", &missing]), &[]);
     assert_eq!(code, 5, "{stderr}");
     crate::support::assert_one_line_error(&stderr);
     assert!(!town.join("rigs/gone").exists());

@@ -54,7 +54,9 @@ impl Run for Args {
             // The merge queue drains within seconds, with no cron (merge_queue.auto).
             if report.merge_request.is_some() {
                 if let Err(err) = crate::mq::spawn_pass(&town, &rig) {
-                    ctx.status(format!("warning: could not start a merge-queue pass: {err}"));
+                    ctx.status(format!(
+                        "warning: could not start a merge-queue pass: {err}"
+                    ));
                 }
             }
             let freed = ending.then(|| address.session_name());

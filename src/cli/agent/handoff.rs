@@ -39,9 +39,13 @@ impl Run for Args {
             print_json(&saved)?;
         } else {
             ctx.status(match replacement {
-                Replacement::Detached => format!("Handed off {address}: this session ends, a fresh one starts"),
+                Replacement::Detached => {
+                    format!("Handed off {address}: this session ends, a fresh one starts")
+                }
                 Replacement::Restart => format!("Handed off {address}: restarting its session"),
-                Replacement::None => format!("Handed off {address}: no live session; the note waits for the next start"),
+                Replacement::None => format!(
+                    "Handed off {address}: no live session; the note waits for the next start"
+                ),
             });
         }
         let _ = std::io::stdout().flush();

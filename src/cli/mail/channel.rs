@@ -19,9 +19,15 @@ pub enum Args {
         retain_hours: Option<u64>,
     },
     /// Subscribe a mailbox (default: mine)
-    Subscribe { name: String, address: Option<String> },
+    Subscribe {
+        name: String,
+        address: Option<String>,
+    },
     /// Unsubscribe a mailbox (default: mine)
-    Unsubscribe { name: String, address: Option<String> },
+    Unsubscribe {
+        name: String,
+        address: Option<String>,
+    },
     /// Show a channel and the messages it keeps
     Show { name: String },
     /// List channels
@@ -35,12 +41,20 @@ impl Run for Args {
         let mail = Mail::new(town);
         let actor = || ctx.actor(&town.store);
         let def = match self {
-            Args::Create { name, retain_count, retain_hours } => {
+            Args::Create {
+                name,
+                retain_count,
+                retain_hours,
+            } => {
                 let name = lists::name(KIND, &name)?;
                 if retain_count == Some(0) || retain_hours == Some(0) {
                     return Err(Error::invalid("a channel's retention must be at least 1"));
                 }
-                let spec = ListSpec { retain_count, retain_hours, ..ListSpec::default() };
+                let spec = ListSpec {
+                    retain_count,
+                    retain_hours,
+                    ..ListSpec::default()
+                };
                 mail.create_list(&actor()?, KIND, &name, &spec)?
             }
             Args::Subscribe { name, address } => {
@@ -56,7 +70,9 @@ impl Run for Args {
             Args::Show { name } => {
                 let name = lists::name(KIND, &name)?;
                 let defs = mail.lists()?;
-                let def = defs.get(KIND, &name).ok_or_else(|| Error::invalid(format!("no channel '{name}' (see `git mail channel list`)")))?;
+                let def = defs.get(KIND, &name).ok_or_else(|| {
+                    Error::invalid(format!("no channel '{name}' (see `git mail channel list`)"))
+                })?;
                 let held = mail.held_by(&format!("channel:{name}"), true)?;
                 return lists::print_def(ctx, def, Some(&held));
             }

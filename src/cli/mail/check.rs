@@ -39,7 +39,11 @@ pub fn inject(ctx: &Ctx) -> i32 {
     let text = gather(ctx, &mut problems);
     let mut stderr = std::io::stderr();
     for p in problems {
-        let _ = writeln!(stderr, "git mail check --inject: {}", crate::error::one_line(&p));
+        let _ = writeln!(
+            stderr,
+            "git mail check --inject: {}",
+            crate::error::one_line(&p)
+        );
     }
     if let Some(text) = text {
         // Gemini CLI reads JSON only from its hooks; Claude Code and Codex inject plain text.
@@ -112,7 +116,9 @@ fn gather(ctx: &Ctx, problems: &mut Vec<String>) -> Option<String> {
 /// Text from others, made safe to place inside the block: one line, and no tag of its own
 /// (a subject must not be able to close the reminder and speak as the system).
 fn inert(s: &str) -> String {
-    super::super::text::line(s).replace('<', "‹").replace('>', "›")
+    super::super::text::line(s)
+        .replace('<', "‹")
+        .replace('>', "›")
 }
 
 fn reminder(me: &str, fresh: &[Summary], nudges: &[Nudge]) -> String {
@@ -136,7 +142,11 @@ fn reminder(me: &str, fresh: &[Summary], nudges: &[Nudge]) -> String {
         out.push_str("Read one with `git mail read ID`; list them with `git mail inbox`.\n");
     }
     for n in nudges {
-        out.push_str(&format!("[gastown nudge] from {}: {}\n", inert(&n.from), inert(&n.text)));
+        out.push_str(&format!(
+            "[gastown nudge] from {}: {}\n",
+            inert(&n.from),
+            inert(&n.text)
+        ));
     }
     out.push_str("</system-reminder>\n");
     out

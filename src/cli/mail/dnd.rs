@@ -23,8 +23,11 @@ impl Run for Args {
             Some(a) => crate::agent::Agents::new(town).resolve(&a)?.to_string(),
             None => shared::mailbox(ctx)?,
         };
-        let address = Address::parse(&who)
-            .map_err(|_| Error::invalid(format!("{who} has no session: do-not-disturb is for agents")))?;
+        let address = Address::parse(&who).map_err(|_| {
+            Error::invalid(format!(
+                "{who} has no session: do-not-disturb is for agents"
+            ))
+        })?;
         let state_dir = nudge::state_dir_of(town, &address)?;
         let session = address.session_name();
         let changed = match self.state.as_deref() {
@@ -35,7 +38,10 @@ impl Run for Args {
         if ctx.global.json {
             print_json(&json!({"agent": who, "dnd": on, "changed": changed}))?;
         } else {
-            print_text(&format!("do-not-disturb for {who}: {}\n", if on { "on" } else { "off" }))?;
+            print_text(&format!(
+                "do-not-disturb for {who}: {}\n",
+                if on { "on" } else { "off" }
+            ))?;
         }
         Ok(0)
     }

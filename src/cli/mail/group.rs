@@ -37,12 +37,21 @@ impl Run for Args {
         let def = match self {
             Args::Create { name, members } => {
                 let name = lists::name(KIND, &name)?;
-                let spec = ListSpec { members: lists::members(town, &members)?, ..ListSpec::default() };
+                let spec = ListSpec {
+                    members: lists::members(town, &members)?,
+                    ..ListSpec::default()
+                };
                 mail.create_list(&actor()?, KIND, &name, &spec)?
             }
             Args::Add { name, members } => {
                 let name = lists::name(KIND, &name)?;
-                mail.change_members(&actor()?, KIND, &name, &lists::members(town, &members)?, &[])?
+                mail.change_members(
+                    &actor()?,
+                    KIND,
+                    &name,
+                    &lists::members(town, &members)?,
+                    &[],
+                )?
             }
             Args::Remove { name, members } => {
                 let name = lists::name(KIND, &name)?;
@@ -52,7 +61,9 @@ impl Run for Args {
             Args::Show { name } => {
                 let name = lists::name(KIND, &name)?;
                 let all = mail.lists()?;
-                let def = all.get(KIND, &name).ok_or_else(|| Error::invalid(format!("no group '{name}' (see `git mail group list`)")))?;
+                let def = all.get(KIND, &name).ok_or_else(|| {
+                    Error::invalid(format!("no group '{name}' (see `git mail group list`)"))
+                })?;
                 return lists::print_def(ctx, def, None);
             }
             Args::List => return lists::print_defs(ctx, KIND, &mail.lists()?.defs),

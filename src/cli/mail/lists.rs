@@ -17,7 +17,8 @@ pub fn members(town: &Town, words: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for word in words {
         let resolved = resolver.resolve(word, 0)?;
-        let plain_agent = !word.contains('*') && !word.starts_with('@') && ListKind::split(word).is_none();
+        let plain_agent =
+            !word.contains('*') && !word.starts_with('@') && ListKind::split(word).is_none();
         match resolved.as_slice() {
             [one] if plain_agent => out.push(one.clone()),
             _ => out.push(word.trim().to_string()),
@@ -28,16 +29,22 @@ pub fn members(town: &Town, words: &[String]) -> Result<Vec<String>> {
 
 /// A subscriber or claimant: one mailbox (default: mine).
 pub fn one_mailbox(ctx: &Ctx, town: &Town, word: Option<&str>) -> Result<String> {
-    let Some(word) = word else { return shared::mailbox(ctx) };
+    let Some(word) = word else {
+        return shared::mailbox(ctx);
+    };
     let lists = Mail::new(town).lists()?;
     match Resolver::new(town, &lists).resolve(word, 0)?.as_slice() {
         [one] if !one.contains(':') => Ok(one.clone()),
-        _ => Err(Error::invalid(format!("'{word}' is not one mailbox (an agent or overseer)"))),
+        _ => Err(Error::invalid(format!(
+            "'{word}' is not one mailbox (an agent or overseer)"
+        ))),
     }
 }
 
 pub fn name(kind: ListKind, word: &str) -> Result<String> {
-    let name = word.strip_prefix(&format!("{}:", kind.as_str())).unwrap_or(word);
+    let name = word
+        .strip_prefix(&format!("{}:", kind.as_str()))
+        .unwrap_or(word);
     validate_list_name(kind, name)?;
     Ok(name.to_string())
 }
@@ -51,7 +58,12 @@ pub fn print_defs(ctx: &Ctx, kind: ListKind, defs: &[ListDef]) -> Result<i32> {
     } else {
         let mut out = String::new();
         for d in defs {
-            out.push_str(&format!("{} ({} member{})\n", d.name, d.members.len(), if d.members.len() == 1 { "" } else { "s" }));
+            out.push_str(&format!(
+                "{} ({} member{})\n",
+                d.name,
+                d.members.len(),
+                if d.members.len() == 1 { "" } else { "s" }
+            ));
         }
         print_text(&out)?;
     }
@@ -68,8 +80,15 @@ pub fn print_def(ctx: &Ctx, def: &ListDef, messages: Option<&[Summary]>) -> Resu
         return Ok(0);
     }
     let mut out = format!("{} {}\n", def.kind.as_str(), def.name);
-    let label = if def.kind == ListKind::Channel { "subscribers" } else { "members" };
-    out.push_str(&format!("{label}: {}\n", text::line(&def.members.join(", "))));
+    let label = if def.kind == ListKind::Channel {
+        "subscribers"
+    } else {
+        "members"
+    };
+    out.push_str(&format!(
+        "{label}: {}\n",
+        text::line(&def.members.join(", "))
+    ));
     if let Some(order) = &def.order {
         out.push_str(&format!("order: {order}\n"));
     }

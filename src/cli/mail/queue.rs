@@ -35,16 +35,26 @@ impl Run for Args {
     fn run(self, ctx: &Ctx, town: &Town) -> Result<i32> {
         let mail = Mail::new(town);
         match self {
-            Args::Create { name, members, order } => {
+            Args::Create {
+                name,
+                members,
+                order,
+            } => {
                 let name = lists::name(KIND, &name)?;
-                let spec = ListSpec { members: lists::members(town, &members)?, order: Some(order), ..ListSpec::default() };
+                let spec = ListSpec {
+                    members: lists::members(town, &members)?,
+                    order: Some(order),
+                    ..ListSpec::default()
+                };
                 let def = mail.create_list(&ctx.actor(&town.store)?, KIND, &name, &spec)?;
                 lists::print_def(ctx, &def, None)
             }
             Args::Show { name, all } => {
                 let name = lists::name(KIND, &name)?;
                 let defs = mail.lists()?;
-                let def = defs.get(KIND, &name).ok_or_else(|| Error::invalid(format!("no queue '{name}' (see `git mail queue list`)")))?;
+                let def = defs.get(KIND, &name).ok_or_else(|| {
+                    Error::invalid(format!("no queue '{name}' (see `git mail queue list`)"))
+                })?;
                 let held = mail.held_by(&format!("queue:{name}"), all)?;
                 lists::print_def(ctx, def, Some(&held))
             }

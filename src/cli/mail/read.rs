@@ -21,9 +21,18 @@ impl Run for Args {
         let mine = message.summary.to.contains(&me)
             || message.summary.cc.contains(&me)
             || message.summary.claimed_by.as_deref() == Some(me.as_str())
-            || mail.lists()?.subscriptions(&me).iter().any(|s| message.summary.to.contains(s));
+            || mail
+                .lists()?
+                .subscriptions(&me)
+                .iter()
+                .any(|s| message.summary.to.contains(s));
         if mine && !self.peek && !message.summary.read {
-            mail.mark(&ctx.actor(&town.store)?, &me, std::slice::from_ref(&message.summary.id), State::Read)?;
+            mail.mark(
+                &ctx.actor(&town.store)?,
+                &me,
+                std::slice::from_ref(&message.summary.id),
+                State::Read,
+            )?;
             message.summary.read = true;
             message.read_by.push(me);
         }

@@ -62,7 +62,11 @@ pub(super) fn print_sent(ctx: &Ctx, sent: &Sent) -> Result<i32> {
     if ctx.global.json {
         print_json(sent)?;
     } else {
-        print_text(&format!("sent {} to {}\n", sent.message.id, text::line(&sent.message.to.join(", "))))?;
+        print_text(&format!(
+            "sent {} to {}\n",
+            sent.message.id,
+            text::line(&sent.message.to.join(", "))
+        ))?;
     }
     Ok(0)
 }

@@ -11,11 +11,15 @@ use crate::mail::{parse_mailbox, Marked, Message, Summary, OVERSEER};
 /// Whose mail: --actor, else GT_AGENT, else the overseer (the person at the keyboard).
 pub fn mailbox(ctx: &Ctx) -> Result<String> {
     if let Some(actor) = &ctx.global.actor {
-        return parse_mailbox(actor.trim())
-            .map_err(|e| Error::invalid(format!("--actor: {e}")));
+        return parse_mailbox(actor.trim()).map_err(|e| Error::invalid(format!("--actor: {e}")));
     }
-    match std::env::var("GT_AGENT").ok().filter(|v| !v.trim().is_empty()) {
-        Some(agent) => parse_mailbox(agent.trim()).map_err(|e| Error::invalid(format!("GT_AGENT: {e}"))),
+    match std::env::var("GT_AGENT")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(agent) => {
+            parse_mailbox(agent.trim()).map_err(|e| Error::invalid(format!("GT_AGENT: {e}")))
+        }
         None => Ok(OVERSEER.to_string()),
     }
 }
@@ -35,18 +39,25 @@ pub fn body(ctx: &Ctx, message: Option<String>, file: Option<PathBuf>) -> Result
             .map_err(|e| Error::io("reading the body from standard input", e))?;
     } else {
         let path = resolve_path(ctx, &file);
-        bytes = std::fs::read(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+        bytes = std::fs::read(&path)
+            .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     }
-    String::from_utf8(bytes).map_err(|_| Error::invalid(format!("-F {}: not UTF-8 text", file.display())))
+    String::from_utf8(bytes)
+        .map_err(|_| Error::invalid(format!("-F {}: not UTF-8 text", file.display())))
 }
 
 /// The payload of `--payload FILE`: a JSON document.
 pub fn payload(ctx: &Ctx, file: Option<PathBuf>) -> Result<Option<serde_json::Value>> {
     let Some(file) = file else { return Ok(None) };
     let path = resolve_path(ctx, &file);
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
     serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-        Error::invalid(format!("--payload {}: not JSON: {}", file.display(), crate::error::one_line(&e.to_string())))
+        Error::invalid(format!(
+            "--payload {}: not JSON: {}",
+            file.display(),
+            crate::error::one_line(&e.to_string())
+        ))
     })
 }
 
@@ -62,7 +73,11 @@ pub fn print_summaries(ctx: &Ctx, rows: &[Summary], empty: &str) -> Result<()> {
     let mut out = String::new();
     for s in rows {
         let date = s.created.get(..16).unwrap_or(&s.created).replace('T', " ");
-        let priority = if s.priority == "normal" { String::new() } else { format!("[{}] ", s.priority) };
+        let priority = if s.priority == "normal" {
+            String::new()
+        } else {
+            format!("[{}] ", s.priority)
+        };
         out.push_str(&format!(
             "{} {}  {date}  {:<22} {priority}{}\n",
             if s.read { ' ' } else { '*' },
@@ -77,7 +92,12 @@ pub fn print_summaries(ctx: &Ctx, rows: &[Summary], empty: &str) -> Result<()> {
 /// A whole message as text: headers, a blank line, the body.
 pub fn render(m: &Message) -> String {
     let s = &m.summary;
-    let mut out = format!("id: {}\nfrom: {}\nto: {}\n", s.id, text::line(&s.from), text::line(&s.to.join(", ")));
+    let mut out = format!(
+        "id: {}\nfrom: {}\nto: {}\n",
+        s.id,
+        text::line(&s.from),
+        text::line(&s.to.join(", "))
+    );
     if !s.cc.is_empty() {
         out.push_str(&format!("cc: {}\n", text::line(&s.cc.join(", "))));
     }
@@ -122,7 +142,12 @@ pub fn print_marked(ctx: &Ctx, marked: &[Marked]) -> Result<i32> {
 }
 
 /// `ack` and `archive`: set a state on messages of my mailbox, print what changed.
-pub fn mark(ctx: &Ctx, town: &crate::town::Town, ids: &[String], state: crate::mail::State) -> Result<i32> {
+pub fn mark(
+    ctx: &Ctx,
+    town: &crate::town::Town,
+    ids: &[String],
+    state: crate::mail::State,
+) -> Result<i32> {
     let me = mailbox(ctx)?;
     let marked = crate::mail::Mail::new(town).mark(&ctx.actor(&town.store)?, &me, ids, state)?;
     print_marked(ctx, &marked)

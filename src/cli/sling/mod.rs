@@ -88,7 +88,9 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     let actor = ctx.actor(&store)?;
     let (beads, target) = split_target(ctx, &town, &agents, &args)?;
     if beads.is_empty() {
-        return Err(Error::invalid("nothing to sling: name beads, or use --ready [N]"));
+        return Err(Error::invalid(
+            "nothing to sling: name beads, or use --ready [N]",
+        ));
     }
     // The store whose settings pick the default formula: the rig's, or the town's for the mayor.
     let rig_store = match &target {
@@ -144,7 +146,11 @@ pub(super) fn report(ctx: &Ctx, dispatches: &[Dispatch]) -> Result<i32> {
         for d in dispatches {
             let who = d.agent.as_ref().map(|a| a.to_string()).unwrap_or_default();
             let line = match d.outcome.as_str() {
-                "started" => format!("{} -> {who}: started ({})", d.bead, d.runtime.as_deref().unwrap_or("")),
+                "started" => format!(
+                    "{} -> {who}: started ({})",
+                    d.bead,
+                    d.runtime.as_deref().unwrap_or("")
+                ),
                 "hooked" => format!("{} -> {who}: on its hook", d.bead),
                 "queued" => format!("{}: queued ({})", d.bead, d.reason.as_deref().unwrap_or("")),
                 _ => format!(
@@ -159,7 +165,11 @@ pub(super) fn report(ctx: &Ctx, dispatches: &[Dispatch]) -> Result<i32> {
         }
         print_text(&out)?;
     }
-    Ok(if dispatches.iter().any(|d| d.outcome == "failed") { 1 } else { 0 })
+    Ok(if dispatches.iter().any(|d| d.outcome == "failed") {
+        1
+    } else {
+        0
+    })
 }
 
 /// The rig a target is in.
@@ -171,7 +181,12 @@ fn rig_of(town: &Town, target: &Target) -> Result<crate::town::Rig> {
 }
 
 /// The beads and the target: the last word is the target when it names one.
-fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs) -> Result<(Vec<String>, Target)> {
+fn split_target(
+    ctx: &Ctx,
+    town: &Town,
+    agents: &Agents<'_>,
+    args: &DispatchArgs,
+) -> Result<(Vec<String>, Target)> {
     let mut words = args.words.clone();
     let mut target = None;
     if let Some(last) = words.last() {
@@ -181,19 +196,26 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
         }
     }
     let named_target = target.clone();
-    let target = match target {
-        Some(t) => t,
-        None => Target::Rig(town.rigs().containing(&ctx.dir()).map(|r| r.name).or_else(|_| {
-            // Outside a rig: the rig whose prefix the first bead carries.
-            let first = words.first().cloned().unwrap_or_default();
-            town.rigs()
-                .list()?
-                .into_iter()
-                .find(|r| !r.prefix.is_empty() && first.starts_with(&format!("{}-", r.prefix)))
-                .map(|r| r.name)
-                .ok_or_else(|| Error::invalid(format!("no rig to sling '{first}' to: name a target")))
-        })?),
-    };
+    let target =
+        match target {
+            Some(t) => t,
+            None => Target::Rig(town.rigs().containing(&ctx.dir()).map(|r| r.name).or_else(
+                |_| {
+                    // Outside a rig: the rig whose prefix the first bead carries.
+                    let first = words.first().cloned().unwrap_or_default();
+                    town.rigs()
+                        .list()?
+                        .into_iter()
+                        .find(|r| {
+                            !r.prefix.is_empty() && first.starts_with(&format!("{}-", r.prefix))
+                        })
+                        .map(|r| r.name)
+                        .ok_or_else(|| {
+                            Error::invalid(format!("no rig to sling '{first}' to: name a target"))
+                        })
+                },
+            )?),
+        };
     if named_target.is_none() && words.len() > 1 {
         // `BEAD WORD`: WORD is more likely a mistyped target than a bead; say so.
         let last = words.last().cloned().unwrap_or_default();
@@ -201,25 +223,40 @@ fn split_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, args: &DispatchArgs
         let store = rig.open_store()?;
         let beads = Beads::new(&store);
         let snap = beads.snapshot()?;
-        if let Err(Error::NotFound(_)) = beads.resolve(&snap, &beads.config(&snap)?, &last, &mut None) {
-            return Err(Error::invalid(format!("no rig, agent or bead named '{last}'")));
+        if let Err(Error::NotFound(_)) =
+            beads.resolve(&snap, &beads.config(&snap)?, &last, &mut None)
+        {
+            return Err(Error::invalid(format!(
+                "no rig, agent or bead named '{last}'"
+            )));
         }
     }
     if let Some(n) = args.ready {
         if !words.is_empty() {
-            return Err(Error::invalid("--ready picks the beads itself: name only a rig"));
+            return Err(Error::invalid(
+                "--ready picks the beads itself: name only a rig",
+            ));
         }
         let rig = rig_of(town, &target)?;
         let store = rig.open_store()?;
         let beads = Beads::new(&store);
         let snap = beads.snapshot()?;
         let index = beads.index(&snap)?;
-        let filter = Filter { unassigned: true, ..Filter::default() };
+        let filter = Filter {
+            unassigned: true,
+            ..Filter::default()
+        };
         let now = chrono::Utc::now().timestamp_millis();
         let (rows, _) = query::ready(&snap, &index, &filter, Sort::Priority, n, now)?;
-        words = rows.into_iter().map(|i| index.id(&index.rows[i]).to_string()).collect();
+        words = rows
+            .into_iter()
+            .map(|i| index.id(&index.rows[i]).to_string())
+            .collect();
         if words.is_empty() {
-            return Err(Error::invalid(format!("rig '{}' has no ready, unassigned beads", rig.name)));
+            return Err(Error::invalid(format!(
+                "rig '{}' has no ready, unassigned beads",
+                rig.name
+            )));
         }
     }
     Ok((words, target))
@@ -234,7 +271,11 @@ fn parse_target(ctx: &Ctx, town: &Town, agents: &Agents<'_>, word: &str) -> Resu
     }
     if let Some(name) = word.strip_prefix("crew/") {
         let rig = town.rigs().containing(&ctx.dir())?;
-        return Ok(Some(Target::Agent(Address::named(&rig.name, Role::Crew, name))));
+        return Ok(Some(Target::Agent(Address::named(
+            &rig.name,
+            Role::Crew,
+            name,
+        ))));
     }
     if word.contains('/') {
         return agents.resolve(word).map(|a| Some(Target::Agent(a)));

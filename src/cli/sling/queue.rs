@@ -83,10 +83,17 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<i32> {
             let run = sling.drain(&actor, &rig.name, &library_for(ctx))?;
             if ctx.global.json {
                 print_json(&run)?;
-                return Ok(if run.dispatched.iter().any(|d| d.outcome == "failed") { 1 } else { 0 });
+                return Ok(if run.dispatched.iter().any(|d| d.outcome == "failed") {
+                    1
+                } else {
+                    0
+                });
             }
             if run.paused {
-                ctx.status(format!("The queue of rig '{}' is paused ({} waiting)", rig.name, run.waiting));
+                ctx.status(format!(
+                    "The queue of rig '{}' is paused ({} waiting)",
+                    rig.name, run.waiting
+                ));
             }
             let code = report(ctx, &run.dispatched)?;
             if run.waiting > 0 && !run.paused {
@@ -96,7 +103,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<i32> {
         }
         Action::Pause | Action::Resume => {
             let pause = pausing;
-            crate::town::Settings::new(&store).set(&actor, "scheduler.paused", Some(if pause { "true" } else { "false" }))?;
+            crate::town::Settings::new(&store).set(
+                &actor,
+                "scheduler.paused",
+                Some(if pause { "true" } else { "false" }),
+            )?;
             ctx.status(format!(
                 "The queue of rig '{}' is {}",
                 rig.name,

@@ -334,7 +334,10 @@ impl Env {
             self.git_ok(&repo, &["add", path]);
         }
         self.git_ok(&repo, &["commit", "-qm", &format!("{name}: work")]);
-        let tip = self.git_ok(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+        let tip = self
+            .git_ok(&repo, &["rev-parse", "HEAD"])
+            .trim()
+            .to_string();
         self.git_ok(&repo, &["checkout", "-q", "main"]);
         tip
     }
@@ -347,13 +350,19 @@ impl Env {
         let code = out.status.code().unwrap_or(-1);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-            panic!("bad JSON from git mq {args:?} (exit {code}): {e}\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "bad JSON from git mq {args:?} (exit {code}): {e}\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (code, value)
     }
 
     /// Set a shared setting (`git gastown config set KEY VALUE`).
     pub fn config_set(&self, key: &str, value: &str) {
-        ok(self.run_in(&self.repo(), "gastown", &["config", "set", key, value]), &[key, value]);
+        ok(
+            self.run_in(&self.repo(), "gastown", &["config", "set", key, value]),
+            &[key, value],
+        );
     }
 }

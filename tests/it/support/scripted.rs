@@ -67,8 +67,12 @@ impl Drop for Cleanup {
             if !name.ends_with(".json") || name.ends_with(".runtime.json") {
                 continue;
             }
-            let Ok(info) = std::fs::read(entry.path()) else { continue };
-            let Ok(info) = serde_json::from_slice::<Value>(&info) else { continue };
+            let Ok(info) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let Ok(info) = serde_json::from_slice::<Value>(&info) else {
+                continue;
+            };
             if let Some(pid) = info["pid"].as_u64() {
                 for target in [format!("-{pid}"), pid.to_string()] {
                     let _ = std::process::Command::new("kill")
@@ -103,7 +107,12 @@ impl Town {
     }
 
     pub fn sandbox(&self, kind: &str, name: &str) -> PathBuf {
-        self.repo().parent().unwrap().join("repo.gastown").join(kind).join(name)
+        self.repo()
+            .parent()
+            .unwrap()
+            .join("repo.gastown")
+            .join(kind)
+            .join(name)
     }
 
     /// `git-<tool> ARGS` in `dir`.
@@ -153,7 +162,10 @@ impl Town {
 
     /// `git gastown config set KEY VALUE` (the lone repository's own settings).
     pub fn config_set(&self, key: &str, value: &str) {
-        super::ok(self.tool_in(&self.repo(), "gastown", &["config", "set", key, value]), &[key, value]);
+        super::ok(
+            self.tool_in(&self.repo(), "gastown", &["config", "set", key, value]),
+            &[key, value],
+        );
     }
 
     pub fn git(&self, args: &[&str]) -> String {
@@ -188,7 +200,10 @@ impl Town {
 
     /// How many agents' sessions are alive, as `git agent list` sees them.
     pub fn alive_sessions(&self) -> usize {
-        self.agents().iter().filter(|a| a["session"]["alive"] == true).count()
+        self.agents()
+            .iter()
+            .filter(|a| a["session"]["alive"] == true)
+            .count()
     }
 
     pub fn bead(&self, id: &str) -> Value {
@@ -209,7 +224,11 @@ impl Town {
 
     /// Every merge request as `git mq list --all --json` reports it.
     pub fn mq_list(&self) -> Vec<Value> {
-        self.env.json_in(&self.repo(), "mq", &["list", "--all"]).as_array().unwrap().clone()
+        self.env
+            .json_in(&self.repo(), "mq", &["list", "--all"])
+            .as_array()
+            .unwrap()
+            .clone()
     }
 
     pub fn out_file(&self, name: &str) -> PathBuf {
@@ -259,7 +278,11 @@ pub fn town(backend: &str) -> Town {
     // These tests look at what `done` leaves for the merge queue: no automatic pass
     // (a test that wants one turns `merge_queue.auto` back on).
     super::ok(
-        env.run_in(&repo, "gastown", &["config", "set", "merge_queue.auto", "false"]),
+        env.run_in(
+            &repo,
+            "gastown",
+            &["config", "set", "merge_queue.auto", "false"],
+        ),
         &["config", "set", "merge_queue.auto", "false"],
     );
     let state_dir = std::fs::canonicalize(&repo).unwrap().join(".git/gastown");
@@ -283,7 +306,10 @@ pub fn tmux_present() -> bool {
 pub fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -308,10 +334,16 @@ pub fn kill_group(pid: u64) {
 /// Whether every process of the group has exited (zombies count as exited: they hold no
 /// descriptors, and a container's init may never reap them).
 pub fn group_gone(pgid: u64) -> bool {
-    let Ok(entries) = std::fs::read_dir("/proc") else { return true };
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return true;
+    };
     !entries.flatten().any(|e| {
-        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { return false };
-        let Some((_, rest)) = stat.rsplit_once(')') else { return false };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            return false;
+        };
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            return false;
+        };
         let fields: Vec<&str> = rest.split_whitespace().collect();
         fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string()
     })
