@@ -211,7 +211,10 @@ impl<'t> Locator<'t> {
                         bead.priority = row.priority;
                         let who = index.assignee(row);
                         bead.assignee = (!who.is_empty()).then(|| who.to_string());
-                        bead.ready = bead.assignee.is_none() && graph::is_ready(&index, row, now);
+                        // An epic is a container: its children are the work.
+                        bead.ready = bead.assignee.is_none()
+                            && index.issue_type(row) != "epic"
+                            && graph::is_ready(&index, row, now);
                     }
                     None => {
                         let deleted = records::read(snap, &record_path(&bead.id))?
