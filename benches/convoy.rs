@@ -46,7 +46,14 @@ fn main() {
             "gastown",
             &town,
             "bench",
-            &["rig", "add", name, repo.to_str().unwrap(), "--prefix", prefix],
+            &[
+                "rig",
+                "add",
+                name,
+                repo.to_str().unwrap(),
+                "--prefix",
+                prefix,
+            ],
         );
         let mut jsonl = String::new();
         for i in (r..beads).step_by(RIGS.len()) {

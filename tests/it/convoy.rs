@@ -678,3 +678,80 @@ fn mountain_skips_a_bead_whose_dispatch_failed_three_times_and_goes_on() {
     assert_eq!(t.bead(&lone)["dispatch_failures"], 3);
     assert_eq!(t.bead(&lone)["status"], "open");
 }
+
+/// `git mq run` merges a branch whose bead a convoy tracks; its convoy lands. In a lone
+/// repository the merge's one write lands it; in a town the pass lands it right after.
+#[test]
+fn the_merge_queue_lands_the_convoys_of_the_beads_it_merges() {
+    let merge = |env: &Env, dir: &Path, bead: &str, branch: &str| {
+        env.git_ok(dir, &["checkout", "-q", "-b", branch]);
+        std::fs::write(dir.join(format!("{branch}.txt")), "work\n").unwrap();
+        env.git_ok(dir, &["add", "."]);
+        env.git_ok(dir, &["commit", "-qm", "the work"]);
+        env.git_ok(dir, &["checkout", "-q", "main"]);
+        let args = ["submit", branch, "--bead", bead, "--json"];
+        support::ok(env.run_in(dir, "mq", &args), &args);
+        let args = ["run", "--json"];
+        let report: Value =
+            serde_json::from_str(&support::ok(env.run_in(dir, "mq", &args), &args)).unwrap();
+        assert_eq!(report["merged"], 1, "{report}");
+        report
+    };
+
+    // A lone repository: the bead's close and the landing are one commit.
+    let env = Env::new();
+    support::ok(env.bead(&["init", "--prefix", "mq"]), &["init"]);
+    let repo = env.repo();
+    let a = env.create("merged work", &[]);
+    let id = cv_json(&env, &repo, &["create", "Via the queue", &a])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = merge(&env, &repo, &a, "feature-a");
+    assert!(
+        report["convoys"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from(id.as_str())),
+        "{report}"
+    );
+    let merge_commit = env.git_ok(
+        &repo,
+        &[
+            "log",
+            "-1",
+            "--format=%H",
+            "refs/gastown/beads",
+            "--grep=^mq merge",
+        ],
+    );
+    let at_merge = env.git_ok(
+        &repo,
+        &[
+            "show",
+            &format!("{}:convoys/{id}.json", merge_commit.trim()),
+        ],
+    );
+    assert!(
+        at_merge.contains("\"landed\""),
+        "landed in the merge write: {at_merge}"
+    );
+    assert_eq!(landing_commits(&env, &repo), 0);
+    assert_eq!(landing_messages(&env, &repo, None).len(), 1);
+
+    // A town: the rig's merge closes the bead, the pass lands the town's convoy.
+    let t = two_rigs();
+    support::ok(bead_in(&t.env, &t.beta, &["close", &t.b]), &["close"]);
+    let report = merge(&t.env, &t.alpha, &t.a, "feature-b");
+    assert_eq!(
+        report["convoys"],
+        serde_json::json!([t.convoy.clone()]),
+        "{report}"
+    );
+    let show = cv_json(&t.env, &t.town, &["show", &t.convoy]);
+    assert_eq!(
+        (show["status"].as_str(), show["landings"].as_u64()),
+        (Some("landed"), Some(1))
+    );
+    assert_eq!(landing_messages(&t.env, &t.town, None).len(), 1);
+}
