@@ -12,6 +12,7 @@ pub mod detach;
 pub mod error;
 pub mod formula;
 pub mod gitcmd;
+pub mod hooks;
 pub mod mail;
 pub mod mq;
 pub mod records;

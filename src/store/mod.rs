@@ -11,6 +11,7 @@ pub mod cache;
 pub mod collection;
 pub mod gc;
 mod lock;
+pub mod notes;
 mod pack;
 pub mod remote;
 mod rollup;

@@ -27,6 +27,7 @@ mod beads_ui;
 mod crash;
 mod docs;
 mod formula;
+mod hooks;
 mod load;
 mod mail;
 mod mol;

@@ -6,6 +6,7 @@
 mod completions;
 mod config;
 mod gc;
+mod hooks;
 mod init;
 mod man;
 mod rig;
@@ -97,6 +98,15 @@ commands! {
     /// `gc --auto` by themselves when loose objects pile up (threshold: GT_GC_AUTO or git
     /// config gastown.gcAuto, default 6700; 0 disables).
     Gc(gc::Args),
+    /// Install, remove or inspect the git hooks that propel the town (docs/HOOKS.md)
+    ///
+    /// post-commit notes each commit's bead, agent and session (refs/gastown/notes/work,
+    /// shown by `git log` and `git bead trail`); reference-transaction merges gastown state
+    /// a plain `git fetch` brought, and closes merge requests a branch merged by hand now
+    /// contains; pre-push refuses a polecat branch pushed onto the target branch. Hooks
+    /// chain to the ones already there and never fail your git command because of gastown.
+    #[command(subcommand)]
+    Hooks(hooks::Args),
     /// Print the suite's version and storage format
     Version(version::Args),
     /// Write the man pages of every gastown command into a directory
