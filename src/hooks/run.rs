@@ -306,8 +306,16 @@ fn close_merged_by_hand(
 }
 
 /// `pre-push REMOTE URL`: refuse a polecat's work pushed straight onto the rig's target
-/// branch (it lands through the merge queue).
-pub fn pre_push(store: &Store, dir: &Path, input: &str) -> Result<Ran> {
+/// branch (it lands through the merge queue); warn, or with `hooks.locked_paths = refuse`
+/// refuse, when a pushed commit touches a path another agent holds an advisory lock on
+/// (`git board lock`).
+pub fn pre_push(
+    store: &Store,
+    actor: &Actor,
+    dir: &Path,
+    remote: &str,
+    input: &str,
+) -> Result<Ran> {
     let mut ran = Ran::new("pre-push");
     let town = Town::discover(dir)?;
     let rig = town.rigs().containing(dir)?;
@@ -346,5 +354,94 @@ pub fn pre_push(store: &Store, dir: &Path, input: &str) -> Result<Ran> {
             return Ok(ran);
         }
     }
+    locked_paths(&mut ran, &town, &rig_store, actor, dir, remote, input)?;
     Ok(ran)
+}
+
+/// The advisory-lock guard of `pre-push`: live locks of other agents on paths the pushed
+/// commits touch. No git process runs when no one else holds a lock.
+fn locked_paths(
+    ran: &mut Ran,
+    town: &Town,
+    rig_store: &Store,
+    actor: &Actor,
+    dir: &Path,
+    remote: &str,
+    input: &str,
+) -> Result<()> {
+    let others: Vec<crate::board::Lock> = crate::board::Board::new(town)
+        .locks()?
+        .into_iter()
+        .filter(|l| l.holder != actor.name)
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let mut paths: Vec<String> = Vec::new();
+    for line in input.lines() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        let [_, local_oid, _, remote_oid] = parts[..] else {
+            continue;
+        };
+        let Some(local) = oid(local_oid) else {
+            continue;
+        };
+        let mut args = vec![
+            "log".to_string(),
+            "--format=".into(),
+            "--name-only".into(),
+            "--no-renames".into(),
+            local.to_string(),
+        ];
+        match oid(remote_oid) {
+            Some(theirs) if store_has(rig_store, theirs) => args.push(format!("^{theirs}")),
+            _ => {
+                args.push("--not".into());
+                args.push(format!("--remotes={remote}"));
+            }
+        }
+        for path in gitcmd::run(dir, &args)?.lines().filter(|l| !l.is_empty()) {
+            if !paths.iter().any(|p| p == path) {
+                paths.push(path.to_string());
+            }
+        }
+    }
+    let mut held: Vec<String> = Vec::new();
+    for lock in &others {
+        if let Some(path) = paths.iter().find(|p| lock.overlaps(p)) {
+            held.push(format!(
+                "{path} (locked by {}: {}, until {})",
+                lock.holder, lock.intent, lock.expires
+            ));
+        }
+    }
+    if held.is_empty() {
+        return Ok(());
+    }
+    let mode = settings::effective(Some(rig_store), &town.store, "hooks.locked_paths")?;
+    let refuse = match mode.value.as_str() {
+        Some("refuse") => true,
+        Some("warn") | None => false,
+        Some(other) => {
+            ran.warnings.push(format!(
+                "hooks.locked_paths is '{other}', not warn or refuse: warning only"
+            ));
+            false
+        }
+    };
+    let touched = held.join("; ");
+    if refuse {
+        ran.refused = Some(format!(
+            "refusing to push: pushed commits touch paths another agent has locked: {touched}; wait for the lock to go (git board locks), or push anyway with git push --no-verify"
+        ));
+    } else {
+        ran.warnings.push(format!(
+            "pushed commits touch paths another agent has locked: {touched} (set hooks.locked_paths = refuse to refuse such pushes)"
+        ));
+    }
+    Ok(())
+}
+
+fn store_has(store: &Store, commit: ObjectId) -> bool {
+    store.has_object(commit)
 }

@@ -31,6 +31,8 @@ pub struct TrailCommit {
     pub beads: Vec<String>,
     #[serde(skip)]
     time: i64,
+    #[serde(skip)]
+    noted: u64,
 }
 
 /// A merge request of the bead, in short.
@@ -64,7 +66,7 @@ fn field<'a>(text: &'a str, key: &str) -> impl Iterator<Item = String> + 'a {
     })
 }
 
-fn describe(store: &Store, commit: ObjectId, text: &str) -> TrailCommit {
+fn describe(store: &Store, commit: ObjectId, text: &str, noted: u64) -> TrailCommit {
     let mut out = TrailCommit {
         commit: commit.to_string(),
         subject: None,
@@ -75,6 +77,7 @@ fn describe(store: &Store, commit: ObjectId, text: &str) -> TrailCommit {
         runtime_session: field(text, "runtime-session").next(),
         beads: field(text, "bead").collect(),
         time: 0,
+        noted,
     };
     if let Ok(found) = store.repo().find_commit(commit) {
         if let Ok(decoded) = found.decode() {
@@ -96,9 +99,9 @@ pub fn trail(store: &Store, bead: &str) -> Result<Trail> {
     let mut commits: Vec<TrailCommit> = store
         .trail(bead)?
         .into_iter()
-        .map(|n| describe(store, n.commit, &n.text))
+        .map(|n| describe(store, n.commit, &n.text, n.noted))
         .collect();
-    commits.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.commit.cmp(&b.commit)));
+    commits.sort_by_key(|c| (c.time, c.noted));
     let snap = store.snapshot(crate::bead::COLLECTION)?;
     let merge_requests = if snap.exists() {
         record::list_in(&snap)?

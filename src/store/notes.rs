@@ -5,7 +5,7 @@
 //! `ab/cd…` (one level of fan-out, which git reads whatever the number of notes) — so
 //! `git log` shows the notes once `notes.displayRef` names the ref (git's `--notes=` and
 //! `git notes` refuse refs outside `refs/notes/`). Beside the fan-out, `trail/<bead>/<commit>`
-//! (empty blobs) indexes the commits by bead, so `git bead trail` lists one directory instead
+//! (each holding the clock of the write that noted it) indexes the commits by bead, so `git bead trail` lists one directory instead
 //! of reading every note; git ignores entries that are not notes.
 //!
 //! Commits are written by [`Store::write`] like every collection (lock, CAS, clock header,
@@ -94,6 +94,8 @@ fn check_key(key: &str) -> Result<()> {
 pub struct TrailNote {
     pub commit: ObjectId,
     pub text: String,
+    /// The clock of the write that noted it (the order commits were noted in).
+    pub noted: u64,
 }
 
 impl Store {
@@ -122,7 +124,9 @@ impl Store {
                 for key in &note.trail {
                     let entry = format!("{TRAIL}/{key}/{}", note.commit);
                     if snap.resolve(&entry)?.is_none() {
-                        batch.put(entry, Vec::new());
+                        // The write's clock: the order commits were noted in (their
+                        // own times have only seconds).
+                        batch.put(entry, format!("{}\n", batch.clock).into_bytes());
                         changed = true;
                     }
                 }
@@ -161,7 +165,17 @@ impl Store {
                 .read(&note_path(&commit))?
                 .map(|b| String::from_utf8_lossy(&b).into_owned())
                 .unwrap_or_default();
-            out.push(TrailNote { commit, text });
+            // Two clones may have noted one commit: the earlier noting counts.
+            let noted = String::from_utf8_lossy(&snap.read_blob(entry.oid)?)
+                .lines()
+                .filter_map(|l| l.trim().parse::<u64>().ok())
+                .min()
+                .unwrap_or(0);
+            out.push(TrailNote {
+                commit,
+                text,
+                noted,
+            });
         }
         Ok(out)
     }

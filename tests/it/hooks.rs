@@ -512,3 +512,64 @@ fn pre_push_refuses_a_polecat_branch_onto_the_target_and_says_how_to_bypass() {
     );
     assert_eq!(env.ref_tip(&bare, "refs/heads/main"), Some(tip));
 }
+
+#[test]
+fn pre_push_warns_or_refuses_when_pushed_commits_touch_a_path_another_agent_locked() {
+    let env = Env::new();
+    let repo = env.repo();
+    env.bead_ok(&["init", "--prefix", "gt"]);
+    let bare = with_origin(&env);
+    install(&env, &repo);
+    support::ok(
+        env.run_in(
+            &repo,
+            "board",
+            &[
+                "lock",
+                "src/auth",
+                "--intent",
+                "reworking auth",
+                "--actor",
+                "repo/polecats/nux",
+            ],
+        ),
+        &["board", "lock"],
+    );
+    std::fs::create_dir_all(repo.join("src/auth")).unwrap();
+    env.git_ok(&repo, &["checkout", "-q", "-b", "topic"]);
+    assert!(commit(&env, &repo, "src/auth/login.rs").status.success());
+    let out = env.git(&repo, &["push", "-q", "origin", "topic"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a warning only: {stderr}");
+    assert!(
+        stderr.contains("src/auth/login.rs") && stderr.contains("repo/polecats/nux"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reworking auth"), "{stderr}");
+    // The holder itself pushes without a word.
+    assert!(commit(&env, &repo, "src/auth/more.rs").status.success());
+    let out = env
+        .command("git", &repo)
+        .env("GT_ACTOR", "repo/polecats/nux")
+        .args(["push", "-q", "origin", "topic"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("locked"));
+    // By setting, such a push is refused, with the way around it.
+    env.config_set("hooks.locked_paths", "refuse");
+    assert!(commit(&env, &repo, "src/auth/again.rs").status.success());
+    let out = env.git(&repo, &["push", "-q", "origin", "topic"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("git push --no-verify") && stderr.contains("src/auth"),
+        "{stderr}"
+    );
+    let pushed = env.ref_tip(&bare, "refs/heads/topic");
+    assert_ne!(pushed, env.ref_tip(&repo, "refs/heads/topic"));
+    // A push touching nothing locked goes through.
+    env.git_ok(&repo, &["checkout", "-q", "-b", "elsewhere", "main"]);
+    assert!(commit(&env, &repo, "free.txt").status.success());
+    env.git_ok(&repo, &["push", "-q", "origin", "elsewhere"]);
+}

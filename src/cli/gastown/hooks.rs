@@ -148,7 +148,10 @@ fn run_hook(ctx: &Ctx, hook: &str, args: &[String]) -> i32 {
                 let state = args.first().map(String::as_str).unwrap_or("");
                 hooks::run::reference_transaction(&store, &actor, state, &input)
             }
-            "pre-push" => hooks::run::pre_push(&store, &dir, &input),
+            "pre-push" => {
+                let remote = args.first().map(String::as_str).unwrap_or("origin");
+                hooks::run::pre_push(&store, &actor, &dir, remote, &input)
+            }
             other => Err(crate::Error::invalid(format!(
                 "unknown hook '{other}' (post-commit, reference-transaction, pre-push)"
             ))),
