@@ -573,3 +573,125 @@ fn pre_push_warns_or_refuses_when_pushed_commits_touch_a_path_another_agent_lock
     assert!(commit(&env, &repo, "free.txt").status.success());
     env.git_ok(&repo, &["push", "-q", "origin", "elsewhere"]);
 }
+
+#[test]
+fn a_busy_store_keeps_the_note_for_the_next_commit_and_the_commit_goes_on() {
+    let t = town("process");
+    let repo = t.repo();
+    install(&t.env, &repo);
+    t.ok(&["add", "polecat"]);
+    let id = t.env.create("Busy work", &[]);
+    t.ok(&["hook", &id, "--to", FURIOSA]);
+    let sandbox = t.sandbox("polecats", "furiosa");
+    let lock_path = t.state_dir().join("locks/notes/work.lock");
+    std::fs::create_dir_all(lock_path.parent().unwrap()).unwrap();
+    let lock = std::fs::File::create(&lock_path).unwrap();
+    lock.lock().unwrap();
+    std::fs::write(sandbox.join("busy.txt"), "busy\n").unwrap();
+    t.env.git_ok(&sandbox, &["add", "busy.txt"]);
+    let started = std::time::Instant::now();
+    let out = t
+        .env
+        .command("git", &sandbox)
+        .env("GT_HOOK_LOCK_TIMEOUT_MS", "100")
+        .args(["commit", "-qm", "while busy"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("busy"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let first = t
+        .env
+        .git_ok(&sandbox, &["rev-parse", "HEAD"])
+        .trim()
+        .to_string();
+    assert!(!t
+        .env
+        .git_ok(&repo, &["log", "-1", &first])
+        .contains("Notes"));
+    drop(lock);
+    assert!(commit(&t.env, &sandbox, "after.txt").status.success());
+    let log = t.env.git_ok(&repo, &["log", "-1", &first]);
+    assert!(
+        log.contains(&format!("bead: {id}")),
+        "the kept note was written: {log}"
+    );
+    let trail = t.env.bead_json(&["trail", &id]);
+    assert_eq!(trail["commits"].as_array().unwrap().len(), 2, "{trail}");
+}
+
+#[test]
+fn work_notes_sync_between_clones_as_a_union() {
+    use gastown::store::notes::NoteWrite;
+    let env = Env::new();
+    let repo = env.repo();
+    env.bead_ok(&["init", "--prefix", "gt"]);
+    let bare = with_origin(&env);
+    let clone = env.path().join("clone");
+    env.git_ok(
+        env.path(),
+        &[
+            "clone",
+            "-q",
+            bare.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    let head = env.git_ok(&repo, &["rev-parse", "HEAD"]).trim().to_string();
+    let commit = gix::ObjectId::from_hex(head.as_bytes()).unwrap();
+    let actor = gastown::store::Actor {
+        name: "test".into(),
+        email: "test@example.com".into(),
+    };
+    let note = |dir: &Path, text: &str, bead: &str| {
+        let store = gastown::store::Store::open(dir).unwrap();
+        let written = store
+            .add_notes(
+                &actor,
+                &[NoteWrite {
+                    commit,
+                    text: text.to_string(),
+                    trail: vec![bead.to_string()],
+                }],
+            )
+            .unwrap();
+        assert!(written);
+    };
+    note(&repo, "agent: web/polecats/nux\nbead: gt-aaa\n", "gt-aaa");
+    note(&clone, "agent: web/polecats/max\nbead: gt-bbb\n", "gt-bbb");
+    ok_sync(&env, &repo);
+    ok_sync(&env, &clone);
+    ok_sync(&env, &repo);
+    let a = env.ref_tip(&repo, "refs/gastown/notes/work");
+    assert_eq!(
+        a,
+        env.ref_tip(&clone, "refs/gastown/notes/work"),
+        "converged"
+    );
+    let shown = env.git_ok(
+        &clone,
+        &[
+            "-c",
+            "notes.displayRef=refs/gastown/notes/*",
+            "log",
+            "-1",
+            &head,
+        ],
+    );
+    for line in [
+        "agent: web/polecats/max",
+        "agent: web/polecats/nux",
+        "bead: gt-aaa",
+        "bead: gt-bbb",
+    ] {
+        assert!(shown.contains(line), "{line} in {shown}");
+    }
+    for bead in ["gt-aaa", "gt-bbb"] {
+        let store = gastown::store::Store::open(&repo).unwrap();
+        let trail = store.trail(bead).unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].commit, commit);
+    }
+    env.assert_fsck_clean(&repo);
+}
