@@ -695,3 +695,49 @@ fn work_notes_sync_between_clones_as_a_union() {
     }
     env.assert_fsck_clean(&repo);
 }
+
+#[test]
+fn bad_input_is_one_line_and_changes_nothing() {
+    let env = Env::new();
+    let repo = env.repo();
+    // Outside any repository.
+    let nowhere = env.path().join("nowhere");
+    std::fs::create_dir_all(&nowhere).unwrap();
+    let (code, stderr) = support::err(
+        env.run_in(&nowhere, "gastown", &["hooks", "install"]),
+        &["hooks", "install"],
+    );
+    assert_ne!(code, 0);
+    support::assert_one_line_error(&stderr);
+    // A user's hook and a kept-aside one that is not ours: install refuses, touching nothing.
+    let hooks = repo.join(".git/hooks");
+    write_hook(&hooks.join("pre-push"), "#!/bin/sh\necho mine\n", 0o755);
+    write_hook(
+        &hooks.join("pre-push.gastown-orig"),
+        "#!/bin/sh\necho older\n",
+        0o700,
+    );
+    let before: Vec<String> = std::fs::read_dir(&hooks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    support::assert_refused(
+        env.run_in(&repo, "gastown", &["hooks", "install"]),
+        &["pre-push.gastown-orig", "move one away"],
+    );
+    let after: Vec<String> = std::fs::read_dir(&hooks)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-push")).unwrap(),
+        "#!/bin/sh\necho mine\n"
+    );
+    // An unknown hook name given to the hidden runner is a warning, never a failure.
+    let out = env.run_in(&repo, "gastown", &["hooks", "run", "post-merge"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown hook 'post-merge'"));
+}

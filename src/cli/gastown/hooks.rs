@@ -135,6 +135,11 @@ fn run_hook(ctx: &Ctx, hook: &str, args: &[String]) -> i32 {
         std::env::set_var("GT_LOCK_TIMEOUT_MS", limit.to_string());
     }
     let result = (|| -> Result<Ran> {
+        if !hooks::HOOKS.iter().any(|(name, _)| *name == hook) {
+            return Err(crate::Error::invalid(format!(
+                "unknown hook '{hook}' (post-commit, reference-transaction, pre-push)"
+            )));
+        }
         let store = ctx.open_store()?;
         let actor = ctx.actor(&store)?;
         let dir = ctx.dir();
@@ -152,9 +157,7 @@ fn run_hook(ctx: &Ctx, hook: &str, args: &[String]) -> i32 {
                 let remote = args.first().map(String::as_str).unwrap_or("origin");
                 hooks::run::pre_push(&store, &actor, &dir, remote, &input)
             }
-            other => Err(crate::Error::invalid(format!(
-                "unknown hook '{other}' (post-commit, reference-transaction, pre-push)"
-            ))),
+            other => Err(crate::Error::invalid(format!("unknown hook '{other}'"))),
         }
     })();
     let verbose = std::env::var_os("GT_HOOKS_VERBOSE").is_some();
