@@ -112,3 +112,12 @@ impl Agents<'_> {
         })
     }
 }
+
+impl Agents<'_> {
+    /// A commit by the agent (the `post-commit` git hook): its activity time moves, its
+    /// working state stays as the runtime's hooks last said.
+    pub fn record_commit(&self, address: &Address) -> Result<chrono::DateTime<chrono::Utc>> {
+        let (store, _) = self.store_for(address)?;
+        session::touch_activity(&store.state_dir(), &address.to_string())
+    }
+}

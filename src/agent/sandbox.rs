@@ -141,6 +141,15 @@ pub fn owner(worktree: &Path) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// The agent a sandbox belongs to, from its worktree's own git dir (no git process: for
+/// hooks, which must be quick).
+pub fn owner_of_git_dir(git_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(git_dir.join(MARKER))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
 fn mark(path: &Path, address: &str) -> Result<()> {
     let git_dir = gitcmd::run(path, ["rev-parse", "--absolute-git-dir"])?;
     let marker = Path::new(git_dir.trim()).join(MARKER);

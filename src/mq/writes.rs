@@ -80,6 +80,30 @@ pub fn record_merged(
     target: &str,
     merged: &[(String, String)],
 ) -> Result<MergedWrite> {
+    record_merged_as(store, actor, target, merged, false)
+}
+
+/// Record that `merged` (request, the target's commit that now contains it) reached
+/// `target` outside the queue (someone merged the branch by hand; seen by the
+/// `reference-transaction` hook): the same one write as a queue merge — requests merged,
+/// beads closed, completions, convoys — with reasons that say how it happened.
+pub fn record_merged_outside(
+    store: &Store,
+    actor: &Actor,
+    target: &str,
+    merged: &[(String, String)],
+) -> Result<MergedWrite> {
+    record_merged_as(store, actor, target, merged, true)
+}
+
+fn record_merged_as(
+    store: &Store,
+    actor: &Actor,
+    target: &str,
+    merged: &[(String, String)],
+    outside: bool,
+) -> Result<MergedWrite> {
+    let short = |c: &str| c[..c.len().min(10)].to_string();
     store.write(COLLECTION, actor, |snap, batch| {
         let stamp = Stamp(batch.clock, actor.name.clone());
         let now = now_rfc3339();
@@ -95,7 +119,16 @@ pub fn record_merged(
             }
             rec.set("status", json!(MERGED), &stamp);
             rec.set("merge_commit", json!(commit), &stamp);
-            rec.set("reason", json!(format!("merged into {target}")), &stamp);
+            let reason = if outside {
+                format!(
+                    "merged outside the queue: {target} at {} contains {}",
+                    short(commit),
+                    short(&mr.commit)
+                )
+            } else {
+                format!("merged into {target}")
+            };
+            rec.set("reason", json!(reason), &stamp);
             rec.set("decided_at", json!(now), &stamp);
             records::put(batch, &path, &rec);
             done.push(MergeRequest::from_record(&rec));
@@ -118,14 +151,16 @@ pub fn record_merged(
             let reasons: Vec<(String, String)> = done
                 .iter()
                 .flat_map(|m| {
-                    let why = format!(
-                        "merged: {} ({})",
-                        m.id,
-                        m.merge_commit
-                            .as_deref()
-                            .map(|c| &c[..c.len().min(10)])
-                            .unwrap_or("")
-                    );
+                    let at = m.merge_commit.as_deref().map(short).unwrap_or_default();
+                    let why = if outside {
+                        format!(
+                            "merged outside the queue: {} ({}) is in {target} at {at}",
+                            m.id,
+                            short(&m.commit)
+                        )
+                    } else {
+                        format!("merged: {} ({at})", m.id)
+                    };
                     m.beads_to_close()
                         .into_iter()
                         .map(move |b| (b, why.clone()))
@@ -158,7 +193,14 @@ pub fn record_merged(
             format!(": closes {}", closed.join(", "))
         };
         Ok(Outcome::Commit {
-            message: format!("mq merge {} into {target}{beads_text}", ids.join(", ")),
+            message: if outside {
+                format!(
+                    "mq merged outside the queue {} into {target}{beads_text}",
+                    ids.join(", ")
+                )
+            } else {
+                format!("mq merge {} into {target}{beads_text}", ids.join(", "))
+            },
             value: MergedWrite {
                 beads_closed: closed,
                 convoys,

@@ -160,7 +160,11 @@ pub enum Pushed {
 
 fn git_in(dir: &Path) -> Result<Command> {
     let mut cmd = Command::new(git_binary()?);
-    cmd.arg("-C").arg(dir).stdin(Stdio::null());
+    // The queue's own pushes and fetches skip gastown's git hooks (a user's still run).
+    cmd.arg("-C")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .env("GT_NO_HOOKS", "1");
     Ok(cmd)
 }
 

@@ -25,6 +25,9 @@ pub enum Join {
     /// Register maps (`{"key": {"v": value, "at": [clock, actor]}}`): each key is a
     /// last-writer-wins register, joined key by key.
     Registers,
+    /// git notes (`src/store/notes.rs`): text files whose lines are a set; two versions
+    /// join as the sorted union of their lines.
+    Notes,
 }
 
 /// One declared top-level directory of a collection.
@@ -38,6 +41,10 @@ const fn dir(name: &'static str, join: Join) -> Dir {
     Dir { name, join }
 }
 
+/// A directory name standing for every two-hex-digit directory (`00` … `ff`): git's notes
+/// fan-out, where a note for commit `abcd…` lives at `ab/cd…`.
+pub const FANOUT: &str = "<fanout>";
+
 /// The directories of a collection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
@@ -48,7 +55,15 @@ impl Layout {
     /// The rule for `path` (relative to the collection root), or an error naming the path.
     pub fn join_for(&self, collection: &str, path: &str) -> Result<Join> {
         let top = path.split('/').next().unwrap_or("");
-        match self.dirs.iter().find(|d| d.name == top) {
+        let fanout = top.len() == 2
+            && top
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        match self
+            .dirs
+            .iter()
+            .find(|d| d.name == top || (d.name == FANOUT && fanout))
+        {
             Some(d) if path.len() > top.len() => Ok(d.join),
             _ => Err(Error::invalid(format!(
                 "'{path}' is not a declared path of the {collection} collection (declared: {})",
@@ -110,6 +125,7 @@ pub const COLLECTIONS: &[(&str, Layout)] = &[
     ("mail", MAIL),
     ("board", BOARD),
     ("local/wisps", WORK),
+    (super::notes::COLLECTION, super::notes::LAYOUT),
 ];
 
 /// The declared layout of `collection`, if it is one gastown knows.

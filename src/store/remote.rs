@@ -163,7 +163,11 @@ impl Git {
 
     fn command(&self) -> Command {
         let mut cmd = Command::new(&self.program);
-        cmd.current_dir(&self.cwd).stdin(Stdio::null());
+        // Our own fetches and pushes must not run gastown's git hooks on what sync does
+        // itself (the hooks skip their part when GT_NO_HOOKS is set; a user's hooks run).
+        cmd.current_dir(&self.cwd)
+            .stdin(Stdio::null())
+            .env("GT_NO_HOOKS", "1");
         cmd
     }
 

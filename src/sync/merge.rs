@@ -176,6 +176,18 @@ pub fn merge(
                     out.report.added += 1;
                 }
             }
+            Join::Notes => match a {
+                Some(a) => {
+                    let joined = crate::store::notes::join(&read(repo, a)?, &read(repo, b)?);
+                    if out.put(&path, Some(a), &joined)? {
+                        out.report.changed += 1;
+                    }
+                }
+                None => {
+                    out.put_blob(&path, b);
+                    out.report.added += 1;
+                }
+            },
             Join::Registers => {
                 let theirs_map = parse_registers(&path, &read(repo, b)?)?;
                 match a {

@@ -68,6 +68,7 @@ pub const KNOWN: &[Known] = &[
     Known { key: "patrol.lazy_after", kind: Kind::Duration, default: None, about: "commands start a background patrol when the last is older" },
     Known { key: "escalation.stale_threshold", kind: Kind::Duration, default: Some("4h"), about: "unacknowledged escalations are bumped after this" },
     Known { key: "escalation.max_reescalations", kind: Kind::Int, default: Some("2"), about: "bumps per escalation" },
+    Known { key: "hooks.locked_paths", kind: Kind::Text, default: Some("warn"), about: "pre-push hook when a pushed commit touches a path another agent has locked: warn or refuse" },
     Known { key: "escalation.notify_command", kind: Kind::Text, default: None, about: "program run for CRITICAL escalations (JSON on stdin)" },
 ];
 

@@ -28,6 +28,7 @@ mod convoy;
 mod crash;
 mod docs;
 mod formula;
+mod hooks;
 mod load;
 mod mail;
 mod mol;

@@ -24,6 +24,7 @@ mod search;
 mod shared;
 mod show;
 mod stats;
+mod trail;
 mod update;
 mod view;
 
@@ -146,6 +147,11 @@ commands! {
     Stats(stats::Args),
     /// Show the commits that changed a bead
     Log(log::Args),
+    /// Show the code commits that did a bead's work, and its merge requests
+    ///
+    /// From the work notes the post-commit git hook attaches to each commit an agent makes
+    /// (refs/gastown/notes/work; see `git gastown hooks`).
+    Trail(trail::Args),
     /// Import bd JSONL (all or nothing)
     Import(import::Args),
     /// Export every bead as bd JSONL

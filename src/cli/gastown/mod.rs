@@ -5,7 +5,9 @@
 
 mod completions;
 mod config;
+mod feed;
 mod gc;
+mod hooks;
 mod init;
 mod man;
 mod rig;
@@ -90,6 +92,13 @@ commands! {
     /// and retries when another clone pushed in between. Collections under
     /// refs/gastown/local/ never leave this clone. See docs/SYNC.md.
     Sync(sync::Args),
+    /// The town's activity stream, from the commit logs of its collections and its rigs'
+    ///
+    /// Every logical write is one commit naming its actor, operation and records; the feed
+    /// merges those of the town and of every rig in time order: sling, hook, done, merged,
+    /// rejected, landed, mail, escalations, patrol actions, board posts and locks, bead
+    /// edits. --follow keeps printing new events (polling the refs; stop it with Ctrl-C).
+    Feed(feed::Args),
     /// Pack refs and objects (safe while other processes write)
     ///
     /// Runs `git pack-refs --all` and an incremental `git repack -d`; --full runs `git gc`
@@ -97,6 +106,15 @@ commands! {
     /// `gc --auto` by themselves when loose objects pile up (threshold: GT_GC_AUTO or git
     /// config gastown.gcAuto, default 6700; 0 disables).
     Gc(gc::Args),
+    /// Install, remove or inspect the git hooks that propel the town (docs/HOOKS.md)
+    ///
+    /// post-commit notes each commit's bead, agent and session (refs/gastown/notes/work,
+    /// shown by `git log` and `git bead trail`); reference-transaction merges gastown state
+    /// a plain `git fetch` brought, and closes merge requests a branch merged by hand now
+    /// contains; pre-push refuses a polecat branch pushed onto the target branch. Hooks
+    /// chain to the ones already there and never fail your git command because of gastown.
+    #[command(subcommand)]
+    Hooks(hooks::Args),
     /// Print the suite's version and storage format
     Version(version::Args),
     /// Write the man pages of every gastown command into a directory
