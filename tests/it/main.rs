@@ -25,6 +25,7 @@ mod bd_fidelity;
 mod bead;
 mod beads_ui;
 mod board;
+mod convoy;
 mod crash;
 mod docs;
 mod feed;
