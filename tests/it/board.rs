@@ -141,7 +141,11 @@ fn locks_cover_directories_renew_for_their_holder_and_unlock_only_by_it() {
     assert_eq!(again["renewed"][0], "src/auth");
     // Checking a directory sees locks inside it.
     let out = board(&env, MAX, &["check", "src", "--json"]);
-    assert_eq!(out.status.code(), Some(1), "locked: exit 1, with --json too");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "locked: exit 1, with --json too"
+    );
     let checked: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(checked["locked"], true);
     assert_eq!(checked["locks"][0]["path"], "src/auth");
@@ -387,4 +391,101 @@ fn expire_locks_releases_expired_and_dead_holders_and_is_a_no_op_otherwise() {
     let tip = board_tip(&env);
     assert!(board.expire_locks(&actor, &is_dead).unwrap().is_empty());
     assert_eq!(board_tip(&env), tip, "a no-op pass writes nothing");
+}
+
+/// A convoy's landing posts its summary once: its beads, and the decisions recorded while
+/// it was open, which then name the post in `propagated_to`; the feed shows one `landed`.
+#[test]
+fn a_landing_convoy_posts_its_summary_with_the_decisions_made_meanwhile() {
+    let env = Env::new();
+    env.bead_ok(&["init", "--prefix", "lo"]);
+    json(
+        &env,
+        MAX,
+        &[
+            "decide",
+            "Before",
+            "--decision",
+            "old",
+            "--rationale",
+            "earlier",
+        ],
+    );
+    let a = env.create("one", &[]);
+    let b = env.create("two", &[]);
+    let convoy = env.json_in(&env.repo(), "convoy", &["create", "Both", &a, &b]);
+    let convoy = convoy["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_millis(20));
+    json(
+        &env,
+        NUX,
+        &[
+            "decide",
+            "Use JWT",
+            "--decision",
+            "JWT",
+            "--rationale",
+            "stateless",
+        ],
+    );
+    env.bead_ok(&["close", &a, &b]);
+
+    let bulletin = json(&env, MAX, &[]);
+    let landings: Vec<&Value> = bulletin
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "convoy-landed")
+        .collect();
+    assert_eq!(landings.len(), 1, "{bulletin:#}");
+    let text = landings[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains(&convoy) && text.contains(&a) && text.contains(&b),
+        "{text}"
+    );
+    assert!(text.contains("ADR-002 Use JWT"), "{text}");
+    assert!(
+        !text.contains("ADR-001"),
+        "decided before the convoy: {text}"
+    );
+    assert!(
+        !bulletin
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "landed"),
+        "the landing shows once, as its post: {bulletin:#}"
+    );
+    let post = landings[0]["post"].as_str().unwrap();
+    let decisions = json(&env, MAX, &["decisions"]);
+    assert_eq!(decisions[1]["propagated_to"], serde_json::json!([post]));
+    assert_eq!(decisions[0]["propagated_to"], serde_json::json!([]));
+
+    let landed = env.json_in(&env.repo(), "gastown", &["feed", "--kind", "landed"]);
+    let landed = landed.as_array().unwrap();
+    assert_eq!(landed.len(), 1, "{landed:#?}");
+    assert!(landed[0]["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == convoy.as_str()));
+    // The landing's repair path (sync, patrol) finds it posted: no second post.
+    let town = gastown::town::Town::discover(&env.repo()).unwrap();
+    let show = env.json_in(&env.repo(), "convoy", &["show", &convoy]);
+    let landed: gastown::convoy::LandedConvoy = {
+        let convoys = gastown::convoy::Convoys::new(&town);
+        gastown::convoy::LandedConvoy::of(&convoys.get(&convoy).unwrap())
+    };
+    assert_eq!(show["status"], "landed");
+    let again = gastown::board::Board::new(&town)
+        .convoy_landed(
+            &gastown::store::Actor {
+                name: "patrol".into(),
+                email: "p@x".into(),
+            },
+            &landed,
+        )
+        .unwrap();
+    assert!(!again.fresh);
+    assert_eq!(again.post.id, post);
 }

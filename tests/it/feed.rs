@@ -118,7 +118,31 @@ fn sling_done_and_merge_appear_in_order_with_actor_and_ids() {
         })
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["sling", "done", "merged"], "{bulletin:#?}");
+    // Sling put the bead into a convoy of its own, which landed with the merge: its
+    // summary names the merge request.
+    assert_eq!(
+        kinds,
+        ["sling", "done", "merged", "convoy-landed"],
+        "{bulletin:#?}"
+    );
+    let summary = bulletin
+        .iter()
+        .find(|e| e["kind"] == "convoy-landed")
+        .unwrap()["text"]
+        .as_str()
+        .unwrap();
+    let mr = events[merged]["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i.as_str().unwrap().contains("-mr-"))
+        .unwrap()
+        .as_str()
+        .unwrap();
+    assert!(
+        summary.contains("1 merged") && summary.contains(mr),
+        "{summary}"
+    );
 }
 
 #[test]
