@@ -126,6 +126,7 @@ impl Board<'_> {
             // The feed's one `landed` event per landing, however the landing was written
             // (a convoy of a lone repository lands inside the closing `bead close`).
             batch.op("convoy landed");
+            batch.about(ids.iter().cloned());
             Ok(Outcome::Commit {
                 message: format!("board post {}: convoy {} landed", post.id, landed.id),
                 value: LandingPosted {

@@ -318,6 +318,16 @@ fn event_of(
         })
         .collect();
     ids.sort();
+    let mut all: Vec<String> = trailer(store::IDS_TRAILER)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    for (_, id) in ids {
+        if !all.contains(&id) {
+            all.push(id);
+        }
+    }
     Some(Event {
         at: chrono::DateTime::from_timestamp_millis(at_ms)
             .unwrap_or_default()
@@ -327,7 +337,7 @@ fn event_of(
         actor: actor.to_string(),
         rig: source.rig.clone(),
         collection: collection.to_string(),
-        ids: ids.into_iter().map(|(_, id)| id).collect(),
+        ids: all,
         summary: subject,
         commit: commit.to_string(),
         at_ms,

@@ -46,6 +46,14 @@ fn sling_done_merge() -> (Town, String) {
         t.bead(&id)["status"] == "closed"
     });
     wait_until("every session to end", || t.alive_sessions() == 0);
+    // The detached merge pass goes on after the close (the convoy's landing message and
+    // post): wait until the history stops growing.
+    let mut last = feed(&t.env, &[]).len();
+    wait_until("the merge pass to finish writing", || {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = feed(&t.env, &[]).len();
+        std::mem::replace(&mut last, now) == now && feed(&t.env, &["--kind", "landed"]).len() == 1
+    });
     (t, id)
 }
 
