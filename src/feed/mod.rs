@@ -380,6 +380,16 @@ mod tests {
         ] {
             assert_eq!(store::op_of_subject(subject), op, "{subject}");
         }
+        assert_eq!(
+            store::without_trailers(
+                "bead close gt-1: a\n\nGastown-Op: bead close\nGastown-At: 1\n"
+            ),
+            "bead close gt-1: a"
+        );
+        assert_eq!(
+            store::without_trailers("x\n\nSigned-off-by: me"),
+            "x\n\nSigned-off-by: me"
+        );
     }
 
     #[test]

@@ -134,7 +134,7 @@ const MAX_TRAILER_RECORDS: usize = 24;
 
 /// The operation a commit subject names by the suite's convention `<domain> <verb> <ids>...`
 /// (`mq merge mr-1 into main` -> `mq merge`, `hook gt-1 -> ...` -> `hook`): its leading
-/// words made of lower-case letters and hyphens, at most three, up to a colon. Used for the trailer when a
+/// words made of lower-case letters only, at most three, up to a colon. Used for the trailer when a
 /// write names no op, and by the feed for commits written before the trailer existed.
 pub fn op_of_subject(subject: &str) -> String {
     subject
@@ -147,11 +147,31 @@ pub fn op_of_subject(subject: &str) -> String {
             }
             let bare = word.strip_suffix(':').unwrap_or(word);
             *open = bare.len() == word.len();
-            let verb = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            // Ids are `prefix-rest` (gt-1, m-abc): a word with a hyphen is no verb.
+            let verb = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_lowercase());
             verb.then_some(bare)
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A commit message without the trailers [`Store::write`] adds (what a person wrote, for
+/// views such as `git bead log`).
+pub fn without_trailers(message: &str) -> &str {
+    let body = message.trim_end();
+    let Some((head, block)) = body.rsplit_once("\n\n") else {
+        return body;
+    };
+    let ours = |l: &str| {
+        [OP_TRAILER, IDS_TRAILER, RECORDS_TRAILER, AT_TRAILER]
+            .iter()
+            .any(|t| l.starts_with(&format!("{t}: ")))
+    };
+    if block.lines().all(ours) {
+        head.trim_end()
+    } else {
+        body
+    }
 }
 
 /// `dir/name` of a record path (`beads/ab/gt-1.json` -> `beads/gt-1`).
