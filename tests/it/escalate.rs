@@ -611,3 +611,56 @@ fn the_merge_queue_escalates_after_max_retries_and_on_a_gate_timeout() {
     assert_eq!(inbox(&env, "mayor").len(), 2);
     assert_eq!(inbox(&env, "overseer").len(), 1, "MEDIUM: the mayor only");
 }
+
+#[test]
+fn in_a_town_escalations_live_in_the_town_and_beads_are_found_in_their_rigs() {
+    let env = Env::new();
+    let town = env.path().join("town");
+    support::ok(
+        env.run_in(env.path(), "gastown", &["init", town.to_str().unwrap()]),
+        &["init"],
+    );
+    let repo = env.repo();
+    support::ok(
+        env.run_in(
+            &town,
+            "gastown",
+            &[
+                "rig",
+                "add",
+                "web",
+                repo.to_str().unwrap(),
+                "--prefix",
+                "wb",
+            ],
+        ),
+        &["rig add"],
+    );
+    let bead = env.create("broken build", &[]);
+    assert!(bead.starts_with("wb-"), "{bead}");
+    let rig_tip = env.ref_tip(&repo, "refs/gastown/beads");
+    // Raised from the rig, about the rig's bead: the record is the town's.
+    let e = env.json_in(
+        &repo,
+        "escalate",
+        &["-s", "HIGH", "build broken", "--bead", &bead],
+    );
+    assert_eq!(e["bead"], bead.as_str());
+    assert_eq!(e["rig"], "web");
+    assert_eq!(
+        env.ref_tip(&repo, "refs/gastown/beads"),
+        rig_tip,
+        "nothing in the rig's store"
+    );
+    let from_town = env.json_in(&town, "escalate", &["list"]);
+    assert_eq!(from_town[0]["id"], e["id"]);
+    let overseer = env.json_in(&town, "mail", &["inbox", "--actor", "overseer"]);
+    assert_eq!(overseer[0]["subject"], "[HIGH] build broken");
+    // From the town, the bead is found in its rig too.
+    let again = env.json_in(
+        &town,
+        "escalate",
+        &["-s", "LOW", "still broken", "--bead", &bead],
+    );
+    assert_eq!(again["rig"], "web");
+}
