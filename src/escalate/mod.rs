@@ -477,6 +477,19 @@ impl<'t> Escalations<'t> {
         })
     }
 
+    /// Whether the escalation of an idempotency key exists (read only).
+    pub fn has_key(&self, key: &str) -> Result<bool> {
+        let snap = self.snapshot()?;
+        for nonce in 0.. {
+            match records::read(&snap, &path_of(&keyed_id(key, nonce)))? {
+                None => return Ok(false),
+                Some(r) if r.str("key") == Some(key) => return Ok(true),
+                Some(_) => {}
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
     /// Every escalation the filter lets through: most severe first, then oldest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<Escalation>> {
         let snap = self.snapshot()?;

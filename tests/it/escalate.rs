@@ -664,3 +664,54 @@ fn in_a_town_escalations_live_in_the_town_and_beads_are_found_in_their_rigs() {
     );
     assert_eq!(again["rig"], "web");
 }
+
+#[test]
+fn a_pass_raises_the_escalation_a_killed_pass_left_unraised() {
+    let env = town();
+    env.config_set("merge_queue.gates.test", "true");
+    env.branch_with("lost", "main", &[("lost.txt", "x\n")]);
+    let (_, v) = env.mq_json(&["submit", "lost"]);
+    let mr = id(&v);
+    // As a pass killed right after its rejection write leaves it: rejected, escalated, and
+    // no escalation in the town.
+    let store = gastown::store::Store::open(&env.repo()).unwrap();
+    let actor = gastown::store::Actor {
+        name: "test".into(),
+        email: "test@example.com".into(),
+    };
+    let path = gastown::mq::record::path_of(&mr);
+    store
+        .write("beads", &actor, |snap, batch| {
+            let mut record = gastown::records::read(snap, &path)?.unwrap();
+            let stamp = gastown::bead::record::Stamp(batch.clock, "test".into());
+            record.set("status", serde_json::json!("rejected"), &stamp);
+            record.set("escalated", serde_json::json!(true), &stamp);
+            record.set(
+                "reason",
+                serde_json::json!("gate 'test' failed (exit 1)"),
+                &stamp,
+            );
+            gastown::records::put(batch, &path, &record);
+            gastown::bead::ops::carry_count(snap, batch, 0);
+            Ok(gastown::store::Outcome::Commit {
+                message: "simulate a killed pass".into(),
+                value: (),
+            })
+        })
+        .unwrap();
+    let (_, report) = env.mq_json(&["run"]);
+    let repaired = report["escalations_repaired"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(repaired.len(), 1, "{report}");
+    let e = esc_json(&env, &["show", repaired[0].as_str().unwrap()]);
+    assert_eq!(
+        (e["category"].as_str(), e["mr"].as_str()),
+        (Some("failed"), Some(mr.as_str()))
+    );
+    assert_eq!(inbox(&env, "overseer").len(), 1);
+    // Raised once: the next pass finds it.
+    let (_, report) = env.mq_json(&["run"]);
+    assert!(report.get("escalations_repaired").is_none(), "{report}");
+    assert_eq!(esc_json(&env, &["list"]).as_array().unwrap().len(), 1);
+}
