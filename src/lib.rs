@@ -13,6 +13,7 @@ pub mod convoy;
 pub mod detach;
 pub mod error;
 pub mod feed;
+pub mod escalate;
 pub mod formula;
 pub mod gitcmd;
 pub mod hooks;

@@ -29,6 +29,7 @@ mod convoy;
 mod crash;
 mod docs;
 mod feed;
+mod escalate;
 mod formula;
 mod hooks;
 mod load;
