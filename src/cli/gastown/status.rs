@@ -125,6 +125,34 @@ fn render(s: &Status) -> String {
         }
     }
 
+    out.push_str(&format!("\nConvoys ({} active)\n", s.convoys.len()));
+    for c in &s.convoys {
+        let stranded = c
+            .stranded
+            .as_deref()
+            .map(|why| format!("  stranded ({why})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {} {}  {}/{} closed  {}{stranded}\n",
+            text::line(&c.id),
+            text::line(&c.name),
+            c.progress.closed,
+            c.progress.total,
+            text::line(&c.status)
+        ));
+    }
+
+    out.push_str(&format!("\nLocks ({})\n", s.locks.len()));
+    for l in &s.locks {
+        out.push_str(&format!(
+            "  {}  {}  until {}  {}\n",
+            text::line(&l.path),
+            text::line(&l.holder),
+            short_time(&l.expires),
+            text::line(&l.intent)
+        ));
+    }
+
     out.push_str(&format!(
         "\nQueued dispatches ({})\n",
         s.dispatch_queue.len()
