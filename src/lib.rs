@@ -12,6 +12,7 @@ pub mod cli;
 pub mod convoy;
 pub mod detach;
 pub mod error;
+pub mod escalate;
 pub mod feed;
 pub mod formula;
 pub mod gitcmd;

@@ -1,5 +1,5 @@
 //! `git gastown status`: the town at a glance, as one read-only document — rigs, agents with
-//! their hooks and liveness, the merge queues, queued dispatches, convoys, advisory locks —
+//! their hooks and liveness, the merge queues, queued dispatches, convoys, escalations, advisory locks —
 //! with the problems that need a person first. The dashboard's `/api/status` serves this same document.
 //!
 //! Nothing here writes: every fact is read from the stores' tips (one snapshot per store)
@@ -26,7 +26,7 @@ use crate::store::{Snapshot, Store};
 use crate::town::{settings, Rig, Town};
 
 pub use problems::{short_duration, Problem, ProblemKind};
-pub use town_wide::ConvoyLine;
+pub use town_wide::{ConvoyLine, EscalationsSection};
 
 /// The whole document (`git gastown status --json`, the dashboard's `/api/status`).
 #[derive(Debug, Clone, Serialize)]
@@ -43,6 +43,8 @@ pub struct Status {
     pub dispatch_queue: Vec<QueuedDispatch>,
     /// Active convoys (open or staged), oldest first, with their progress.
     pub convoys: Vec<ConvoyLine>,
+    /// Escalations not closed yet, by severity.
+    pub escalations: EscalationsSection,
     /// Live advisory locks on the town's board.
     pub locks: Vec<crate::board::Lock>,
 }
@@ -190,6 +192,7 @@ pub fn gather(town: &Town) -> Result<Status> {
         merge_queue: Vec::new(),
         dispatch_queue: Vec::new(),
         convoys: Vec::new(),
+        escalations: town_wide::escalations(town)?,
         locks: town_wide::locks(town)?,
     };
     let mut by_rig: BTreeMap<Option<String>, Vec<AgentView>> = BTreeMap::new();

@@ -1,6 +1,6 @@
-//! The town-wide sections of the status: convoys with their progress, and the board's
-//! advisory locks. Read through their services' read-only calls (`Convoys::all` and
-//! `stranded`, `Board::locks`): `git convoy list` lands complete convoys as it reads, and
+//! The town-wide sections of the status: convoys with their progress, escalations by
+//! severity and the board's advisory locks. Read through their services' read-only calls
+//! (`Convoys::all` and `stranded`, `Escalations::list`, `Board::locks`): `git convoy list` lands complete convoys as it reads, and
 //! status must never write, so it does not call it.
 
 use std::collections::HashSet;
@@ -11,6 +11,7 @@ use super::problems::{Problem, ProblemKind};
 use crate::board::{Board, Lock};
 use crate::convoy::{Convoys, Progress};
 use crate::error::Result;
+use crate::escalate::{Escalation, Escalations, ListFilter};
 use crate::town::Town;
 
 /// An active convoy (open or staged) and how far along it is.
@@ -94,4 +95,33 @@ pub(super) fn convoys(
 /// Live advisory locks on the town's board.
 pub(super) fn locks(town: &Town) -> Result<Vec<Lock>> {
     Board::new(town).locks()
+}
+
+/// Escalations not closed yet (open or acknowledged), counted by severity.
+#[derive(Debug, Clone, Serialize)]
+pub struct EscalationsSection {
+    /// Not acknowledged by anyone yet.
+    pub open: usize,
+    pub acked: usize,
+    /// `CRITICAL`, `HIGH`, `MEDIUM`, `LOW` → how many are open or acknowledged.
+    pub by_severity: std::collections::BTreeMap<String, usize>,
+    /// Most severe first, then oldest.
+    pub list: Vec<Escalation>,
+}
+
+/// The town's escalations that are not closed, read through `Escalations::list`.
+pub(super) fn escalations(town: &Town) -> Result<EscalationsSection> {
+    let list = Escalations::new(town).list(&ListFilter::default())?;
+    let mut by_severity = std::collections::BTreeMap::new();
+    for e in &list {
+        *by_severity
+            .entry(e.severity.as_str().to_string())
+            .or_insert(0) += 1;
+    }
+    Ok(EscalationsSection {
+        open: list.iter().filter(|e| e.status == "open").count(),
+        acked: list.iter().filter(|e| e.status == "acked").count(),
+        by_severity,
+        list,
+    })
 }

@@ -27,6 +27,7 @@ mod beads_ui;
 mod convoy;
 mod crash;
 mod docs;
+mod escalate;
 mod formula;
 mod load;
 mod mail;

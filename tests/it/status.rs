@@ -230,6 +230,16 @@ fn busy_town(t: &TwoRigs) -> (String, String, String, String, String, String) {
         &["board", "lock"],
     );
     std::fs::write(t.out.join("convoy"), &convoy_id).unwrap();
+    // Escalations: a HIGH one open, a LOW one acknowledged, a MEDIUM one closed.
+    t.json(&t.town, "escalate", &["-s", "HIGH", "the api rig is down"]);
+    let low = t.json(&t.town, "escalate", &["-s", "LOW", "a typo in the docs"]);
+    t.json(&t.town, "escalate", &["ack", low["id"].as_str().unwrap()]);
+    let medium = t.json(&t.town, "escalate", &["-s", "MEDIUM", "solved already"]);
+    t.json(
+        &t.town,
+        "escalate",
+        &["close", medium["id"].as_str().unwrap(), "--reason", "fixed"],
+    );
     t.gastown_ok(&t.town, &["rig", "park", "api"]);
     // Quiet for longer than web's patrol.stuck_after.
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -292,6 +302,22 @@ fn status_json_puts_dead_work_first_and_has_every_section() {
         .filter(|c| c["stranded"].is_string())
         .collect();
     assert_eq!(stranded.len(), 1, "{convoys:?}");
+
+    // Escalations not closed, by severity, most severe first.
+    let e = &s["escalations"];
+    assert_eq!(
+        (&e["open"], &e["acked"]),
+        (&Value::from(1), &Value::from(1)),
+        "{e}"
+    );
+    assert_eq!(e["by_severity"], serde_json::json!({"HIGH": 1, "LOW": 1}));
+    let summaries: Vec<&str> = e["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries, ["the api rig is down", "a typo in the docs"]);
 
     // Locks held on the board.
     let locks = s["locks"].as_array().unwrap();
@@ -375,7 +401,9 @@ fn status_json_puts_dead_work_first_and_has_every_section() {
     assert!(at("Rigs (2)") < at("Agents (3, 2 alive)"));
     assert!(at("Agents (3, 2 alive)") < at("Merge queue"));
     assert!(at("Merge queue") < at("Convoys ("));
-    assert!(at("Convoys (") < at("Locks (1)"));
+    assert!(at("Convoys (") < at("Escalations (1 open, 1 acknowledged)  1 HIGH, 1 LOW"));
+    assert!(at("Escalations (1 open") < at("Locks (1)"));
+    assert!(text.contains("the api rig is down"), "{text}");
     assert!(at("Locks (1)") < at("Queued dispatches (1)"));
     assert!(text.contains("release 1"), "{text}");
     assert!(text.contains("src/auth"), "{text}");

@@ -142,6 +142,31 @@ fn render(s: &Status) -> String {
         ));
     }
 
+    let e = &s.escalations;
+    let severities: Vec<String> = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+        .iter()
+        .filter_map(|sev| e.by_severity.get(*sev).map(|n| format!("{n} {sev}")))
+        .collect();
+    out.push_str(&format!(
+        "\nEscalations ({} open, {} acknowledged){}\n",
+        e.open,
+        e.acked,
+        if severities.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", severities.join(", "))
+        }
+    ));
+    for x in &e.list {
+        out.push_str(&format!(
+            "  {} {:<8} {:<5} {}\n",
+            text::line(&x.id),
+            x.severity.as_str(),
+            text::line(&x.status),
+            text::line(&x.summary)
+        ));
+    }
+
     out.push_str(&format!("\nLocks ({})\n", s.locks.len()));
     for l in &s.locks {
         out.push_str(&format!(
