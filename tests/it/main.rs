@@ -31,6 +31,7 @@ mod load;
 mod mail;
 mod mol;
 mod mq;
+mod patrol;
 mod real_data;
 mod services;
 mod session;
