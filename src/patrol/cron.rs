@@ -108,8 +108,9 @@ pub fn install(mut cron: CronLine, town_root: &Path) -> Result<CronLine> {
 }
 
 fn crontab() -> Result<std::path::PathBuf> {
-    which::which("crontab")
-        .map_err(|_| Error::invalid("the crontab command is not on PATH (install cron, or add the line by hand)"))
+    which::which("crontab").map_err(|_| {
+        Error::invalid("the crontab command is not on PATH (install cron, or add the line by hand)")
+    })
 }
 
 /// The user's crontab; empty when there is none yet.
@@ -182,7 +183,9 @@ mod tests {
         )
         .unwrap();
         assert!(
-            l.line.starts_with(r"*/5 * * * * '/opt/it'\''s here/git-patrol' -C '/tmp/town $HOME' --quiet >> "),
+            l.line.starts_with(
+                r"*/5 * * * * '/opt/it'\''s here/git-patrol' -C '/tmp/town $HOME' --quiet >> "
+            ),
             "{}",
             l.line
         );

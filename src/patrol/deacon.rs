@@ -19,7 +19,7 @@ use crate::error::Result;
 use crate::gitcmd;
 use crate::records;
 use crate::session::Sessions;
-use crate::sling::{queue, FormulaChoice, SlingSpec, Sling, Target};
+use crate::sling::{queue, FormulaChoice, Sling, SlingSpec, Target};
 use crate::store::{gc, Outcome, Store};
 use crate::town::{settings, Rig};
 
@@ -95,9 +95,7 @@ fn stale_hooks(
                 "its agent's hook holds something else".to_string()
             }
             Some(a) => {
-                let alive = sessions
-                    .is_alive(&address.session_name())
-                    .unwrap_or(false);
+                let alive = sessions.is_alive(&address.session_name()).unwrap_or(false);
                 let working = a.str("state") == Some(STATE_WORKING);
                 let polecat_seen = polecats.iter().any(|p| p.agent.address == address);
                 if alive || (working && polecat_seen) {
@@ -139,7 +137,9 @@ fn unhook_stale(pass: &Pass<'_, '_>, store: &Store, bead: &str, holder: &Address
     let actor = pass.actor;
     store.write(COLLECTION, actor, |snap, batch| {
         let Some(record) = records::read(snap, &record_path(bead))? else {
-            return Ok(Outcome::Unchanged(Acted::Skipped("the bead is gone".into())));
+            return Ok(Outcome::Unchanged(Acted::Skipped(
+                "the bead is gone".into(),
+            )));
         };
         if record.status() != "hooked"
             || hook::holder_of(&record).as_deref() != Some(holder.to_string().as_str())
@@ -161,7 +161,11 @@ fn unhook_stale(pass: &Pass<'_, '_>, store: &Store, bead: &str, holder: &Address
 /// Idle polecats whose session ended with uncommitted files (`idle-dirty-sandbox`): a
 /// checkpoint commit. Each ended session is looked at once (a marker per session), so a
 /// quiet town runs no `git status` at all.
-fn idle_checkpoints(pass: &Pass<'_, '_>, store: &Store, polecats: &[Polecat]) -> Result<Vec<Finding>> {
+fn idle_checkpoints(
+    pass: &Pass<'_, '_>,
+    store: &Store,
+    polecats: &[Polecat],
+) -> Result<Vec<Finding>> {
     let mut out = Vec::new();
     for p in polecats {
         if p.alive || p.hook().is_some() || p.intent.is_some() || !p.sandbox_exists {
@@ -222,14 +226,22 @@ fn write_marker(path: &std::path::Path, key: &str) {
 /// `checkpoint/polecat/<name>` (the sandbox's branch, index and files are left exactly as
 /// they were; an earlier checkpoint stays reachable as a second parent). The branch@commit,
 /// or None when the sandbox is clean.
-pub(crate) fn checkpoint_if_dirty(pass: &Pass<'_, '_>, store: &Store, p: &Polecat) -> Result<Option<String>> {
+pub(crate) fn checkpoint_if_dirty(
+    pass: &Pass<'_, '_>,
+    store: &Store,
+    p: &Polecat,
+) -> Result<Option<String>> {
     let Some(sandbox) = p.sandbox.as_ref().filter(|s| s.is_dir()) else {
         return Ok(None);
     };
     if gitcmd::dirty_paths(sandbox)?.is_empty() {
         return Ok(None);
     }
-    let name = p.agent.name.clone().unwrap_or_else(|| p.session_name.clone());
+    let name = p
+        .agent
+        .name
+        .clone()
+        .unwrap_or_else(|| p.session_name.clone());
     let branch = format!("checkpoint/{}/{name}", p.agent.role.as_str());
     let dir = store.state_dir().join("patrol");
     std::fs::create_dir_all(&dir)
@@ -278,12 +290,21 @@ pub(crate) fn checkpoint_if_dirty(pass: &Pass<'_, '_>, store: &Store, p: &Poleca
         }
         args.extend(["-m", message.as_str()]);
         let commit = git(&args)?;
-        if !store.move_branch(&branch, &commit, previous.as_deref(), actor, "patrol: checkpoint")? {
+        if !store.move_branch(
+            &branch,
+            &commit,
+            previous.as_deref(),
+            actor,
+            "patrol: checkpoint",
+        )? {
             return Err(crate::error::Error::Conflict(format!(
                 "{branch} moved during the checkpoint; the next pass tries again"
             )));
         }
-        Ok(Some(format!("{branch}@{}", &commit[..commit.len().min(10)])))
+        Ok(Some(format!(
+            "{branch}@{}",
+            &commit[..commit.len().min(10)]
+        )))
     })();
     let _ = std::fs::remove_file(&index);
     result
@@ -295,8 +316,12 @@ fn drain_queue(pass: &Pass<'_, '_>, rig: &Rig, store: &Store) -> Result<Vec<Find
     if waiting.is_empty() {
         return Ok(Vec::new());
     }
-    let f = Finding::new("deacon", "queue", format!("{} dispatch(es) wait", waiting.len()))
-        .action("drain-queue");
+    let f = Finding::new(
+        "deacon",
+        "queue",
+        format!("{} dispatch(es) wait", waiting.len()),
+    )
+    .action("drain-queue");
     if pass.dry_run {
         return Ok(vec![pass.act(f, || Ok(Acted::Done(None)))]);
     }
@@ -335,7 +360,9 @@ fn auto_dispatch(pass: &Pass<'_, '_>, rig: &Rig, store: &Store) -> Result<Vec<Fi
     }
     let capacity = pass.agents.capacity(&rig.name)?;
     let slots = if capacity.max_polecats > 0 {
-        capacity.max_polecats.saturating_sub(capacity.rig_polecats as u64)
+        capacity
+            .max_polecats
+            .saturating_sub(capacity.rig_polecats as u64)
     } else {
         settings::effective(Some(store), &pass.town.store, "dispatch.batch")?
             .value
@@ -437,7 +464,11 @@ fn reap_wisps(pass: &Pass<'_, '_>, store: &Store) -> Result<Vec<Finding>> {
     let f = Finding::new(
         "deacon",
         "wisp-reaping",
-        format!("{} closed wisp bead(s) older than {} s", old.len(), ttl_ms / 1000),
+        format!(
+            "{} closed wisp bead(s) older than {} s",
+            old.len(),
+            ttl_ms / 1000
+        ),
     )
     .action("delete");
     Ok(vec![pass.act(f, || {
@@ -448,7 +479,11 @@ fn reap_wisps(pass: &Pass<'_, '_>, store: &Store) -> Result<Vec<Finding>> {
 
 /// `gc --auto` for the store: only when over git's thresholds, and never waiting for
 /// another gc.
-pub(crate) fn housekeeping(pass: &Pass<'_, '_>, store: &Store, cwd: &std::path::Path) -> Result<Vec<Finding>> {
+pub(crate) fn housekeeping(
+    pass: &Pass<'_, '_>,
+    store: &Store,
+    cwd: &std::path::Path,
+) -> Result<Vec<Finding>> {
     if pass.dry_run {
         return Ok(Vec::new());
     }

@@ -85,9 +85,10 @@ pub(crate) fn gather(pass: &Pass<'_, '_>, rig: &Rig, store: &Store) -> Result<Fa
         let session = match sessions.info(&session_name) {
             Ok(info) => info,
             Err(err) => {
-                facts
-                    .problems
-                    .push(corrupt_session_file(pass, &sessions, &session_name, alive, &err).agent(&address));
+                facts.problems.push(
+                    corrupt_session_file(pass, &sessions, &session_name, alive, &err)
+                        .agent(&address),
+                );
                 None
             }
         };

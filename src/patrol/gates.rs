@@ -81,9 +81,7 @@ pub(crate) fn gates(pass: &Pass<'_, '_>, store: &Store) -> Result<Vec<Finding>> 
                     _ => Wait::Waiting,
                 },
                 "mail" => match crate::mail::Mail::new(pass.town).thread("overseer", &target) {
-                    Ok(thread) if thread.len() > 1 => {
-                        Wait::Over(format!("{target} has a reply"))
-                    }
+                    Ok(thread) if thread.len() > 1 => Wait::Over(format!("{target} has a reply")),
                     _ => Wait::Waiting,
                 },
                 _ => Wait::Unchecked,

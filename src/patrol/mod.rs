@@ -318,8 +318,11 @@ fn patrol_rig(pass: &Pass<'_, '_>, rig: &Rig) -> RigPatrol {
         }
     };
     if rig.parked {
-        out.findings
-            .push(Finding::new("deacon", "rig-parked", "parked: no restarts or dispatch"));
+        out.findings.push(Finding::new(
+            "deacon",
+            "rig-parked",
+            "parked: no restarts or dispatch",
+        ));
     }
     let facts = match facts::gather(pass, rig, &store) {
         Ok(facts) => facts,

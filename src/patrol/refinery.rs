@@ -16,7 +16,11 @@ pub(crate) fn run(pass: &Pass<'_, '_>, rig: &Rig, store: &Store) -> Vec<Finding>
             return vec![Finding {
                 outcome: "failed".into(),
                 error: Some(crate::error::one_line(&err.to_string())),
-                ..Finding::new("refinery", "merge-queue", "the merge queue could not be read")
+                ..Finding::new(
+                    "refinery",
+                    "merge-queue",
+                    "the merge queue could not be read",
+                )
             }]
         }
     };

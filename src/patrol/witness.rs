@@ -39,7 +39,12 @@ use crate::town::Rig;
 /// A `done` intent older than this with its session still alive is stuck.
 const DONE_GRACE_SECS: i64 = 60;
 
-pub(crate) fn run(pass: &Pass<'_, '_>, rig: &Rig, store: &Store, polecats: &[Polecat]) -> Vec<Finding> {
+pub(crate) fn run(
+    pass: &Pass<'_, '_>,
+    rig: &Rig,
+    store: &Store,
+    polecats: &[Polecat],
+) -> Vec<Finding> {
     let stuck_after = pass.seconds(Some(store), "patrol.stuck_after", 1800) as i64;
     let mut out = Vec::new();
     for p in polecats {
@@ -72,12 +77,20 @@ fn classify(
         if p.alive && age <= DONE_GRACE_SECS {
             return None; // a `done` running right now
         }
-        let class = if p.alive { "stuck-in-done" } else { "done-intent-dead" };
+        let class = if p.alive {
+            "stuck-in-done"
+        } else {
+            "done-intent-dead"
+        };
         let detail = format!("an interrupted `done` ({age} s old), session {}", life(p));
         let f = Finding::new("witness", class, detail)
             .agent(&me)
             .bead(bead.as_deref())
-            .action(if p.alive { "stop-finish-done" } else { "finish-done" });
+            .action(if p.alive {
+                "stop-finish-done"
+            } else {
+                "finish-done"
+            });
         return Some(pass.act(f, || finish_done(pass, store, p)));
     }
     let bead_id = p.hook()?;
@@ -104,7 +117,9 @@ fn classify(
         }));
     }
     if closed_or_gone(bead) {
-        let state = bead.map(|b| b.status().to_string()).unwrap_or_else(|| "gone".into());
+        let state = bead
+            .map(|b| b.status().to_string())
+            .unwrap_or_else(|| "gone".into());
         if p.alive {
             let f = Finding::new(
                 "witness",
@@ -134,17 +149,29 @@ fn classify(
         if p.agent.state != STATE_WORKING {
             return None; // hooked, never started: a stale hook (deacon) once it is old
         }
-        return Some(death(pass, store, p, bead_id, bead, "dead-session-hooked", "session died"));
+        return Some(death(
+            pass,
+            store,
+            p,
+            bead_id,
+            bead,
+            "dead-session-hooked",
+            "session died",
+        ));
     }
     let self_stuck = bead.status() == "blocked" || bead.label_names().any(|l| l == "stuck");
     if self_stuck {
         if bead.get("stuck_escalated_at").is_some() {
             return None;
         }
-        let f = Finding::new("witness", "self-reported-stuck", "the agent says it is stuck")
-            .agent(&me)
-            .bead(Some(bead_id))
-            .action("escalate");
+        let f = Finding::new(
+            "witness",
+            "self-reported-stuck",
+            "the agent says it is stuck",
+        )
+        .agent(&me)
+        .bead(Some(bead_id))
+        .action("escalate");
         return Some(pass.act(f, || escalate_stuck(pass, store, p, bead_id)));
     }
     if let Some(last) = p.last_progress() {
@@ -190,7 +217,11 @@ fn death(
     let me = p.address();
     let escalate = deaths > MAX_RESTARTS;
     let detail = format!("{why}; death {deaths} of this bead's sessions");
-    let action = if escalate { "escalate-release" } else { "restart" };
+    let action = if escalate {
+        "escalate-release"
+    } else {
+        "restart"
+    };
     let f = Finding::new("witness", class, detail)
         .agent(&me)
         .bead(Some(bead_id))
@@ -211,7 +242,14 @@ fn death(
         let checkpoint = deacon::checkpoint_if_dirty(pass, store, p)?;
         let note = checkpoint.map(|c| format!("checkpointed as {c}"));
         if escalate {
-            release(store, pass.actor, &p.agent.address, bead_id, Some((deaths, &key)), "deaths")?;
+            release(
+                store,
+                pass.actor,
+                &p.agent.address,
+                bead_id,
+                Some((deaths, &key)),
+                "deaths",
+            )?;
             let escalated = escalate_death(pass, p, bead_id, deaths)?;
             let mut notes: Vec<String> = note.into_iter().collect();
             notes.push(format!("bead released to open; {escalated}"));
@@ -244,7 +282,9 @@ fn death(
 }
 
 pub(crate) fn deaths_of(bead: &Record) -> u64 {
-    bead.get("session_deaths").and_then(Value::as_u64).unwrap_or(0)
+    bead.get("session_deaths")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
 }
 
 /// The facts again, fresh: whether the session lives, and whether the bead is still on
@@ -294,7 +334,9 @@ fn release(
     store.write(COLLECTION, actor, |snap, batch| {
         let agent_path = address.record_path();
         let Some(mut agent) = records::read(snap, &agent_path)? else {
-            return Ok(Outcome::Unchanged(Acted::Skipped("the agent is gone".into())));
+            return Ok(Outcome::Unchanged(Acted::Skipped(
+                "the agent is gone".into(),
+            )));
         };
         if agent.str("hook") != Some(bead) {
             return Ok(Outcome::Unchanged(Acted::Skipped(
@@ -332,7 +374,9 @@ fn clear_hook(store: &Store, actor: &Actor, address: &Address, bead: &str) -> Re
     store.write(COLLECTION, actor, |snap, batch| {
         let path = address.record_path();
         let Some(mut agent) = records::read(snap, &path)? else {
-            return Ok(Outcome::Unchanged(Acted::Skipped("the agent is gone".into())));
+            return Ok(Outcome::Unchanged(Acted::Skipped(
+                "the agent is gone".into(),
+            )));
         };
         if agent.str("hook") != Some(bead) {
             return Ok(Outcome::Unchanged(Acted::Skipped(

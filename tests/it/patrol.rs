@@ -75,17 +75,9 @@ fn kill(t: &Town, pid: u64) {
 }
 
 fn bead_field(t: &Town, id: &str, key: &str) -> Value {
-    let text = t.git(&["show", &format!("refs/gastown/beads:issues/{id}.json")]);
-    let record: Value = serde_json::from_str(&text).unwrap_or_else(|_| {
-        // Beads live in a fan-out path: find it.
-        let path = t
-            .git(&["ls-tree", "-r", "--name-only", "refs/gastown/beads"])
-            .lines()
-            .find(|p| p.ends_with(&format!("/{id}.json")) || p.ends_with(&format!("{id}.json")))
-            .map(str::to_string)
-            .unwrap();
-        serde_json::from_str(&t.git(&["show", &format!("refs/gastown/beads:{path}")])).unwrap()
-    });
+    let path = gastown::bead::id::record_path(id);
+    let text = t.git(&["show", &format!("refs/gastown/beads:{path}")]);
+    let record: Value = serde_json::from_str(&text).unwrap();
     record["fields"][key]["v"].clone()
 }
 
@@ -142,7 +134,10 @@ fn killed_polecat_is_restarted_three_times_then_released(backend: &str) {
     assert!(sandbox.is_dir(), "the sandbox is kept");
     // Released work is not restarted again.
     let (_, after) = patrol(&t, &[]);
-    assert!(with_class(&after, "dead-session-hooked").is_empty(), "{after}");
+    assert!(
+        with_class(&after, "dead-session-hooked").is_empty(),
+        "{after}"
+    );
 }
 
 #[test]
@@ -207,7 +202,10 @@ fn two_concurrent_patrols_act_once() {
         if report["skipped"].is_string() {
             skipped += 1;
             assert!(
-                report["skipped"].as_str().unwrap().contains("a patrol is running"),
+                report["skipped"]
+                    .as_str()
+                    .unwrap()
+                    .contains("a patrol is running"),
                 "{report}"
             );
         }
@@ -270,7 +268,11 @@ fn an_interrupted_done_is_finished() {
     std::fs::write(sandbox.join("chain.txt"), "oiled\n").unwrap();
     t.env.git_ok(&sandbox, &["add", "chain.txt"]);
     t.env.git_ok(&sandbox, &["commit", "-qm", "oil the chain"]);
-    let commit = t.env.git_ok(&sandbox, &["rev-parse", "HEAD"]).trim().to_string();
+    let commit = t
+        .env
+        .git_ok(&sandbox, &["rev-parse", "HEAD"])
+        .trim()
+        .to_string();
     let intent_dir = t.state_dir().join("done");
     std::fs::create_dir_all(&intent_dir).unwrap();
     std::fs::write(
@@ -285,7 +287,11 @@ fn an_interrupted_done_is_finished() {
     let done = with_class(&report, "done-intent-dead");
     assert_eq!(done.len(), 1, "{report}");
     assert_eq!(done[0]["outcome"], "done", "{report}");
-    let mrs: Vec<Value> = t.mq_list().into_iter().filter(|m| m["bead"] == id.as_str()).collect();
+    let mrs: Vec<Value> = t
+        .mq_list()
+        .into_iter()
+        .filter(|m| m["bead"] == id.as_str())
+        .collect();
     assert_eq!(mrs.len(), 1, "{mrs:?}");
     assert!(t.view(FURIOSA)["hook"].is_null());
     assert!(!intent_dir.join("gt-repo-furiosa.json").exists());
@@ -359,7 +365,10 @@ fn corrupt_files_and_a_deleted_sandbox_are_reported_and_repaired_never_a_crash()
     std::fs::create_dir_all(&activity).unwrap();
     std::fs::write(activity.join("repo+polecats+furiosa.last"), "yesterday-ish").unwrap();
     let sandbox = t.sandbox("polecats", "furiosa");
-    t.env.git_ok(&t.repo(), &["worktree", "remove", "--force", sandbox.to_str().unwrap()]);
+    t.env.git_ok(
+        &t.repo(),
+        &["worktree", "remove", "--force", sandbox.to_str().unwrap()],
+    );
     assert!(!sandbox.exists());
     let (code, report) = patrol(&t, &[]);
     assert!(code == 0 || code == 1, "{report}");
@@ -367,7 +376,11 @@ fn corrupt_files_and_a_deleted_sandbox_are_reported_and_repaired_never_a_crash()
     assert_eq!(corrupt.len(), 1, "{report}");
     assert_eq!(corrupt[0]["outcome"], "done", "{report}");
     assert!(sessions.join("gt-repo-furiosa.json.corrupt").exists());
-    assert_eq!(with_class(&report, "corrupt-activity-file").len(), 1, "{report}");
+    assert_eq!(
+        with_class(&report, "corrupt-activity-file").len(),
+        1,
+        "{report}"
+    );
     let missing = with_class(&report, "sandbox-missing");
     assert_eq!(missing.len(), 1, "{report}");
     assert_eq!(missing[0]["outcome"], "done", "{report}");
@@ -395,7 +408,11 @@ fn a_missing_rig_is_reported_and_the_pass_goes_on() {
         env.git_ok(&proj, &["add", "README"]);
         env.git_ok(&proj, &["commit", "-qm", "initial"]);
         crate::support::ok(
-            env.run_in(&town_dir, "gastown", &["rig", "add", name, proj.to_str().unwrap()]),
+            env.run_in(
+                &town_dir,
+                "gastown",
+                &["rig", "add", name, proj.to_str().unwrap()],
+            ),
             &["rig", "add"],
         );
     }
@@ -423,7 +440,9 @@ fn a_missing_rig_is_reported_and_the_pass_goes_on() {
 fn cron_prints_and_installs_the_line_idempotently() {
     use std::os::unix::fs::PermissionsExt;
     let t = patrol_town("process");
-    let printed = t.env.json_in(&t.repo(), "patrol", &["cron", "--every", "10m"]);
+    let printed = t
+        .env
+        .json_in(&t.repo(), "patrol", &["cron", "--every", "10m"]);
     let line = printed["line"].as_str().unwrap();
     assert!(line.starts_with("*/10 * * * * '"), "{line}");
     assert!(line.contains("git-patrol' -C '"), "{line}");
