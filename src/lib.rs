@@ -10,6 +10,7 @@ pub mod bead;
 pub mod cli;
 pub mod detach;
 pub mod error;
+pub mod escalate;
 pub mod formula;
 pub mod gitcmd;
 pub mod mail;

@@ -19,6 +19,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::agent::Cli::command().name("git-agent"),
         super::mail::Cli::command().name("git-mail"),
         super::patrol::Cli::command().name("git-patrol"),
+        super::escalate::Cli::command().name("git-escalate"),
     ]
 }
 

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod bead;
 pub mod docs;
+pub mod escalate;
 pub mod formula;
 pub mod gastown;
 pub mod mail;

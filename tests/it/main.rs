@@ -26,6 +26,7 @@ mod bead;
 mod beads_ui;
 mod crash;
 mod docs;
+mod escalate;
 mod formula;
 mod load;
 mod mail;
