@@ -121,6 +121,7 @@ pub(crate) fn gates(pass: &Pass<'_, '_>, store: &Store) -> Result<Vec<Finding>> 
                             "gate_timeout",
                             &format!("{id}: its {kind} gate is past its timeout"),
                             Some(&id),
+                            &format!("patrol-gate-{id}"),
                         )?;
                         if beads.collection == crate::bead::COLLECTION {
                             deacon::mark_bead(pass, store, &id, "gate_escalated_at")?;

@@ -242,6 +242,9 @@ fn death(
         let checkpoint = deacon::checkpoint_if_dirty(pass, store, p)?;
         let note = checkpoint.map(|c| format!("checkpointed as {c}"));
         if escalate {
+            // Escalated first (keyed: raising it again after a crash finds it raised), so
+            // released work is never left without a person told.
+            let escalated = escalate_death(pass, p, bead_id, deaths)?;
             release(
                 store,
                 pass.actor,
@@ -250,7 +253,6 @@ fn death(
                 Some((deaths, &key)),
                 "deaths",
             )?;
-            let escalated = escalate_death(pass, p, bead_id, deaths)?;
             let mut notes: Vec<String> = note.into_iter().collect();
             notes.push(format!("bead released to open; {escalated}"));
             return Ok(Acted::Done(Some(notes.join("; "))));
@@ -449,6 +451,7 @@ fn escalate_stuck(pass: &Pass<'_, '_>, store: &Store, p: &Polecat, bead_id: &str
         "help",
         &format!("{} reports it is stuck on {bead_id}", p.address()),
         Some(bead_id),
+        &format!("patrol-stuck-{bead_id}-{}", p.session_key()),
     )?;
     deacon::mark_bead(pass, store, bead_id, "stuck_escalated_at")?;
     Ok(Acted::Done(Some(escalated)))
@@ -464,5 +467,6 @@ fn escalate_death(pass: &Pass<'_, '_>, p: &Polecat, bead_id: &str, deaths: u64) 
             p.address()
         ),
         Some(bead_id),
+        &format!("patrol-deaths-{bead_id}-{deaths}"),
     )
 }

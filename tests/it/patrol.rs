@@ -121,10 +121,24 @@ fn killed_polecat_is_restarted_three_times_then_released(backend: &str) {
         assert_eq!(t.refs(), before);
     }
     kill(&t, pid);
-    let (_, report) = patrol(&t, &[]);
+    let (code, report) = patrol(&t, &[]);
+    assert_eq!(code, 0, "{report}");
     let dead = with_class(&report, "dead-session-hooked");
     assert_eq!(dead.len(), 1, "{report}");
-    assert_eq!(dead[0]["action"], "escalate-release", "{report}");
+    assert_eq!(
+        (dead[0]["action"].as_str(), dead[0]["outcome"].as_str()),
+        (Some("escalate-release"), Some("done")),
+        "{report}"
+    );
+    let escalations = t.env.json_in(&t.repo(), "escalate", &["list"]);
+    let ours: Vec<&Value> = escalations
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["bead"] == id.as_str())
+        .collect();
+    assert_eq!(ours.len(), 1, "{escalations}");
+    assert_eq!(ours[0]["category"], "lifecycle");
     assert_eq!(bead_field(&t, &id, "session_deaths"), 4);
     let bead = t.bead(&id);
     assert_eq!(bead["status"], "open", "{bead}");
