@@ -13,22 +13,24 @@
 //! routes the new severity.
 
 pub mod notify;
+mod record;
 pub mod route;
-
-use std::collections::BTreeMap;
+mod stale;
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::bead::ops::carry_count;
 use crate::bead::record::{Origin, Record, Stamp};
 use crate::bead::schema::now_rfc3339;
-use crate::bead::{Beads, COLLECTION};
+use crate::bead::COLLECTION;
 use crate::error::{Error, Result};
 use crate::records;
 use crate::store::{Actor, Outcome, Snapshot, Store};
-use crate::town::{settings, Town};
+use crate::town::Town;
 
+pub use record::resolve_id;
+use record::{all_in, find_bead, from_record};
 pub use route::Delivery;
 
 /// Where escalation records live in the town store's work collection.
@@ -477,6 +479,19 @@ impl<'t> Escalations<'t> {
         })
     }
 
+    /// Whether the escalation of an idempotency key exists (read only).
+    pub fn has_key(&self, key: &str) -> Result<bool> {
+        let snap = self.snapshot()?;
+        for nonce in 0.. {
+            match records::read(&snap, &path_of(&keyed_id(key, nonce)))? {
+                None => return Ok(false),
+                Some(r) if r.str("key") == Some(key) => return Ok(true),
+                Some(_) => {}
+            }
+        }
+        unreachable!("the loop returns")
+    }
+
     /// Every escalation the filter lets through: most severe first, then oldest first.
     pub fn list(&self, filter: &ListFilter) -> Result<Vec<Escalation>> {
         let snap = self.snapshot()?;
@@ -583,176 +598,6 @@ impl<'t> Escalations<'t> {
         })
     }
 
-    /// Re-escalate what nobody acknowledged: each open escalation older than
-    /// `escalation.stale_threshold` (since it was raised or last bumped) goes one severity
-    /// up, at most `escalation.max_reescalations` times, in one write; then each bump is
-    /// routed and the deliveries recorded in one more. Routings a crash left unrecorded are
-    /// finished too. Nothing to do: nothing written.
-    pub fn stale(&self, actor: &Actor) -> Result<StaleReport> {
-        self.stale_run(actor, false)
-    }
-
-    /// [`Escalations::stale`] that only reports what it would bump (no write, no mail).
-    pub fn stale_dry_run(&self, actor: &Actor) -> Result<StaleReport> {
-        self.stale_run(actor, true)
-    }
-
-    fn stale_run(&self, actor: &Actor, dry_run: bool) -> Result<StaleReport> {
-        let setting = |key: &str| settings::effective(None, self.store, key).map(|s| s.value);
-        let threshold = setting("escalation.stale_threshold")?
-            .as_str()
-            .and_then(settings::parse_duration)
-            .unwrap_or(4 * 3600);
-        let max = setting("escalation.max_reescalations")?
-            .as_u64()
-            .unwrap_or(2);
-        let mut report = StaleReport {
-            threshold_secs: threshold,
-            max_reescalations: max,
-            dry_run,
-            ..Default::default()
-        };
-        let snap = self.snapshot()?;
-        if !snap.exists() {
-            return Ok(report);
-        }
-        let now = chrono::Utc::now();
-        let open: Vec<Escalation> = all_in(&snap)?
-            .into_iter()
-            .filter(|e| e.status == OPEN)
-            .collect();
-        report.checked = open.len();
-        let decide = |e: &Escalation| -> Option<Severity> {
-            let since = e.last_reescalated_at.as_deref().unwrap_or(&e.escalated_at);
-            if age_secs(since, now) < threshold {
-                return None;
-            }
-            e.severity
-                .up()
-                .filter(|_| (e.reescalation_count as u64) < max)
-        };
-        let due: Vec<&Escalation> = open.iter().filter(|e| decide(e).is_some()).collect();
-        report.at_max = open
-            .iter()
-            .filter(|e| decide(e).is_none())
-            .filter(|e| {
-                let since = e.last_reescalated_at.as_deref().unwrap_or(&e.escalated_at);
-                age_secs(since, now) >= threshold
-            })
-            .map(|e| e.id.clone())
-            .collect();
-        // Routings never recorded (a crash after the record's write): finished here.
-        let pending: Vec<Escalation> = open
-            .iter()
-            .filter(|e| e.routing_pending() && decide(e).is_none())
-            .cloned()
-            .collect();
-        if dry_run {
-            report.bumped = due
-                .iter()
-                .map(|e| Bumped {
-                    id: e.id.clone(),
-                    summary: e.summary.clone(),
-                    from: e.severity,
-                    to: decide(e).expect("due"),
-                    reescalation_count: e.reescalation_count + 1,
-                    delivery: None,
-                })
-                .collect();
-            return Ok(report);
-        }
-        let mut bumped_now: Vec<Escalation> = Vec::new();
-        if !due.is_empty() {
-            let mut unrouted = Vec::new();
-            for s in Severity::ALL {
-                if route::plan(self.town, s)?.is_empty() {
-                    unrouted.push(s);
-                }
-            }
-            let ids: Vec<String> = due.iter().map(|e| e.id.clone()).collect();
-            bumped_now = self.store.write(COLLECTION, actor, |snap, batch| {
-                let stamp = Stamp(batch.clock, actor.name.clone());
-                let at = now_rfc3339();
-                let mut out = Vec::new();
-                let mut words = Vec::new();
-                for id in &ids {
-                    let path = path_of(id);
-                    let Some(mut record) = records::read(snap, &path)? else {
-                        continue;
-                    };
-                    let e = from_record(&record);
-                    // Decided again on the tip: an ack or a bump may have landed meanwhile.
-                    if e.status != OPEN {
-                        continue;
-                    }
-                    let Some(to) = decide(&e) else { continue };
-                    let number = e.reescalation_count + 1;
-                    record.set("severity", json!(to.as_str()), &stamp);
-                    record.set("priority", json!(to.priority()), &stamp);
-                    record.set("reescalation_count", json!(number), &stamp);
-                    record.set("last_reescalated_at", json!(at), &stamp);
-                    record.set("last_reescalated_by", json!(actor.name), &stamp);
-                    let bump = Bump {
-                        number,
-                        from: e.severity,
-                        to,
-                        at: at.clone(),
-                        by: actor.name.clone(),
-                    };
-                    record.comments.insert(
-                        format!("bump/{number:03}"),
-                        serde_json::to_value(&bump).expect("serialises"),
-                    );
-                    if unrouted.contains(&to) {
-                        route::put_delivery(&mut record, &Delivery::nothing(id, number, to));
-                    }
-                    records::put(batch, &path, &record);
-                    words.push(format!("{id} {}->{}", e.severity.as_str(), to.as_str()));
-                    out.push(from_record(&record));
-                }
-                if out.is_empty() {
-                    return Ok(Outcome::Unchanged(out));
-                }
-                carry_count(snap, batch, 0);
-                Ok(Outcome::Commit {
-                    message: format!("escalation stale: {}", words.join(", ")),
-                    value: out,
-                })
-            })?;
-        }
-        let mut to_route: Vec<Escalation> = bumped_now
-            .iter()
-            .filter(|e| e.routing_pending())
-            .cloned()
-            .collect();
-        to_route.extend(pending);
-        let routed = if to_route.is_empty() {
-            Vec::new()
-        } else {
-            self.route_and_record(actor, to_route)?
-        };
-        let routed: BTreeMap<String, Escalation> =
-            routed.into_iter().map(|e| (e.id.clone(), e)).collect();
-        for e in &bumped_now {
-            let e = routed.get(&e.id).unwrap_or(e);
-            let last = e.bumps.last().expect("bumped");
-            report.bumped.push(Bumped {
-                id: e.id.clone(),
-                summary: e.summary.clone(),
-                from: last.from,
-                to: last.to,
-                reescalation_count: e.reescalation_count,
-                delivery: e.current_delivery().cloned(),
-            });
-        }
-        report.repaired = routed
-            .values()
-            .filter(|e| !bumped_now.iter().any(|b| b.id == e.id))
-            .filter_map(|e| e.current_delivery().cloned())
-            .collect();
-        Ok(report)
-    }
-
     /// Route each escalation's current severity, then record every delivery in one write.
     /// A delivery some other process recorded meanwhile is kept (mail went out once either
     /// way: its id is derived from the escalation and bump).
@@ -789,162 +634,10 @@ impl<'t> Escalations<'t> {
     }
 }
 
-/// Every escalation of a snapshot.
-fn all_in(snap: &Snapshot<'_>) -> Result<Vec<Escalation>> {
-    Ok(records::list(snap, DIR)?
-        .into_iter()
-        .filter(|(_, r)| !r.is_deleted())
-        .map(|(_, r)| from_record(&r))
-        .collect())
-}
-
-/// An escalation id from an exact id, one without `esc-`, or a unique prefix.
-pub fn resolve_id(snap: &Snapshot<'_>, text: &str) -> Result<String> {
-    let text = text.trim();
-    let unknown = || {
-        Error::invalid(format!(
-            "no escalation '{}' (see `git escalate list --all`)",
-            text.escape_debug()
-        ))
-    };
-    if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(unknown());
-    }
-    for candidate in [text.to_string(), format!("esc-{text}")] {
-        if records::read(snap, &path_of(&candidate))?.is_some_and(|r| !r.is_deleted()) {
-            return Ok(candidate);
-        }
-    }
-    let mut found: Vec<String> = Vec::new();
-    for (path, _) in snap.walk(DIR)? {
-        let Some(id) = path
-            .strip_prefix(&format!("{DIR}/"))
-            .and_then(|p| p.strip_suffix(".json"))
-        else {
-            continue;
-        };
-        if id.starts_with(text) || id.starts_with(&format!("esc-{text}")) {
-            found.push(id.to_string());
-        }
-    }
-    match found.as_slice() {
-        [one] => Ok(one.clone()),
-        [] => Err(unknown()),
-        many => Err(Error::Ambiguous {
-            prefix: text.to_string(),
-            candidates: many.iter().take(10).cloned().collect(),
-        }),
-    }
-}
-
-/// The bead `text` names, and its rig: looked up in the town's store, then in the rigs
-/// whose prefix it starts with, then in the other rigs.
-fn find_bead(town: &Town, text: &str) -> Result<(String, Option<String>)> {
-    let text = text.trim();
-    let lookup = |store: &Store| -> Result<Option<String>> {
-        let beads = Beads::new(store);
-        let snap = beads.snapshot()?;
-        let Ok(config) = beads.config(&snap) else {
-            return Ok(None);
-        };
-        match beads.resolve(&snap, &config, text, &mut None) {
-            Ok(id) => Ok(Some(id)),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
-    };
-    if let Some(id) = lookup(&town.store)? {
-        return Ok((id, town.lone_rig.clone()));
-    }
-    if !town.is_lone_rig() {
-        let mut rigs = town.rigs().list()?;
-        rigs.sort_by_key(|r| !text.starts_with(&format!("{}-", r.prefix)));
-        for rig in rigs {
-            let Ok(store) = rig.open_store() else {
-                continue;
-            };
-            if let Some(id) = lookup(&store)? {
-                return Ok((id, Some(rig.name)));
-            }
-        }
-    }
-    Err(Error::invalid(format!(
-        "--bead: no bead matches '{}' in the town or its rigs",
-        text.escape_debug()
-    )))
-}
-
-fn from_record(record: &Record) -> Escalation {
-    let text = |k: &str| record.str(k).map(str::to_string);
-    let severity = |k: &str| {
-        record
-            .str(k)
-            .and_then(|s| Severity::parse(s).ok())
-            .unwrap_or_default()
-    };
-    let mut bumps = Vec::new();
-    let mut deliveries = Vec::new();
-    for (key, value) in &record.comments {
-        if key.starts_with("bump/") {
-            if let Some(b) = bump_from(value) {
-                bumps.push(b);
-            }
-        } else if key.starts_with(route::DELIVERY_PREFIX) {
-            if let Ok(d) = serde_json::from_value::<Delivery>(value.clone()) {
-                deliveries.push(d);
-            }
-        }
-    }
-    bumps.sort_by_key(|b| b.number);
-    deliveries.sort_by_key(|d| d.bump);
-    let current = severity("severity");
-    Escalation {
-        id: record.id.clone(),
-        severity: current,
-        priority: current.priority(),
-        summary: text("summary").unwrap_or_default(),
-        body: text("body").unwrap_or_default(),
-        category: text("category"),
-        bead: text("bead"),
-        mr: text("mr"),
-        rig: text("rig"),
-        status: text("status").unwrap_or_else(|| OPEN.into()),
-        from: text("from").unwrap_or_default(),
-        escalated_by: text("escalated_by").unwrap_or_default(),
-        escalated_at: text("escalated_at").unwrap_or_default(),
-        acked_by: text("acked_by"),
-        acked_at: text("acked_at"),
-        closed_by: text("closed_by"),
-        closed_at: text("closed_at"),
-        closed_reason: text("closed_reason"),
-        original_severity: record
-            .str("original_severity")
-            .map(|_| severity("original_severity"))
-            .unwrap_or(current),
-        reescalation_count: record
-            .get("reescalation_count")
-            .and_then(Value::as_u64)
-            .unwrap_or(0) as u32,
-        last_reescalated_at: text("last_reescalated_at"),
-        last_reescalated_by: text("last_reescalated_by"),
-        bumps,
-        deliveries,
-    }
-}
-
-fn bump_from(value: &Value) -> Option<Bump> {
-    Some(Bump {
-        number: value.get("number")?.as_u64()? as u32,
-        from: Severity::parse(value.get("from")?.as_str()?).ok()?,
-        to: Severity::parse(value.get("to")?.as_str()?).ok()?,
-        at: value.get("at")?.as_str()?.to_string(),
-        by: value.get("by")?.as_str()?.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::town::settings;
 
     #[test]
     fn severities_parse_map_to_priorities_and_bump_up() {

@@ -102,9 +102,15 @@ pub fn put_delivery(record: &mut Record, delivery: &Delivery) {
     );
 }
 
-/// The mail key of a routing: the same escalation and bump always give the same message.
+/// The key of a routing: the same escalation and bump always give the same key.
 pub fn mail_key(escalation: &str, bump: u32) -> String {
     format!("escalation/{escalation}/{bump}")
+}
+
+/// The id of a routing's message (`m-` and ten base-36 characters, as every message id),
+/// derived from its key: a redone routing finds its message sent (`Mail::send_once`).
+pub fn mail_id(escalation: &str, bump: u32) -> String {
+    crate::bead::id::hash_id("m", &mail_key(escalation, bump), 0, 10)
 }
 
 /// Follow the routes of the escalation's current severity. Never fails: what goes wrong
@@ -189,8 +195,9 @@ fn send_mail(
         payload: Some(payload.clone()),
         ..Outgoing::default()
     };
-    match mail.send_once(actor, &e.from, &mail_key(&e.id, e.reescalation_count), &out) {
-        Ok(sent) => {
+    let id = mail_id(&e.id, e.reescalation_count);
+    match mail.send_once(actor, &e.from, &id, &out) {
+        Ok((sent, _fresh)) => {
             delivery.mail = Some(sent.message.id);
             delivery.mailed_to = sent.message.to;
         }

@@ -123,9 +123,6 @@ pub struct Sent {
     /// Channel messages pruned by the channel's retention in the same write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
-    /// A keyed send ([`Mail::send_once`]) found its message already sent: nothing written.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub already: bool,
 }
 
 /// A message as a list shows it (from the index), with the viewer's own states.
@@ -205,11 +202,6 @@ fn new_id(seed: &str, nonce: u32) -> String {
         .unwrap_or_default();
     let seed = format!("{seed}|{nanos}|{}|{n}", std::process::id());
     crate::bead::id::hash_id("m", &seed, nonce, 10)
-}
-
-/// The id of a keyed message: the same key gives the same id on every retry and clone.
-pub fn keyed_id(key: &str, nonce: u32) -> String {
-    crate::bead::id::hash_id("m", &format!("keyed|{key}"), nonce, 10)
 }
 
 /// Check a message before anything is written: one line naming what is wrong.
@@ -361,11 +353,30 @@ impl<'t> Mail<'t> {
         self.write_message(actor, from, out, None, None)
     }
 
-    /// Send at most once per `key` (e.g. an escalation id and its bump number): the id is
-    /// derived from the key, so a retry after a crash finds the message already there and
-    /// writes nothing (`Sent::already` is then true). The key is kept on the record.
-    pub fn send_once(&self, actor: &Actor, from: &str, key: &str, out: &Outgoing) -> Result<Sent> {
-        self.write_message(actor, from, out, None, Some(key))
+    /// Send one message under a fixed id (`m-` and ten base-36 characters), at most once:
+    /// when a message with that id exists, nothing is written and `false` comes back. A
+    /// notice derived from a fact (a convoy's landing) uses it so a retry after a crash
+    /// finds it already sent.
+    pub fn send_once(
+        &self,
+        actor: &Actor,
+        from: &str,
+        id: &str,
+        out: &Outgoing,
+    ) -> Result<(Sent, bool)> {
+        if let Some(existing) = records::read(&self.snapshot()?, &message_path(id))? {
+            let message = message_from_record(&existing, 0, from).summary;
+            return Ok((
+                Sent {
+                    message,
+                    pruned: Vec::new(),
+                },
+                false,
+            ));
+        }
+        let sent = self.write_message(actor, from, out, None, Some(id))?;
+        let fresh = sent.message.id == id && !sent.pruned.contains(&id.to_string());
+        Ok((sent, fresh))
     }
 
     /// Reply to `id` (a unique prefix will do): to its sender unless `out.to` says
@@ -380,7 +391,7 @@ impl<'t> Mail<'t> {
         from: &str,
         out: &Outgoing,
         reply_to: Option<&str>,
-        key: Option<&str>,
+        fixed_id: Option<&str>,
     ) -> Result<Sent> {
         if reply_to.is_none() {
             validate(out)?;
@@ -423,33 +434,28 @@ impl<'t> Mail<'t> {
             if reply_to.is_some() {
                 validate(&out)?;
             }
+            if let Some(id) = fixed_id {
+                // Sent meanwhile (a concurrent retry): the same message, not a second one.
+                if let Some(existing) = records::read(snap, &message_path(id))? {
+                    return Ok(Outcome::Unchanged(Sent {
+                        message: message_from_record(&existing, 0, from).summary,
+                        pruned: Vec::new(),
+                    }));
+                }
+            }
             let mut nonce = 0;
-            let id = loop {
-                let id = match key {
-                    Some(key) => keyed_id(key, nonce),
-                    None => new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce),
-                };
-                let path = message_path(&id);
-                if snap.resolve(&path)?.is_none() {
-                    break id;
-                }
-                if let Some(key) = key {
-                    let existing = records::read(snap, &path)?.expect("resolved");
-                    if existing.str("key") == Some(key) {
-                        return Ok(Outcome::Unchanged(Sent {
-                            message: message_from_record(&existing, 0, from).summary,
-                            pruned: Vec::new(),
-                            already: true,
-                        }));
+            let id = match fixed_id {
+                Some(id) => id.to_string(),
+                None => loop {
+                    let id = new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce);
+                    if snap.resolve(&message_path(&id))?.is_none() {
+                        break id;
                     }
-                }
-                nonce += 1;
+                    nonce += 1;
+                },
             };
             let thread = thread_of_original.unwrap_or_else(|| id.clone());
-            let mut record = build_record(&id, from, &out, &thread, original.as_deref(), &stamp);
-            if let Some(key) = key {
-                record.set("key", json!(key), &stamp);
-            }
+            let record = build_record(&id, from, &out, &thread, original.as_deref(), &stamp);
             records::put(batch, &message_path(&id), &record);
             let mut pruned = Vec::new();
             if let Some(lists) = &lists {
@@ -471,7 +477,6 @@ impl<'t> Mail<'t> {
             let sent = Sent {
                 message: message_from_record(&record, 0, from).summary,
                 pruned,
-                already: false,
             };
             let mut subject: String = sent.message.subject.chars().take(60).collect();
             if subject.len() < sent.message.subject.len() {

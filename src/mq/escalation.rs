@@ -2,13 +2,15 @@
 //! `merge_queue.max_retries`-th time (category `failed`, HIGH) and a gate that timed out
 //! (category `gate_timeout`, MEDIUM). Raised right after the rejection's write, in the
 //! town's store (the request lives in the rig's). The escalation's id derives from the
-//! request and its retry count, so a pass re-run after a crash raises it once.
+//! request and its retry count, so a pass re-run after a crash raises it once, and each
+//! pass raises what a killed one did not ([`repair`]).
 
 use crate::escalate::{EscalationSpec, Escalations, Severity};
 use crate::store::Actor;
 use crate::town::Town;
 
-use super::record::{GateFailure, MergeRequest};
+use super::record::{self, GateFailure, MergeRequest, REJECTED};
+use crate::store::Store;
 
 /// How much of a gate's log goes into the escalation's body.
 const LOG_TAIL_CHARS: usize = 4000;
@@ -108,4 +110,40 @@ pub fn raise(
         made.map(|e| e.escalation.id)
             .map_err(|e| crate::error::one_line(&e.to_string())),
     )
+}
+
+/// Raise the escalations a killed pass left unraised: each rejected request whose
+/// rejection called for one (its `escalated` flag, or a gate timeout) and whose keyed
+/// escalation does not exist. Reads only, unless one is missing. The ids raised.
+pub fn repair(town: &Town, actor: &Actor, rig: &str, store: &Store) -> Vec<String> {
+    let Ok(requests) = record::list(store) else {
+        return Vec::new();
+    };
+    let escalations = Escalations::new(town);
+    let mut raised = Vec::new();
+    for mr in requests.iter().filter(|m| m.status == REJECTED) {
+        let why = mr.reason.clone().unwrap_or_default();
+        let Some(spec) = spec_for(rig, mr, mr.escalated, &why, mr.failure.as_ref()) else {
+            continue;
+        };
+        let key = spec
+            .key
+            .as_deref()
+            .expect("the queue's escalations are keyed");
+        if escalations.has_key(key).unwrap_or(true) {
+            continue;
+        }
+        if let Some(Ok(id)) = raise(
+            town,
+            actor,
+            rig,
+            mr,
+            mr.escalated,
+            &why,
+            mr.failure.as_ref(),
+        ) {
+            raised.push(id);
+        }
+    }
+    raised
 }

@@ -109,6 +109,9 @@ pub struct PassReport {
     /// detached `git sling queue run` for them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub requeued: Vec<String>,
+    /// Escalations a killed pass had not raised after its rejection, raised now.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub escalations_repaired: Vec<String>,
     pub started_at: String,
     pub millis: u64,
 }
@@ -176,6 +179,7 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
             None => break,
         }
     }
+    pass.report.escalations_repaired = super::escalation::repair(town, actor, &rig.name, &store);
     if !pass.report.requeued.is_empty() {
         // Best effort: the dispatches are durable records; any later queue run starts them.
         let log = journal::dir(&store).join("sling.log");

@@ -165,7 +165,7 @@ pub fn id_for(prefix: &str, commit: &str) -> String {
     format!("{prefix}-mr-{short}")
 }
 
-pub(crate) fn path_of(id: &str) -> String {
+pub fn path_of(id: &str) -> String {
     format!("{DIR}/{id}.json")
 }
 

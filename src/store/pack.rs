@@ -20,8 +20,9 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
         return Ok(());
     }
     objects.sort_by_key(|o| o.0);
-    // One compressor for every object: setting one up zeroes hundreds of kilobytes.
-    let mut compressor = gix_zlib::stream::deflate::Compress::new(gix_zlib::Compression::DEFAULT);
+    // One compressor for every blob, made only when there is one: setting one up, and each
+    // restart, zeroes hundreds of kilobytes (a quarter of a bead write's instructions).
+    let mut compressor = None;
     let capacity = objects.iter().map(|o| o.2.len() / 2 + 32).sum::<usize>();
     let mut pack = PackBuilder::new(objects.len(), capacity);
     let mut entry = Vec::new();
@@ -43,7 +44,18 @@ pub fn write_pack(objects_dir: &Path, mut objects: Vec<(ObjectId, Kind, Vec<u8>)
             size >>= 7;
         }
         entry.push(byte);
-        deflate_into(&mut compressor, data, &mut entry)?;
+        if *kind == Kind::Blob {
+            let compressor = compressor.get_or_insert_with(|| {
+                gix_zlib::stream::deflate::Compress::new(gix_zlib::Compression::DEFAULT)
+            });
+            deflate_into(compressor, data, &mut entry)?;
+        } else {
+            // Trees are mostly object ids and commits are a few hundred bytes: deflate saves
+            // little on them and costs most of a write's compression time, so they are stored
+            // (a zlib stream of uncompressed blocks, which every reader accepts). Measured on
+            // a 10k-bead `create`: docs/BENCHMARKS.md, "Issue 8".
+            stored_zlib_into(data, &mut entry);
+        }
         pack.add(*oid, crc32fast::hash(&entry), &entry);
     }
     pack.persist(objects_dir).map(|_| ())
@@ -150,6 +162,41 @@ fn deflate_into(
     }
 }
 
+/// Append `input` to `out` as a zlib stream of stored (uncompressed) deflate blocks
+/// (RFC 1950 header and Adler-32 trailer around RFC 1951 blocks of at most 65,535 bytes).
+fn stored_zlib_into(input: &[u8], out: &mut Vec<u8>) {
+    // CMF 0x78 (deflate, 32K window), FLG 0x01 (fastest; 0x7801 is a multiple of 31).
+    out.extend_from_slice(&[0x78, 0x01]);
+    let mut blocks = input.chunks(0xffff).peekable();
+    if blocks.peek().is_none() {
+        out.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    }
+    while let Some(block) = blocks.next() {
+        let last = blocks.peek().is_none();
+        let len = block.len() as u16;
+        out.push(u8::from(last));
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(&(!len).to_le_bytes());
+        out.extend_from_slice(block);
+    }
+    out.extend_from_slice(&adler32(input).to_be_bytes());
+}
+
+fn adler32(data: &[u8]) -> u32 {
+    const MOD: u32 = 65_521;
+    let (mut a, mut b) = (1u32, 0u32);
+    // 5,552 bytes is the most that can be summed before `b` could overflow a u32.
+    for chunk in data.chunks(5552) {
+        for &byte in chunk {
+            a += u32::from(byte);
+            b += a;
+        }
+        a %= MOD;
+        b %= MOD;
+    }
+    (b << 16) | a
+}
+
 pub(super) fn sha1(bytes: &[u8]) -> Result<ObjectId> {
     let mut hasher = gix::hash::hasher(gix::hash::Kind::Sha1);
     hasher.update(bytes);
@@ -199,6 +246,21 @@ mod tests {
     }
 
     #[test]
+    fn adler32_matches_known_values() {
+        assert_eq!(adler32(b""), 1);
+        assert_eq!(adler32(b"Wikipedia"), 0x11E6_0398);
+        let long = vec![0xffu8; 100_000];
+        // Reference value from zlib's adler32() on the same bytes.
+        let mut a = 1u64;
+        let mut b = 0u64;
+        for &x in &long {
+            a = (a + u64::from(x)) % 65_521;
+            b = (b + a) % 65_521;
+        }
+        assert_eq!(adler32(&long), ((b << 16) | a) as u32);
+    }
+
+    #[test]
     fn git_reads_the_packs_we_write() {
         let dir = tempfile::tempdir().unwrap();
         assert!(git(dir.path(), &["init", "-q", "--bare", "."])
@@ -208,14 +270,35 @@ mod tests {
         let big: Vec<u8> = (0..200_000u32)
             .flat_map(|i| (i % 251).to_le_bytes())
             .collect();
-        let objects: Vec<(ObjectId, Kind, Vec<u8>)> = [b"small blob\n".to_vec(), big, Vec::new()]
-            .into_iter()
-            .map(|data| {
-                let oid =
-                    gix::objs::compute_hash(gix::hash::Kind::Sha1, Kind::Blob, &data).unwrap();
-                (oid, Kind::Blob, data)
-            })
-            .collect();
+        let mut objects: Vec<(ObjectId, Kind, Vec<u8>)> =
+            [b"small blob\n".to_vec(), big.clone(), Vec::new()]
+                .into_iter()
+                .map(|data| {
+                    let oid =
+                        gix::objs::compute_hash(gix::hash::Kind::Sha1, Kind::Blob, &data).unwrap();
+                    (oid, Kind::Blob, data)
+                })
+                .collect();
+        // Trees and commits are stored uncompressed: an empty one, a small one, and one
+        // of several 64 KiB blocks (a tree's bytes need not parse for the pack to verify).
+        let tree = |data: Vec<u8>| {
+            let oid = gix::objs::compute_hash(gix::hash::Kind::Sha1, Kind::Tree, &data).unwrap();
+            (oid, Kind::Tree, data)
+        };
+        let small_tree = {
+            let mut t = b"100644 a\0".to_vec();
+            t.extend_from_slice(objects[0].0.as_bytes());
+            t
+        };
+        objects.push(tree(Vec::new()));
+        objects.push(tree(small_tree));
+        let mut big_tree = Vec::new();
+        for i in 0..9000u32 {
+            big_tree.extend_from_slice(format!("100644 f{i:05}\0").as_bytes());
+            big_tree.extend_from_slice(objects[0].0.as_bytes());
+        }
+        assert!(big_tree.len() > 3 * 65_535);
+        objects.push(tree(big_tree));
         write_pack(&dir.path().join("objects"), objects.clone()).unwrap();
         let packs: Vec<_> = std::fs::read_dir(dir.path().join("objects/pack"))
             .unwrap()
@@ -232,8 +315,17 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&verify.stderr)
         );
-        for (oid, _, data) in &objects {
-            let out = git(dir.path(), &["cat-file", "blob", &oid.to_string()]);
+        let fsck = git(dir.path(), &["fsck", "--no-dangling"]);
+        assert!(
+            fsck.status.success(),
+            "{}",
+            String::from_utf8_lossy(&fsck.stderr)
+        );
+        for (oid, kind, data) in &objects {
+            let out = git(
+                dir.path(),
+                &["cat-file", &kind.to_string(), &oid.to_string()],
+            );
             assert!(out.status.success());
             assert_eq!(&out.stdout, data);
         }

@@ -611,3 +611,107 @@ fn the_merge_queue_escalates_after_max_retries_and_on_a_gate_timeout() {
     assert_eq!(inbox(&env, "mayor").len(), 2);
     assert_eq!(inbox(&env, "overseer").len(), 1, "MEDIUM: the mayor only");
 }
+
+#[test]
+fn in_a_town_escalations_live_in_the_town_and_beads_are_found_in_their_rigs() {
+    let env = Env::new();
+    let town = env.path().join("town");
+    support::ok(
+        env.run_in(env.path(), "gastown", &["init", town.to_str().unwrap()]),
+        &["init"],
+    );
+    let repo = env.repo();
+    support::ok(
+        env.run_in(
+            &town,
+            "gastown",
+            &[
+                "rig",
+                "add",
+                "web",
+                repo.to_str().unwrap(),
+                "--prefix",
+                "wb",
+            ],
+        ),
+        &["rig add"],
+    );
+    let bead = env.create("broken build", &[]);
+    assert!(bead.starts_with("wb-"), "{bead}");
+    let rig_tip = env.ref_tip(&repo, "refs/gastown/beads");
+    // Raised from the rig, about the rig's bead: the record is the town's.
+    let e = env.json_in(
+        &repo,
+        "escalate",
+        &["-s", "HIGH", "build broken", "--bead", &bead],
+    );
+    assert_eq!(e["bead"], bead.as_str());
+    assert_eq!(e["rig"], "web");
+    assert_eq!(
+        env.ref_tip(&repo, "refs/gastown/beads"),
+        rig_tip,
+        "nothing in the rig's store"
+    );
+    let from_town = env.json_in(&town, "escalate", &["list"]);
+    assert_eq!(from_town[0]["id"], e["id"]);
+    let overseer = env.json_in(&town, "mail", &["inbox", "--actor", "overseer"]);
+    assert_eq!(overseer[0]["subject"], "[HIGH] build broken");
+    // From the town, the bead is found in its rig too.
+    let again = env.json_in(
+        &town,
+        "escalate",
+        &["-s", "LOW", "still broken", "--bead", &bead],
+    );
+    assert_eq!(again["rig"], "web");
+}
+
+#[test]
+fn a_pass_raises_the_escalation_a_killed_pass_left_unraised() {
+    let env = town();
+    env.config_set("merge_queue.gates.test", "true");
+    env.branch_with("lost", "main", &[("lost.txt", "x\n")]);
+    let (_, v) = env.mq_json(&["submit", "lost"]);
+    let mr = id(&v);
+    // As a pass killed right after its rejection write leaves it: rejected, escalated, and
+    // no escalation in the town.
+    let store = gastown::store::Store::open(&env.repo()).unwrap();
+    let actor = gastown::store::Actor {
+        name: "test".into(),
+        email: "test@example.com".into(),
+    };
+    let path = gastown::mq::record::path_of(&mr);
+    store
+        .write("beads", &actor, |snap, batch| {
+            let mut record = gastown::records::read(snap, &path)?.unwrap();
+            let stamp = gastown::bead::record::Stamp(batch.clock, "test".into());
+            record.set("status", serde_json::json!("rejected"), &stamp);
+            record.set("escalated", serde_json::json!(true), &stamp);
+            record.set(
+                "reason",
+                serde_json::json!("gate 'test' failed (exit 1)"),
+                &stamp,
+            );
+            gastown::records::put(batch, &path, &record);
+            gastown::bead::ops::carry_count(snap, batch, 0);
+            Ok(gastown::store::Outcome::Commit {
+                message: "simulate a killed pass".into(),
+                value: (),
+            })
+        })
+        .unwrap();
+    let (_, report) = env.mq_json(&["run"]);
+    let repaired = report["escalations_repaired"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"));
+    assert_eq!(repaired.len(), 1, "{report}");
+    let e = esc_json(&env, &["show", repaired[0].as_str().unwrap()]);
+    assert_eq!(
+        (e["category"].as_str(), e["mr"].as_str()),
+        (Some("failed"), Some(mr.as_str()))
+    );
+    assert_eq!(inbox(&env, "overseer").len(), 1);
+    // Raised once: the next pass finds it.
+    let (_, report) = env.mq_json(&["run"]);
+    assert!(report.get("escalations_repaired").is_none(), "{report}");
+    assert_eq!(esc_json(&env, &["list"]).as_array().unwrap().len(), 1);
+}
