@@ -20,6 +20,8 @@ pub fn commands() -> Vec<clap::Command> {
         super::mail::Cli::command().name("git-mail"),
         super::patrol::Cli::command().name("git-patrol"),
         super::escalate::Cli::command().name("git-escalate"),
+        super::board::Cli::command().name("git-board"),
+        super::convoy::Cli::command().name("git-convoy"),
     ]
 }
 
