@@ -21,6 +21,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::convoy::Cli::command().name("git-convoy"),
         super::board::Cli::command().name("git-board"),
         super::escalate::Cli::command().name("git-escalate"),
+        super::patrol::Cli::command().name("git-patrol"),
     ]
 }
 
