@@ -20,6 +20,7 @@ pub mod session;
 pub mod sling;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod town;
 
 pub use error::{Error, Result};

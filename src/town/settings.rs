@@ -69,6 +69,8 @@ pub const KNOWN: &[Known] = &[
     Known { key: "escalation.stale_threshold", kind: Kind::Duration, default: Some("4h"), about: "unacknowledged escalations are bumped after this" },
     Known { key: "escalation.max_reescalations", kind: Kind::Int, default: Some("2"), about: "bumps per escalation" },
     Known { key: "escalation.notify_command", kind: Kind::Text, default: None, about: "program run for CRITICAL escalations (JSON on stdin)" },
+    Known { key: "telemetry.logs_url", kind: Kind::Text, default: None, about: "OTLP/HTTP endpoint commands send their events to (GT_OTEL_LOGS_URL overrides)" },
+    Known { key: "telemetry.metrics_url", kind: Kind::Text, default: None, about: "OTLP/HTTP endpoint commands send their counters to (GT_OTEL_METRICS_URL overrides)" },
 ];
 
 /// The register's name inside a setting's file.

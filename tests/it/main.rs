@@ -38,5 +38,6 @@ mod sling;
 mod support;
 mod sync;
 mod sync_model;
+mod telemetry;
 mod terminal;
 mod town;
