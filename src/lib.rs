@@ -18,6 +18,7 @@ pub mod records;
 pub mod runtime;
 pub mod session;
 pub mod sling;
+pub mod status;
 pub mod store;
 pub mod sync;
 pub mod telemetry;

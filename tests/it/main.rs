@@ -35,6 +35,7 @@ mod real_data;
 mod services;
 mod session;
 mod sling;
+mod status;
 mod support;
 mod sync;
 mod sync_model;
