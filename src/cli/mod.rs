@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod bead;
+pub mod board;
 pub mod docs;
 pub mod formula;
 pub mod gastown;
