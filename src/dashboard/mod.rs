@@ -34,12 +34,9 @@ pub struct Dashboard {
 impl Dashboard {
     /// Listen on 127.0.0.1:`port` (0: any free port) for the town at `town_root`.
     pub fn bind(town_root: PathBuf, port: u16) -> Result<Dashboard> {
-        let server = tiny_http::Server::http(("127.0.0.1", port)).map_err(|e| {
-            Error::io(
-                format!("listening on 127.0.0.1:{port}"),
-                std::io::Error::other(e.to_string()),
-            )
-        })?;
+        // Most often the port is taken: the user's to change, so a refusal (exit 1).
+        let server = tiny_http::Server::http(("127.0.0.1", port))
+            .map_err(|e| Error::invalid(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
         let port = server
             .server_addr()
             .to_ip()
@@ -103,13 +100,14 @@ fn answer(root: &std::path::Path, port: u16, request: tiny_http::Request) {
             port,
         },
     );
+    let headers = reply.headers();
     let mut response = tiny_http::Response::from_data(if method == "HEAD" {
         Vec::new()
     } else {
         reply.body
     })
     .with_status_code(reply.status);
-    for (name, value) in reply.headers() {
+    for (name, value) in headers {
         if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
             response.add_header(header);
         }

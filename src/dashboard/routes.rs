@@ -34,7 +34,7 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, value: &impl Serialize) -> Reply {
+    fn json(status: u16, value: &(impl Serialize + ?Sized)) -> Reply {
         match serde_json::to_vec_pretty(value) {
             Ok(mut body) => {
                 body.push(b'\n');
@@ -56,7 +56,10 @@ impl Reply {
             400 => "invalid",
             _ => "failed",
         };
-        Reply::json_value(status, serde_json::json!({ "error": message, "kind": kind }))
+        Reply::json_value(
+            status,
+            serde_json::json!({ "error": message, "kind": kind }),
+        )
     }
 
     fn json_value(status: u16, value: serde_json::Value) -> Reply {
@@ -80,7 +83,10 @@ impl Reply {
     /// are), and a page that may load nothing but itself and its own API.
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut headers = vec![
-            ("Content-Type", format!("{}; charset=utf-8", self.content_type)),
+            (
+                "Content-Type",
+                format!("{}; charset=utf-8", self.content_type),
+            ),
             ("Cache-Control", "no-store".to_string()),
             ("X-Content-Type-Options", "nosniff".to_string()),
         ];
@@ -100,7 +106,10 @@ impl Reply {
 pub fn route(root: &Path, request: &Request) -> Reply {
     if !host_allowed(request.host, request.port) {
         // Another name for 127.0.0.1 (DNS rebinding) must not read the town.
-        return Reply::error(403, "this dashboard answers only to 127.0.0.1 and localhost");
+        return Reply::error(
+            403,
+            "this dashboard answers only to 127.0.0.1 and localhost",
+        );
     }
     if request.method != "GET" && request.method != "HEAD" {
         return Reply::error(405, "the dashboard is read-only: only GET is served");

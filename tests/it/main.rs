@@ -25,6 +25,7 @@ mod bd_fidelity;
 mod bead;
 mod beads_ui;
 mod crash;
+mod dashboard;
 mod docs;
 mod formula;
 mod load;
