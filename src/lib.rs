@@ -9,6 +9,7 @@ pub mod bead;
 pub mod board;
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
+pub mod convoy;
 pub mod dashboard;
 pub mod detach;
 pub mod error;

@@ -19,6 +19,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::agent::Cli::command().name("git-agent"),
         super::mail::Cli::command().name("git-mail"),
         super::board::Cli::command().name("git-board"),
+        super::convoy::Cli::command().name("git-convoy"),
     ]
 }
 

@@ -24,6 +24,7 @@ mod agent;
 mod bd_fidelity;
 mod bead;
 mod beads_ui;
+mod convoy;
 mod crash;
 mod dashboard;
 mod docs;
