@@ -101,7 +101,7 @@ fn busy_town() -> (Town, Vec<String>, String) {
     seed_agent(&t.repo(), CREW, None);
     let first = t.env.create("wire the dashboard", &[]);
     let second = t.env.create("draw the convoy", &[]);
-    let dispatched = t.sling_json(&[&first, &second, "repo"]);
+    let dispatched = t.sling_json(&[&first, &second, "repo", "--no-convoy"]);
     let polecats: Vec<String> = dispatched
         .as_array()
         .unwrap()

@@ -138,14 +138,11 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     };
     let sling = Sling::new(agents);
     let dispatches = sling.sling(&actor, &spec)?;
-<<<<<<< HEAD
     let rig = rig_of(&town, &spec.target).ok().map(|r| r.name);
     crate::telemetry::sling(&town, rig.as_deref(), &dispatches, started);
-=======
     if !args.no_convoy {
         track_in_convoy(ctx, &town, &actor, &dispatches);
     }
->>>>>>> h-status
     report(ctx, &dispatches)
 }
 
