@@ -13,6 +13,7 @@ pub mod convoy;
 pub mod dashboard;
 pub mod detach;
 pub mod error;
+pub mod escalate;
 pub mod feed;
 pub mod formula;
 pub mod gitcmd;

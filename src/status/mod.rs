@@ -1,12 +1,13 @@
 //! `git gastown status`: the town at a glance, as one read-only document — rigs, agents with
-//! their hooks and liveness, the merge queues, queued dispatches — with the problems that
-//! need a person first. The dashboard's `/api/status` serves this same document.
+//! their hooks and liveness, the merge queues, queued dispatches, convoys, escalations, advisory locks —
+//! with the problems that need a person first. The dashboard's `/api/status` serves this same document.
 //!
 //! Nothing here writes: every fact is read from the stores' tips (one snapshot per store)
 //! and from the plain files beside them (session files, liveness locks, the merge queue's
 //! last report). It runs in a status line, so each store is opened and read once.
 
 mod problems;
+mod town_wide;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use crate::store::{Snapshot, Store};
 use crate::town::{settings, Rig, Town};
 
 pub use problems::{short_duration, Problem, ProblemKind};
+pub use town_wide::{ConvoyLine, EscalationsSection};
 
 /// The whole document (`git gastown status --json`, the dashboard's `/api/status`).
 #[derive(Debug, Clone, Serialize)]
@@ -39,6 +41,12 @@ pub struct Status {
     pub merge_queue: Vec<MergeQueueStatus>,
     /// Dispatches waiting for a slot, per rig, most urgent first.
     pub dispatch_queue: Vec<QueuedDispatch>,
+    /// Active convoys (open or staged), oldest first, with their progress.
+    pub convoys: Vec<ConvoyLine>,
+    /// Escalations not closed yet, by severity.
+    pub escalations: EscalationsSection,
+    /// Live advisory locks on the town's board.
+    pub locks: Vec<crate::board::Lock>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -183,6 +191,9 @@ pub fn gather(town: &Town) -> Result<Status> {
         },
         merge_queue: Vec::new(),
         dispatch_queue: Vec::new(),
+        convoys: Vec::new(),
+        escalations: town_wide::escalations(town)?,
+        locks: town_wide::locks(town)?,
     };
     let mut by_rig: BTreeMap<Option<String>, Vec<AgentView>> = BTreeMap::new();
     for view in views {
@@ -246,6 +257,15 @@ pub fn gather(town: &Town) -> Result<Status> {
             }));
         out.rigs.push(line);
     }
+
+    let queued: std::collections::HashSet<String> = out
+        .dispatch_queue
+        .iter()
+        .map(|q| q.entry.bead.clone())
+        .collect();
+    let (convoys, stranded) = town_wide::convoys(town, &queued)?;
+    out.convoys = convoys;
+    out.problems.extend(stranded);
 
     for agent in &out.agents.list {
         out.agents.total += 1;

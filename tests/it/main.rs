@@ -28,6 +28,7 @@ mod convoy;
 mod crash;
 mod dashboard;
 mod docs;
+mod escalate;
 mod formula;
 mod load;
 mod mail;

@@ -213,6 +213,33 @@ fn busy_town(t: &TwoRigs) -> (String, String, String, String, String, String) {
     );
     let pass = t.run(&t.api, "mq", &["run", "--rig", "api", "--json"]);
     assert_eq!(pass.status.code(), Some(11), "the pass holds: {pass:?}");
+    // A convoy with ready work nobody is on (stranded), and an advisory lock.
+    let idle_bead = t.bead(&t.web, "nobody on it");
+    let convoy = t.json(
+        &t.town,
+        "convoy",
+        &["create", "release 1", &idle_bead, &alive_bead],
+    );
+    let convoy_id = convoy["id"].as_str().unwrap().to_string();
+    support::ok(
+        t.run(
+            &t.web,
+            "board",
+            &["lock", "src/auth", "--intent", "reworking auth"],
+        ),
+        &["board", "lock"],
+    );
+    std::fs::write(t.out.join("convoy"), &convoy_id).unwrap();
+    // Escalations: a HIGH one open, a LOW one acknowledged, a MEDIUM one closed.
+    t.json(&t.town, "escalate", &["-s", "HIGH", "the api rig is down"]);
+    let low = t.json(&t.town, "escalate", &["-s", "LOW", "a typo in the docs"]);
+    t.json(&t.town, "escalate", &["ack", low["id"].as_str().unwrap()]);
+    let medium = t.json(&t.town, "escalate", &["-s", "MEDIUM", "solved already"]);
+    t.json(
+        &t.town,
+        "escalate",
+        &["close", medium["id"].as_str().unwrap(), "--reason", "fixed"],
+    );
     t.gastown_ok(&t.town, &["rig", "park", "api"]);
     // Quiet for longer than web's patrol.stuck_after.
     std::thread::sleep(std::time::Duration::from_millis(1100));
@@ -242,15 +269,61 @@ fn status_json_puts_dead_work_first_and_has_every_section() {
         .collect();
     assert_eq!(
         kinds,
-        ["dead_session_with_work", "stuck_agent", "held_merge"],
+        [
+            "dead_session_with_work",
+            "stuck_agent",
+            "stranded_convoy",
+            "held_merge"
+        ],
         "{problems:?}"
     );
+    let convoy_id = std::fs::read_to_string(t.out.join("convoy")).unwrap();
     assert_eq!(problems[0]["subject"], dead_agent.as_str());
     assert_eq!(problems[0]["bead"], dead_bead.as_str());
     assert_eq!(problems[0]["rig"], "web");
     assert_eq!(problems[1]["subject"], alive_agent.as_str());
-    assert_eq!(problems[2]["subject"], mr_id.as_str());
-    assert_eq!(problems[2]["rig"], "api");
+    assert_eq!(problems[2]["subject"], convoy_id.as_str());
+    assert_eq!(problems[3]["subject"], mr_id.as_str());
+    assert_eq!(problems[3]["rig"], "api");
+
+    // Convoys with progress: sling's own convoys (one per dispatch, the queued one moving
+    // by the scheduler, so not stranded) and the stranded one.
+    let convoys = s["convoys"].as_array().unwrap();
+    let mine = convoys
+        .iter()
+        .find(|c| c["id"] == convoy_id.as_str())
+        .unwrap_or_else(|| panic!("{convoy_id} not in {convoys:?}"));
+    assert_eq!(mine["name"], "release 1");
+    assert_eq!(mine["progress"]["total"], 2);
+    assert_eq!(mine["progress"]["closed"], 0);
+    assert_eq!(mine["stranded"], "ready");
+    let stranded: Vec<&Value> = convoys
+        .iter()
+        .filter(|c| c["stranded"].is_string())
+        .collect();
+    assert_eq!(stranded.len(), 1, "{convoys:?}");
+
+    // Escalations not closed, by severity, most severe first.
+    let e = &s["escalations"];
+    assert_eq!(
+        (&e["open"], &e["acked"]),
+        (&Value::from(1), &Value::from(1)),
+        "{e}"
+    );
+    assert_eq!(e["by_severity"], serde_json::json!({"HIGH": 1, "LOW": 1}));
+    let summaries: Vec<&str> = e["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["summary"].as_str().unwrap())
+        .collect();
+    assert_eq!(summaries, ["the api rig is down", "a typo in the docs"]);
+
+    // Locks held on the board.
+    let locks = s["locks"].as_array().unwrap();
+    assert_eq!(locks.len(), 1, "{locks:?}");
+    assert_eq!(locks[0]["path"], "src/auth");
+    assert_eq!(locks[0]["intent"], "reworking auth");
 
     // Rigs, parked or not, with their counts.
     assert_eq!(s["rigs"].as_array().unwrap().len(), 2);
@@ -320,13 +393,20 @@ fn status_json_puts_dead_work_first_and_has_every_section() {
         text.find(needle)
             .unwrap_or_else(|| panic!("{needle:?} not in:\n{text}"))
     };
-    assert!(at("Problems (3)") < at("dead session with work"));
+    assert!(at("Problems (4)") < at("dead session with work"));
     assert!(at("dead session with work") < at("stuck agent"));
-    assert!(at("stuck agent") < at("held merge"));
+    assert!(at("stuck agent") < at("stranded convoy"));
+    assert!(at("stranded convoy") < at("held merge"));
     assert!(at("held merge") < at("Rigs (2)"));
     assert!(at("Rigs (2)") < at("Agents (3, 2 alive)"));
     assert!(at("Agents (3, 2 alive)") < at("Merge queue"));
-    assert!(at("Merge queue") < at("Queued dispatches (1)"));
+    assert!(at("Merge queue") < at("Convoys ("));
+    assert!(at("Convoys (") < at("Escalations (1 open, 1 acknowledged)  1 HIGH, 1 LOW"));
+    assert!(at("Escalations (1 open") < at("Locks (1)"));
+    assert!(text.contains("the api rig is down"), "{text}");
+    assert!(at("Locks (1)") < at("Queued dispatches (1)"));
+    assert!(text.contains("release 1"), "{text}");
+    assert!(text.contains("src/auth"), "{text}");
     assert!(
         text.contains(&format!("{dead_agent} holds {dead_bead}")),
         "{text}"

@@ -125,6 +125,59 @@ fn render(s: &Status) -> String {
         }
     }
 
+    out.push_str(&format!("\nConvoys ({} active)\n", s.convoys.len()));
+    for c in &s.convoys {
+        let stranded = c
+            .stranded
+            .as_deref()
+            .map(|why| format!("  stranded ({why})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {} {}  {}/{} closed  {}{stranded}\n",
+            text::line(&c.id),
+            text::line(&c.name),
+            c.progress.closed,
+            c.progress.total,
+            text::line(&c.status)
+        ));
+    }
+
+    let e = &s.escalations;
+    let severities: Vec<String> = ["CRITICAL", "HIGH", "MEDIUM", "LOW"]
+        .iter()
+        .filter_map(|sev| e.by_severity.get(*sev).map(|n| format!("{n} {sev}")))
+        .collect();
+    out.push_str(&format!(
+        "\nEscalations ({} open, {} acknowledged){}\n",
+        e.open,
+        e.acked,
+        if severities.is_empty() {
+            String::new()
+        } else {
+            format!("  {}", severities.join(", "))
+        }
+    ));
+    for x in &e.list {
+        out.push_str(&format!(
+            "  {} {:<8} {:<5} {}\n",
+            text::line(&x.id),
+            x.severity.as_str(),
+            text::line(&x.status),
+            text::line(&x.summary)
+        ));
+    }
+
+    out.push_str(&format!("\nLocks ({})\n", s.locks.len()));
+    for l in &s.locks {
+        out.push_str(&format!(
+            "  {}  {}  until {}  {}\n",
+            text::line(&l.path),
+            text::line(&l.holder),
+            short_time(&l.expires),
+            text::line(&l.intent)
+        ));
+    }
+
     out.push_str(&format!(
         "\nQueued dispatches ({})\n",
         s.dispatch_queue.len()
