@@ -1,5 +1,6 @@
 //! `git gastown dashboard` (docs/DASHBOARD.md) on a town the test builds: a lone repository
-//! (rig `repo`) with polecats running the scripted runtime, a crew member and a convoy.
+//! (rig `repo`) with polecats running the scripted runtime, a crew member, a convoy and an
+//! escalation.
 //!
 //! - `dashboard_api_*`: plain HTTP from the test: `/api/status` is the document of
 //!   `git gastown status --json` (timestamps aside), `/api/feed` the feed's newest events,
@@ -22,6 +23,7 @@ use crate::support::scripted::{town, wait_until, Town};
 use crate::support::seed_agent;
 
 const CREW: &str = "repo/crew/alice";
+const ESCALATION: &str = "the gate hangs on the dashboard branch";
 
 /// A running `git gastown dashboard`, killed when dropped.
 struct Server {
@@ -94,7 +96,7 @@ impl Server {
 }
 
 /// The scripted town with two polecats holding work (alive), a crew member, a convoy of the
-/// two beads; its polecats' addresses and the convoy's name.
+/// two beads, a HIGH escalation; its polecats' addresses and the convoy's name.
 fn busy_town() -> (Town, Vec<String>, String) {
     let t = town("process");
     t.config_set("agent.default", "script");
@@ -119,6 +121,16 @@ fn busy_town() -> (Town, Vec<String>, String) {
     assert!(
         out.status.success(),
         "convoy create: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = t.tool_in(
+        &t.repo(),
+        "escalate",
+        &["-s", "HIGH", ESCALATION, "--bead", &first],
+    );
+    assert!(
+        out.status.success(),
+        "escalate: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     (t, polecats, name)
@@ -172,6 +184,9 @@ fn dashboard_api_status_is_the_status_document_and_the_server_is_read_only() {
         "{}",
         api["convoys"]
     );
+
+    let escalations = &api["escalations"]["list"];
+    assert_eq!(escalations[0]["summary"], ESCALATION, "{escalations}");
 
     // The feed: the newest events, oldest first; `limit` bounds them.
     let feed = server.get_json("/api/feed?limit=500");
