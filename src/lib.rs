@@ -10,6 +10,7 @@ pub mod board;
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
 pub mod convoy;
+pub mod dashboard;
 pub mod detach;
 pub mod error;
 pub mod escalate;
@@ -27,6 +28,7 @@ pub mod sling;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod telemetry;
 pub mod town;
 
 pub use error::{Error, Result};

@@ -212,8 +212,29 @@ pub fn finish(json: bool, result: Result<i32>) -> ! {
         }
     };
     let _ = std::io::stdout().flush();
+    flush_telemetry();
     report_peak_memory();
     std::process::exit(code)
+}
+
+/// Export what the command recorded (bounded: docs/TELEMETRY.md). With GT_REPORT_TELEMETRY
+/// set, print what the export did on stderr (`telemetry sent=N failed=N ms=N`): the tests
+/// and the benchmark read it.
+pub fn flush_telemetry() {
+    let flushed = crate::telemetry::flush();
+    if std::env::var_os("GT_REPORT_TELEMETRY").is_none() {
+        return;
+    }
+    if let Some(f) = flushed {
+        let _ = writeln!(
+            std::io::stderr(),
+            "telemetry sent={} failed={} timed_out={} ms={:.1}",
+            f.sent,
+            f.failed,
+            f.timed_out,
+            f.elapsed.as_secs_f64() * 1000.0
+        );
+    }
 }
 
 /// With GT_REPORT_PEAK_RSS set, print the process's peak resident memory on stderr as

@@ -78,6 +78,8 @@ pub const KNOWN: &[Known] = &[
     Known { key: "escalation.routes.medium", kind: Kind::List, default: Some("mail:mayor"), about: "where MEDIUM escalations go: mail:ADDRESS and notify" },
     Known { key: "escalation.routes.high", kind: Kind::List, default: Some("mail:mayor,mail:overseer"), about: "where HIGH escalations go: mail:ADDRESS and notify" },
     Known { key: "escalation.routes.critical", kind: Kind::List, default: Some("mail:mayor,mail:overseer,notify"), about: "where CRITICAL escalations go: mail:ADDRESS and notify" },
+    Known { key: "telemetry.logs_url", kind: Kind::Text, default: None, about: "OTLP/HTTP endpoint commands send their events to (GT_OTEL_LOGS_URL overrides)" },
+    Known { key: "telemetry.metrics_url", kind: Kind::Text, default: None, about: "OTLP/HTTP endpoint commands send their counters to (GT_OTEL_METRICS_URL overrides)" },
 ];
 
 /// The register's name inside a setting's file.

@@ -31,6 +31,7 @@ pub struct Args {
 
 impl Run for Args {
     fn run(self, ctx: &Ctx) -> Result<i32> {
+        let started = std::time::Instant::now();
         let spec = DoneSpec {
             status: DoneStatus::parse(&self.status)?,
             note: self.note.clone(),
@@ -42,6 +43,7 @@ impl Run for Args {
         let address = super::target(&agents, ctx, None)?;
         let actor = ctx.actor(&town.store)?;
         let report = agents.done(&actor, &address, &spec)?;
+        crate::telemetry::done(&town, &report, started);
         let own_session =
             std::env::var("GT_SESSION").ok().as_deref() == Some(address.session_name().as_str());
         let ending = own_session && !self.keep_session;
@@ -69,6 +71,7 @@ impl Run for Args {
             // everything must be out before.
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().flush();
+            crate::cli::flush_telemetry();
             agents.stop(&address)?;
         }
         Ok(0)

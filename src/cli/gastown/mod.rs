@@ -5,6 +5,7 @@
 
 mod completions;
 mod config;
+mod dashboard;
 mod feed;
 mod gc;
 mod hooks;
@@ -106,6 +107,13 @@ commands! {
     /// rejected, landed, mail, escalations, patrol actions, board posts and locks, bead
     /// edits. --follow keeps printing new events (polling the refs; stop it with Ctrl-C).
     Feed(feed::Args),
+    /// Serve a live web page of the town on 127.0.0.1: agents, convoys, merge queue, escalations, feed
+    ///
+    /// Prints the page's URL and serves until stopped (Ctrl-C). The page refreshes itself
+    /// every two seconds from a read-only JSON API: /api/status is the document of
+    /// `git gastown status --json`, /api/feed?limit=N&since=T&rig=R the newest feed events.
+    /// Nothing is written; only 127.0.0.1 and localhost may ask. See docs/DASHBOARD.md.
+    Dashboard(dashboard::Args),
     /// Pack refs and objects (safe while other processes write)
     ///
     /// Runs `git pack-refs --all` and an incremental `git repack -d`; --full runs `git gc`

@@ -85,6 +85,7 @@ impl super::Tool for Cli {
 }
 
 fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
+    let started = std::time::Instant::now();
     let town = Town::discover(&ctx.dir())?;
     let agents = Agents::new(&town);
     let store = ctx.open_store()?;
@@ -137,6 +138,8 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     };
     let sling = Sling::new(agents);
     let dispatches = sling.sling(&actor, &spec)?;
+    let rig = rig_of(&town, &spec.target).ok().map(|r| r.name);
+    crate::telemetry::sling(&town, rig.as_deref(), &dispatches, started);
     if !args.no_convoy {
         track_in_convoy(ctx, &town, &actor, &dispatches);
     }

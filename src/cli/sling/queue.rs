@@ -79,8 +79,12 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<i32> {
                     std::thread::sleep(Duration::from_millis(50));
                 }
             }
+            let started = Instant::now();
             let sling = Sling::new(Agents::new(&town));
             let run = sling.drain(&actor, &rig.name, &library_for(ctx))?;
+            if !run.dispatched.is_empty() {
+                crate::telemetry::sling(&town, Some(&rig.name), &run.dispatched, started);
+            }
             if ctx.global.json {
                 print_json(&run)?;
                 return Ok(if run.dispatched.iter().any(|d| d.outcome == "failed") {
