@@ -8,6 +8,7 @@ pub mod agent;
 pub mod bead;
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
+pub mod demo;
 pub mod detach;
 pub mod error;
 pub mod formula;

@@ -577,8 +577,28 @@ impl<'t> Sling<'t> {
     /// An idle polecat of the rig (live, empty hook, no live session, clean sandbox), its
     /// sandbox refreshed onto the current base; else a new polecat.
     fn idle_or_new_polecat(&self, actor: &Actor, rig: &Rig, base: &str) -> Result<Agent> {
+        // A polecat whose branch still has a request in flight (waiting, in conflict, or
+        // rejected and not yet redone) is kept for it: its next commit on that branch
+        // supersedes the request and carries its beads, so new work there would close them
+        // without their change (found by the town simulation), and a rework or a retry is
+        // queued back to it.
+        let in_flight: Vec<String> = crate::mq::record::list(&rig.open_store()?)?
+            .into_iter()
+            .filter(|m| {
+                [
+                    crate::mq::record::OPEN,
+                    crate::mq::record::CONFLICT,
+                    crate::mq::record::REJECTED,
+                ]
+                .contains(&m.status.as_str())
+            })
+            .map(|m| m.branch)
+            .collect();
         for agent in self.agents.list(Some(&rig.name), false)? {
             if agent.role != Role::Polecat || agent.hook.is_some() || agent.state != STATE_IDLE {
+                continue;
+            }
+            if agent.branch.as_ref().is_some_and(|b| in_flight.contains(b)) {
                 continue;
             }
             if self.agents.is_alive(&agent.address)? {

@@ -5,6 +5,7 @@
 
 mod completions;
 mod config;
+mod demo;
 mod gc;
 mod init;
 mod man;
@@ -97,6 +98,13 @@ commands! {
     /// `gc --auto` by themselves when loose objects pile up (threshold: GT_GC_AUTO or git
     /// config gastown.gcAuto, default 6700; 0 disables).
     Gc(gc::Args),
+    /// Watch scripted agents work a throwaway town: sling, done, merge queue (no LLM, no network)
+    ///
+    /// Builds a town with one rig in a temporary directory (or --keep DIR), files beads
+    /// with dependencies, slings them to polecats running a built-in scripted agent, lets
+    /// the merge queue merge their work (one conflict reworked, one gate failure retried),
+    /// then prints what happened. Exit status 1 if not everything closed in time.
+    Demo(demo::Args),
     /// Print the suite's version and storage format
     Version(version::Args),
     /// Write the man pages of every gastown command into a directory
