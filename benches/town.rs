@@ -22,16 +22,13 @@ mod support;
 mod sample;
 
 #[allow(dead_code)]
-mod sim_support {
-    pub use super::sample;
-    #[path = "../../tests/it/support/town_sim/mod.rs"]
-    pub mod town_sim;
-}
+#[path = "../tests/it/support/town_sim/mod.rs"]
+mod town_sim;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use sim_support::town_sim::{Sim, Spec};
+use town_sim::{Sim, Spec};
 
 fn main() {
     let mut spec = Spec {
@@ -46,14 +43,23 @@ fn main() {
     };
     let mut runs = 1;
     let mut dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tmp");
-    let mut args = std::env::args().skip(1).filter(|a| a != "--bench").peekable();
+    let mut args = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .peekable();
     while let Some(name) = args.next() {
         if name == "--no-faults" {
             spec.faults = false;
             continue;
         }
-        let value = args.next().unwrap_or_else(|| panic!("{name} needs a value"));
-        let number = || value.parse::<u64>().unwrap_or_else(|_| panic!("{name} takes a number"));
+        let value = args
+            .next()
+            .unwrap_or_else(|| panic!("{name} needs a value"));
+        let number = || {
+            value
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        };
         match name.as_str() {
             "--rigs" => spec.rigs = number() as usize,
             "--agents" => spec.agents = number() as usize,
@@ -65,7 +71,10 @@ fn main() {
             other => panic!("unknown option {other}"),
         }
     }
-    assert!(spec.rigs >= 1 && spec.agents >= spec.rigs && spec.beads >= 1, "bad sizes");
+    assert!(
+        spec.rigs >= 1 && spec.agents >= spec.rigs && spec.beads >= 1,
+        "bad sizes"
+    );
     let mut failed = false;
     for run in 0..runs {
         let mut spec = spec.clone();
