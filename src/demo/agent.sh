@@ -55,7 +55,10 @@ head_was_rejected() {
     END { exit !found }'
 }
 
-has_marker() { git grep -q -x -F "bead $1" HEAD -- . 2>/dev/null; }
+has_marker() {
+  re=$(printf '%s' "$1" | sed 's/\./\\./g')
+  git grep -q -e "^bead $re\$" HEAD -- . 2>/dev/null
+}
 
 case "$title" in
   "Resolve merge conflict: "*)

@@ -46,7 +46,7 @@ fn the_demo_closes_every_bead_and_lands_the_work_on_main() {
         .iter()
         .map(|b| b["id"].as_str().unwrap())
         .collect();
-    let tree = env.git_ok(&rig, &["grep", "-h", "-x", "-E", "bead .*", "main", "--"]);
+    let tree = env.git_ok(&rig, &["grep", "-h", "-E", "^bead .*$", "main", "--"]);
     for id in &filed {
         let n = tree.lines().filter(|l| *l == format!("bead {id}")).count();
         assert_eq!(n, 1, "{id}'s change on main: {tree}");

@@ -277,7 +277,7 @@ pub fn run(sim: &Sim, report: &mut Report) {
         // the tree, and added by exactly one commit of its history.
         let (_, tree, _) = git(
             &rig.path,
-            &["grep", "-h", "-x", "-E", "bead [a-z0-9.-]+", "main", "--"],
+            &["grep", "-h", "-E", "^bead [a-z0-9.-]+$", "main", "--"],
         );
         let mut in_tree: BTreeMap<String, usize> = BTreeMap::new();
         for line in tree.lines() {
