@@ -419,7 +419,7 @@ fn file_beads(
     let mut ids: Vec<String> = Vec::new();
     // Small batches: a dependency names a bead that must exist already.
     let mut pending: Vec<gastown::bead::ops::NewBead> = Vec::new();
-    let mut flush = |pending: &mut Vec<gastown::bead::ops::NewBead>, ids: &mut Vec<String>| {
+    let flush = |pending: &mut Vec<gastown::bead::ops::NewBead>, ids: &mut Vec<String>| {
         if pending.is_empty() {
             return;
         }
