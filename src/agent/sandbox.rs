@@ -93,6 +93,22 @@ pub fn create(
     Ok(())
 }
 
+/// Put an idle sandbox's `branch` back on `base` (`checkout -B`). A command killed while
+/// it changed the sandbox (a sling refreshing it, a `worktree add`) leaves git's
+/// `index.lock` behind, which would refuse every later checkout and strand the polecat:
+/// sandbox changes take turns under the rig's worktree lock, and the caller knows no
+/// session runs there, so a lock file found while holding it is stale.
+pub fn refresh(rig: &Rig, path: &Path, branch: &str, base: &str) -> Result<()> {
+    let _lock = worktree_lock(rig)?;
+    let git_dir = gitcmd::run(path, ["rev-parse", "--absolute-git-dir"])?;
+    let stale = Path::new(git_dir.trim()).join("index.lock");
+    if stale.exists() {
+        let _ = std::fs::remove_file(&stale);
+    }
+    gitcmd::run(path, ["checkout", "--quiet", "--force", "-B", branch, base])?;
+    Ok(())
+}
+
 /// Whether `path` is one of the rig's worktrees.
 pub fn is_worktree_of(rig: &Rig, path: &Path) -> Result<bool> {
     let want = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());

@@ -20,7 +20,6 @@ use crate::bead::record::Stamp;
 use crate::bead::{Beads, COLLECTION};
 use crate::error::{Error, Result};
 use crate::formula::{self, CookMode, CookOptions, Parsed};
-use crate::gitcmd;
 use crate::records;
 use crate::store::{Actor, Outcome, Store};
 use crate::town::{settings, Rig};
@@ -627,8 +626,7 @@ impl<'t> Sling<'t> {
         if !risk.is_empty() {
             return Err(Error::invalid("sandbox holds work"));
         }
-        gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
-        Ok(())
+        crate::agent::sandbox::refresh(rig, path, branch, base)
     }
 }
 

@@ -112,7 +112,22 @@ pub struct Sim {
     faults: Faults,
     peak_rss_kb: u64,
     timings_file: PathBuf,
+    /// Commands running, one lane per rig: (rig index, the command).
+    running: Vec<(usize, Running)>,
+    /// Per rig, what its lane runs next once it is free.
+    backlog: Vec<Vec<Job>>,
 }
+
+/// A driver command on its way.
+struct Running {
+    name: String,
+    child: std::process::Child,
+    started: Instant,
+    kill_after: Option<Duration>,
+}
+
+/// A driver command to start: (timing name, tool, args).
+type Job = (String, &'static str, Vec<String>);
 
 /// The share of beads that append to one of a few shared files (they conflict).
 const SHARED_PERCENT: u64 = 12;
@@ -123,7 +138,7 @@ const FLAKE_ONE_IN: u64 = 25;
 /// The chance, per driver command, that it is killed (percent).
 const KILL_COMMAND_PERCENT: u64 = 10;
 /// The chance, per tick, that one live agent session is killed (percent).
-const KILL_SESSION_PERCENT: u64 = 25;
+const KILL_SESSION_PERCENT: u64 = 4;
 
 impl Sim {
     /// Build the town: `<dir>/town`, rigs `r0..` at `<dir>/r0..`, the scripted agent as
@@ -207,6 +222,8 @@ impl Sim {
             timings: BTreeMap::new(),
             faults: Faults::default(),
             peak_rss_kb: 0,
+            running: Vec::new(),
+            backlog: Vec::new(),
         }
     }
 
@@ -225,36 +242,75 @@ impl Sim {
         cmd
     }
 
-    /// Run a driver command, timed; with faults on, killed with SIGKILL at a random moment
-    /// now and then. Whether it was left to finish.
-    pub fn run(&mut self, name: &str, tool: &str, dir: &Path, args: &[&str]) -> bool {
+    /// Start a driver command; with faults on, it is to be killed with SIGKILL at a random
+    /// moment now and then.
+    fn start(&mut self, rig: usize, job: Job) {
         let kill_after = (self.spec.faults && self.rng.below(100) < KILL_COMMAND_PERCENT)
             .then(|| Duration::from_millis(self.rng.below(300)));
-        let started = Instant::now();
-        let mut child = self.command(tool, dir, args).spawn().unwrap();
-        let pid = child.id();
-        loop {
-            if let Some(kb) = peak_rss_kb(pid) {
+        let args: Vec<&str> = job.2.iter().map(String::as_str).collect();
+        let child = self
+            .command(job.1, &self.rigs[rig].path.clone(), &args)
+            .spawn()
+            .unwrap();
+        self.running.push((
+            rig,
+            Running {
+                name: job.0,
+                child,
+                started: Instant::now(),
+                kill_after,
+            },
+        ));
+    }
+
+    /// Look at every running command: record the finished ones, kill the doomed ones.
+    fn poll(&mut self) {
+        let mut still = Vec::new();
+        for (rig, mut r) in std::mem::take(&mut self.running) {
+            if let Some(kb) = peak_rss_kb(r.child.id()) {
                 self.peak_rss_kb = self.peak_rss_kb.max(kb);
             }
-            if child.try_wait().unwrap().is_some() {
+            if r.child.try_wait().unwrap().is_some() {
                 self.timings
-                    .entry(name.to_string())
+                    .entry(r.name.clone())
                     .or_default()
-                    .push(started.elapsed().as_secs_f64() * 1000.0);
-                return true;
+                    .push(r.started.elapsed().as_secs_f64() * 1000.0);
+                continue;
             }
-            if kill_after.is_some_and(|after| started.elapsed() >= after) {
-                kill_group(pid);
-                let _ = child.wait();
+            if r.kill_after
+                .is_some_and(|after| r.started.elapsed() >= after)
+            {
+                kill_group(r.child.id());
+                let _ = r.child.wait();
                 *self
                     .faults
                     .commands_killed
-                    .entry(name.to_string())
+                    .entry(r.name.clone())
                     .or_default() += 1;
-                return false;
+                continue;
             }
+            still.push((rig, r));
+        }
+        self.running = still;
+    }
+
+    fn lane_free(&self, rig: usize) -> bool {
+        !self.running.iter().any(|(r, _)| *r == rig)
+    }
+
+    /// Run one command to its end (setup and tests' own use), timed and killable alike.
+    pub fn run(&mut self, rig: usize, name: &str, tool: &'static str, args: &[&str]) {
+        self.start(
+            rig,
+            (
+                name.to_string(),
+                tool,
+                args.iter().map(|a| a.to_string()).collect(),
+            ),
+        );
+        while !self.lane_free(rig) {
             std::thread::sleep(Duration::from_millis(3));
+            self.poll();
         }
     }
 
@@ -263,9 +319,8 @@ impl Sim {
     pub fn drive(mut self) -> Report {
         let started = Instant::now();
         let mut violations = Vec::new();
-        let mut tick: u64 = 0;
+        let mut last_supervision = Instant::now();
         loop {
-            tick += 1;
             let states: Vec<checks::RigState> =
                 self.rigs.iter().map(checks::RigState::read).collect();
             if states.iter().all(checks::RigState::settled) {
@@ -283,26 +338,49 @@ impl Sim {
                 ));
                 break;
             }
+            if self.backlog.len() != self.rigs.len() {
+                self.backlog = vec![Vec::new(); self.rigs.len()];
+            }
+            // One lane per rig: while its last command runs, the rig waits; the rigs do not
+            // wait for each other. Supervision every 2 s goes after the rig's sling.
+            let supervise = last_supervision.elapsed() >= Duration::from_secs(2);
+            if supervise {
+                last_supervision = Instant::now();
+            }
             for (i, state) in states.iter().enumerate() {
+                if supervise && self.backlog[i].is_empty() {
+                    self.backlog[i] = self.supervision(i);
+                }
+                if !self.lane_free(i) {
+                    continue;
+                }
                 let free = self.rigs[i].cap.saturating_sub(state.busy_polecats);
                 if free > 0 && state.ready_unqueued > 0 {
-                    let rig = self.rigs[i].clone();
                     let n = free.min(state.ready_unqueued).to_string();
-                    self.run(
-                        "sling --ready",
-                        "sling",
-                        &rig.path,
-                        &["--ready", &n, &rig.name],
+                    let name = self.rigs[i].name.clone();
+                    self.start(
+                        i,
+                        (
+                            "sling --ready".into(),
+                            "sling",
+                            vec!["--ready".into(), n, name],
+                        ),
                     );
+                } else if !self.backlog[i].is_empty() {
+                    let job = self.backlog[i].remove(0);
+                    self.start(i, job);
                 }
-            }
-            if tick % 8 == 0 {
-                self.supervise();
             }
             if self.spec.faults && self.rng.below(100) < KILL_SESSION_PERCENT {
                 self.kill_a_session();
             }
-            std::thread::sleep(Duration::from_millis(100));
+            for _ in 0..10 {
+                std::thread::sleep(Duration::from_millis(10));
+                self.poll();
+            }
+        }
+        for (_, mut r) in std::mem::take(&mut self.running) {
+            let _ = r.child.wait();
         }
         let elapsed = started.elapsed();
         // Detached passes and queue runs finish on their own; give them a moment.
@@ -332,24 +410,28 @@ impl Sim {
         report
     }
 
-    /// What a supervisor does between the agents' own moves: with `git patrol` installed,
-    /// a patrol pass per rig; otherwise its mechanical part by hand — a merge pass and a
-    /// queue run (a killed detached one leaves its work to the next), and a session start
-    /// for every agent holding work without a live session (killed, or its sling killed
-    /// between the attach and the start).
-    fn supervise(&mut self) {
-        let patrol = self.spec.bin_dir.join("git-patrol").is_file();
-        for rig in self.rigs.clone() {
-            if patrol {
-                self.run("patrol", "patrol", &rig.path, &[]);
-                continue;
-            }
-            self.run("mq run", "mq", &rig.path, &["run"]);
-            self.run("sling queue run", "sling", &rig.path, &["queue", "run"]);
-            for address in checks::stranded_agents(&self.town, &rig.name) {
-                self.run("agent start", "agent", &rig.path, &["start", &address]);
-            }
+    /// What a supervisor does between the agents' own moves, for rig `i`: with
+    /// `git patrol` installed, a patrol pass; otherwise its mechanical part by hand — a
+    /// merge pass and a queue run (a killed detached one leaves its work to the next), and
+    /// a session start for every agent holding work without a live session (killed, or its
+    /// sling killed between the attach and the start).
+    fn supervision(&self, i: usize) -> Vec<Job> {
+        if self.spec.bin_dir.join("git-patrol").is_file() {
+            return vec![("patrol".into(), "patrol", Vec::new())];
         }
+        let rig = &self.rigs[i];
+        let mut jobs: Vec<Job> = vec![
+            ("mq run".into(), "mq", vec!["run".into()]),
+            (
+                "sling queue run".into(),
+                "sling",
+                vec!["queue".into(), "run".into()],
+            ),
+        ];
+        for address in checks::stranded_agents(&self.town, &rig.name) {
+            jobs.push(("agent start".into(), "agent", vec!["start".into(), address]));
+        }
+        jobs
     }
 
     /// SIGKILL the process group of one live agent session, picked at random.
