@@ -85,7 +85,7 @@ pub fn environment(dir: &Path, bin_dir: &Path) -> Result<Vec<(String, String)>> 
     let config = dir.join("gitconfig");
     std::fs::write(
         &config,
-        "[user]\n\tname = Gas Town demo\n\temail = demo@gastown.local\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[gc]\n\tauto = 0\n",
+        "[user]\n\tname = Gas Town demo\n\temail = demo@gastown.local\n[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n",
     )
     .map_err(|e| Error::io(format!("writing {}", config.display()), e))?;
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into());
