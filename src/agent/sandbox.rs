@@ -70,6 +70,13 @@ pub fn create(
             .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
     }
     let lock = worktree_lock(rig)?;
+    // A `worktree add` killed while it moved the branch leaves git's ref lock, which would
+    // refuse this and every later add of the name. The name was reserved under the rig's
+    // write lock and worktree changes take turns under this one: the lock file is stale.
+    if let Some(common) = gitcmd::probe(&rig.path, ["rev-parse", "--git-common-dir"]) {
+        let common = rig.path.join(common.trim());
+        let _ = std::fs::remove_file(common.join("refs/heads").join(format!("{branch}.lock")));
+    }
     gitcmd::run(
         &rig.path,
         [

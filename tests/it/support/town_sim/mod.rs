@@ -99,6 +99,8 @@ pub struct Report {
     pub conflicts: usize,
     /// Everything that is wrong at the end; empty when nothing was lost or done twice.
     pub violations: Vec<String>,
+    /// What is worth knowing but loses nothing (leaked identities, say).
+    pub findings: Vec<String>,
 }
 
 /// A town being simulated.
@@ -586,6 +588,9 @@ impl Report {
         out.push_str("  latency (ms)               runs      p50      p99\n");
         for (name, (runs, p50, p99)) in &self.latency {
             out.push_str(&format!("    {name:<24} {runs:>6} {p50:>8.1} {p99:>8.1}\n"));
+        }
+        for f in &self.findings {
+            out.push_str(&format!("  finding: {f}\n"));
         }
         if self.violations.is_empty() {
             out.push_str("  checks: nothing lost, nothing done twice, nothing left behind\n");
