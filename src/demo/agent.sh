@@ -126,7 +126,7 @@ case "$title" in
 esac
 
 started=$(date +%s%N)
-git agent done --json > /dev/null
+git agent done --json --keep-session > /dev/null
 status=$?
 if [ -n "${GT_SIM_TIMINGS:-}" ]; then
   printf 'done %s %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))" "$status" >> "$GT_SIM_TIMINGS"
