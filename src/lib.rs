@@ -6,11 +6,14 @@
 
 pub mod agent;
 pub mod bead;
+pub mod board;
 #[allow(clippy::print_stdout, clippy::print_stderr)]
 pub mod cli;
+pub mod convoy;
 pub mod demo;
 pub mod detach;
 pub mod error;
+pub mod feed;
 pub mod formula;
 pub mod gitcmd;
 pub mod mail;

@@ -29,6 +29,10 @@ pub struct Primed {
     pub mail: Vec<Value>,
     /// The note the agent's previous session left (`git agent handoff -m`).
     pub handoff: Option<Value>,
+    /// Advisory locks this agent holds (`git board lock`): release them when done.
+    pub locks: Vec<crate::board::Lock>,
+    /// The most recent decisions of the town (`git board decide`), newest first.
+    pub decisions: Vec<crate::board::Decision>,
     /// What to do now, in one sentence.
     pub next: String,
 }
@@ -147,6 +151,10 @@ impl Agents<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        // The board informs too: unreadable, it is empty rather than a failed start.
+        let board = crate::board::Board::new(self.town);
+        let locks = board.locks_of(&address.to_string()).unwrap_or_default();
+        let decisions = board.recent_decisions(RECENT_DECISIONS).unwrap_or_default();
         let next = match (&hook, &molecule_view) {
             (Some(h), Some(m)) => {
                 let current = m["steps"]
@@ -173,10 +181,15 @@ impl Agents<'_> {
             molecule: molecule_view,
             mail,
             handoff,
+            locks,
+            decisions,
             next,
         })
     }
 }
+
+/// How many recent decisions prime shows.
+const RECENT_DECISIONS: usize = 5;
 
 /// Prime as text: the form a person or the SessionStart hook reads.
 pub fn render(primed: &Primed) -> String {
@@ -244,6 +257,31 @@ pub fn render(primed: &Primed) -> String {
                 m["id"].as_str().unwrap_or(""),
                 m["from"].as_str().unwrap_or(""),
                 m["subject"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    if !primed.locks.is_empty() {
+        out.push_str(&format!(
+            "\n## Your locks: {} (release with `git board unlock PATH`)\n",
+            primed.locks.len()
+        ));
+        for l in &primed.locks {
+            out.push_str(&format!(
+                "- {} until {}: {}\n",
+                l.path,
+                l.expires,
+                l.intent.lines().next().unwrap_or("")
+            ));
+        }
+    }
+    if !primed.decisions.is_empty() {
+        out.push_str("\n## Recent decisions (`git board decisions`)\n");
+        for d in &primed.decisions {
+            out.push_str(&format!(
+                "- {} {}: {}\n",
+                d.id,
+                d.title,
+                d.decision.lines().next().unwrap_or("")
             ));
         }
     }

@@ -8,8 +8,9 @@ use super::ops::Beads;
 use super::rules::{self, CloseSpec, Comment, UpdateSpec};
 use super::schema;
 use super::Record;
+use crate::bead::record::Stamp;
 use crate::error::{Error, Result};
-use crate::store::{Actor, Snapshot};
+use crate::store::{Actor, Outcome, Snapshot};
 
 /// A dependency that now holds. Fields in alphabetical order, as the JSON output has them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -46,9 +47,38 @@ impl Beads<'_> {
 
     /// Close `ids`: refused while a bead has open blockers (or is an epic with open
     /// children), unless forced.
+    ///
+    /// A convoy of this same store (a lone repository, or the town's own beads) that the
+    /// close completes lands in this same commit; convoys elsewhere are landed right after
+    /// by `crate::convoy::after_close`, which every closing command calls.
     pub fn close(&self, actor: &Actor, ids: &[String], spec: &CloseSpec) -> Result<Vec<Record>> {
-        self.modify(actor, "close", ids, spec.needs_index(), |edit| {
-            rules::close(edit, spec)
+        if ids.is_empty() {
+            return Err(Error::invalid("no bead id given"));
+        }
+        self.store.write(self.collection, actor, |snap, batch| {
+            let modified = self.modify_in(snap, batch, actor, ids, spec.needs_index(), |edit| {
+                rules::close(edit, spec)
+            })?;
+            if modified.changed.is_empty() {
+                return Ok(Outcome::Unchanged(modified.records));
+            }
+            let mut message = modified.message("close");
+            if self.collection == super::COLLECTION {
+                let stamp = Stamp(batch.clock, actor.name.clone());
+                // Landing is a derived fact: trouble reading a convoy's other rigs must not
+                // refuse the close (the next command or sync lands it).
+                let landed =
+                    crate::convoy::land_in(self.store, snap, batch, &stamp, &modified.changed)
+                        .unwrap_or_default();
+                if !landed.is_empty() {
+                    let ids: Vec<&str> = landed.iter().map(|l| l.id.as_str()).collect();
+                    message.push_str(&format!("; lands convoy {}", ids.join(", ")));
+                }
+            }
+            Ok(Outcome::Commit {
+                message,
+                value: modified.records,
+            })
         })
     }
 

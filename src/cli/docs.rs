@@ -18,6 +18,8 @@ pub fn commands() -> Vec<clap::Command> {
         super::mq::Cli::command().name("git-mq"),
         super::agent::Cli::command().name("git-agent"),
         super::mail::Cli::command().name("git-mail"),
+        super::board::Cli::command().name("git-board"),
+        super::convoy::Cli::command().name("git-convoy"),
     ]
 }
 

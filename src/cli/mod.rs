@@ -3,6 +3,8 @@
 
 pub mod agent;
 pub mod bead;
+pub mod board;
+pub mod convoy;
 pub mod docs;
 pub mod formula;
 pub mod gastown;

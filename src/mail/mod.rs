@@ -350,13 +350,39 @@ impl<'t> Mail<'t> {
 
     /// Send one message from `from`: one write, one record.
     pub fn send(&self, actor: &Actor, from: &str, out: &Outgoing) -> Result<Sent> {
-        self.write_message(actor, from, out, None)
+        self.write_message(actor, from, out, None, None)
+    }
+
+    /// Send one message under a fixed id (`m-` and ten base-36 characters), at most once:
+    /// when a message with that id exists, nothing is written and `false` comes back. A
+    /// notice derived from a fact (a convoy's landing) uses it so a retry after a crash
+    /// finds it already sent.
+    pub fn send_once(
+        &self,
+        actor: &Actor,
+        from: &str,
+        id: &str,
+        out: &Outgoing,
+    ) -> Result<(Sent, bool)> {
+        if let Some(existing) = records::read(&self.snapshot()?, &message_path(id))? {
+            let message = message_from_record(&existing, 0, from).summary;
+            return Ok((
+                Sent {
+                    message,
+                    pruned: Vec::new(),
+                },
+                false,
+            ));
+        }
+        let sent = self.write_message(actor, from, out, None, Some(id))?;
+        let fresh = sent.message.id == id && !sent.pruned.contains(&id.to_string());
+        Ok((sent, fresh))
     }
 
     /// Reply to `id` (a unique prefix will do): to its sender unless `out.to` says
     /// otherwise, in its thread, subject `Re: ...` unless given.
     pub fn reply(&self, actor: &Actor, from: &str, id: &str, out: &Outgoing) -> Result<Sent> {
-        self.write_message(actor, from, out, Some(id))
+        self.write_message(actor, from, out, Some(id), None)
     }
 
     fn write_message(
@@ -365,6 +391,7 @@ impl<'t> Mail<'t> {
         from: &str,
         out: &Outgoing,
         reply_to: Option<&str>,
+        fixed_id: Option<&str>,
     ) -> Result<Sent> {
         if reply_to.is_none() {
             validate(out)?;
@@ -407,13 +434,25 @@ impl<'t> Mail<'t> {
             if reply_to.is_some() {
                 validate(&out)?;
             }
-            let mut nonce = 0;
-            let id = loop {
-                let id = new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce);
-                if snap.resolve(&message_path(&id))?.is_none() {
-                    break id;
+            if let Some(id) = fixed_id {
+                // Sent meanwhile (a concurrent retry): the same message, not a second one.
+                if let Some(existing) = records::read(snap, &message_path(id))? {
+                    return Ok(Outcome::Unchanged(Sent {
+                        message: message_from_record(&existing, 0, from).summary,
+                        pruned: Vec::new(),
+                    }));
                 }
-                nonce += 1;
+            }
+            let mut nonce = 0;
+            let id = match fixed_id {
+                Some(id) => id.to_string(),
+                None => loop {
+                    let id = new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce);
+                    if snap.resolve(&message_path(&id))?.is_none() {
+                        break id;
+                    }
+                    nonce += 1;
+                },
             };
             let thread = thread_of_original.unwrap_or_else(|| id.clone());
             let record = build_record(&id, from, &out, &thread, original.as_deref(), &stamp);

@@ -97,6 +97,9 @@ pub struct PassReport {
     pub held: usize,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub convoys: Vec<String>,
+    /// Beads the pass's merges closed (for the convoy follow-up after the pass).
+    #[serde(skip)]
+    pub closed_beads: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deleted_branches: Vec<String>,
     /// Beads queued back to their workers (rework, rejected work); the pass starts a
@@ -179,6 +182,18 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
             &log,
         );
     }
+    if !pass.report.closed_beads.is_empty() {
+        // Convoys in the town's store land (and are fed) right after the merge writes;
+        // best effort: the merges are recorded, and sync or patrol repair a failure here.
+        let closed = std::mem::take(&mut pass.report.closed_beads);
+        if let Ok(after) = crate::convoy::Convoys::new(town).after_close(actor, &closed) {
+            pass.report
+                .convoys
+                .extend(after.landed.into_iter().map(|l| l.id));
+            pass.report.convoys.sort();
+            pass.report.convoys.dedup();
+        }
+    }
     pass.report.millis = started.elapsed().as_millis() as u64;
     journal::save_last(&store, &pass.report)?;
     Ok(pass.report)
@@ -241,6 +256,7 @@ impl Pass<'_> {
         if landed {
             let done = writes::record_merged(self.store, self.actor, &target.branch, &j.merged)?;
             self.report.convoys.extend(done.convoys);
+            self.report.closed_beads.extend(done.beads_closed);
             self.cleanup_merged(&target, &j.merged)?;
             self.report.recovered =
                 Some(format!(
@@ -377,6 +393,7 @@ impl Pass<'_> {
                     let done =
                         writes::record_merged(self.store, self.actor, &target.branch, &merged)?;
                     self.report.convoys.extend(done.convoys);
+                    self.report.closed_beads.extend(done.beads_closed);
                     let mut d =
                         decision(mr, "merged", Some(format!("already in {}", target.branch)));
                     d.merge_commit = Some(base.clone());
@@ -594,6 +611,7 @@ impl Pass<'_> {
         }
         let done = writes::record_merged(self.store, self.actor, &target.branch, &merged)?;
         self.report.convoys.extend(done.convoys);
+        self.report.closed_beads.extend(done.beads_closed);
         for (i, (_, commit)) in merged.iter().enumerate() {
             let mut d = decision(&stack[from + i], "merged", None);
             d.merge_commit = Some(commit.clone());

@@ -28,15 +28,17 @@ pub struct MergedWrite {
 }
 
 /// The convoy hook: called inside the merge write with the beads the merge closed, so a
-/// convoy lands in the same commit as its last bead's merge (gastown.md §6: convoys showed
-/// "complete" while main had not changed because landing was a separate poll). Convoys are
-/// not built yet; until they are, this names the convoys the closed beads belong to
-/// (`convoy_id` on the bead, `convoy` on the request), which the pass reports. The convoy
-/// work replaces the body with its landing check.
+/// convoy lands in the same commit as its last bead's merge when the convoy lives in this
+/// store (a lone repository: gastown.md §6, convoys showed "complete" while main had not
+/// changed because landing was a separate poll). Convoys in a town's store are landed
+/// right after the pass by `crate::convoy::after_close` (see `pass::run`). Returns the
+/// convoys the closed beads belong to (`convoy_id` on the bead, `convoy` on the request)
+/// and those this write landed, which the pass reports.
 pub fn after_merge_in(
+    store: &Store,
     snap: &Snapshot<'_>,
-    _batch: &mut WriteBatch,
-    _stamp: &Stamp,
+    batch: &mut WriteBatch,
+    stamp: &Stamp,
     merged: &[MergeRequest],
     closed_beads: &[String],
 ) -> Result<Vec<String>> {
@@ -48,6 +50,10 @@ pub fn after_merge_in(
             convoys.push(c);
         }
     }
+    // A derived fact: trouble reading another rig must not fail the merge record.
+    let landed =
+        crate::convoy::land_in(store, snap, batch, stamp, closed_beads).unwrap_or_default();
+    convoys.extend(landed.into_iter().map(|l| l.id));
     convoys.sort();
     convoys.dedup();
     Ok(convoys)
@@ -143,7 +149,7 @@ pub fn record_merged(
         for mr in &done {
             record_completion_in(snap, batch, &stamp, mr, "merged")?;
         }
-        let convoys = after_merge_in(snap, batch, &stamp, &done, &closed)?;
+        let convoys = after_merge_in(store, snap, batch, &stamp, &done, &closed)?;
         carry_count(snap, batch, 0);
         let ids: Vec<&str> = done.iter().map(|m| m.id.as_str()).collect();
         let beads_text = if closed.is_empty() {

@@ -458,6 +458,8 @@ impl<'t> Sling<'t> {
             let stamp = Stamp(batch.clock, actor.name.clone());
             let hooked = hook::attach_in(snap, batch, &stamp, bead, address, attachment, force)?;
             carry_count(snap, batch, 0);
+            // The subject says `hook` as `git agent hook` does; the feed tells a dispatch.
+            batch.op("sling");
             Ok(Outcome::Commit {
                 message: format!("hook {bead} -> {address}: {}", hooked.title),
                 value: hooked,

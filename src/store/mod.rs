@@ -52,6 +52,10 @@ pub struct WriteBatch {
     headers: Vec<(String, String)>,
     /// Parents besides the tip (a merge commit's other side).
     extra_parents: Vec<ObjectId>,
+    /// The operation this write is, for the feed's `Gastown-Op` trailer ([`WriteBatch::op`]).
+    op: Option<String>,
+    /// Ids the write is about beyond the records it touches (`Gastown-Ids`).
+    ids: Vec<String>,
 }
 
 /// What a path of a batch becomes: new bytes, or a blob that already exists (a merge
@@ -101,6 +105,110 @@ impl WriteBatch {
     pub fn is_empty(&self) -> bool {
         self.upserts.is_empty()
     }
+
+    /// Name the operation this write is (`sling`, `done`, `mq merge`), when the first words
+    /// of its message would not say it: the commit's `Gastown-Op` trailer, which the feed
+    /// reads (src/feed).
+    pub fn op(&mut self, op: impl Into<String>) {
+        self.op = Some(op.into());
+    }
+
+    /// Name ids this write is about that are not among the records it touches (a landing
+    /// post names its convoy): the `Gastown-Ids` trailer, which the feed shows first.
+    pub fn about(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.ids.extend(ids);
+    }
+}
+
+/// Trailer naming a write's operation (see [`op_of_subject`]).
+pub const OP_TRAILER: &str = "Gastown-Op";
+/// Trailer naming the records a write touched, `dir/name` each (`beads/gt-1`).
+pub const RECORDS_TRAILER: &str = "Gastown-Records";
+/// Trailer naming ids a write is about beyond its records ([`WriteBatch::about`]).
+pub const IDS_TRAILER: &str = "Gastown-Ids";
+/// Trailer with the write's time in milliseconds since the epoch (commit times have
+/// seconds only, and the feed orders writes of different collections by time).
+pub const AT_TRAILER: &str = "Gastown-At";
+/// At most this many records are named in one commit; the rest are counted.
+const MAX_TRAILER_RECORDS: usize = 24;
+
+/// The operation a commit subject names by the suite's convention `<domain> <verb> <ids>...`
+/// (`mq merge mr-1 into main` -> `mq merge`, `hook gt-1 -> ...` -> `hook`): its leading
+/// words made of lower-case letters and hyphens, at most three, up to a colon. Used for the trailer when a
+/// write names no op, and by the feed for commits written before the trailer existed.
+pub fn op_of_subject(subject: &str) -> String {
+    subject
+        .split_whitespace()
+        .take(3)
+        .scan(true, |open, word| {
+            // A word ending in ':' ends the op (`town init: NAME`).
+            if !*open {
+                return None;
+            }
+            let bare = word.strip_suffix(':').unwrap_or(word);
+            *open = bare.len() == word.len();
+            let verb = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            verb.then_some(bare)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `dir/name` of a record path (`beads/ab/gt-1.json` -> `beads/gt-1`).
+fn record_name(path: &str) -> String {
+    let dir = path.split('/').next().unwrap_or("");
+    let file = path.rsplit('/').next().unwrap_or("");
+    let stem = file.strip_suffix(".json").unwrap_or(file);
+    if dir == stem {
+        dir.to_string()
+    } else {
+        format!("{dir}/{stem}")
+    }
+}
+
+/// The message with the feed's structured trailers appended: what the write was and which
+/// records it touched, so the feed never has to read prose or diff trees.
+fn with_trailers(
+    message: &str,
+    op: Option<&str>,
+    about: &[String],
+    upserts: &[(String, Content)],
+) -> String {
+    let message = message.trim_end();
+    let subject = message.lines().next().unwrap_or("");
+    let op = op
+        .map(str::to_string)
+        .unwrap_or_else(|| op_of_subject(subject));
+    let mut names: Vec<String> = upserts.iter().map(|(p, _)| record_name(p)).collect();
+    names.sort();
+    names.dedup();
+    let total = names.len();
+    names.truncate(MAX_TRAILER_RECORDS);
+    let mut records = names.join(" ");
+    if total > MAX_TRAILER_RECORDS {
+        records.push_str(&format!(" (+{} more)", total - MAX_TRAILER_RECORDS));
+    }
+    let mut out = format!("{message}\n\n");
+    if !op.is_empty() {
+        out.push_str(&format!("{OP_TRAILER}: {op}\n"));
+    }
+    let about: Vec<String> = about
+        .iter()
+        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+        .take(MAX_TRAILER_RECORDS)
+        .cloned()
+        .collect();
+    if !about.is_empty() {
+        out.push_str(&format!("{IDS_TRAILER}: {}\n", about.join(" ")));
+    }
+    if !records.is_empty() {
+        out.push_str(&format!("{RECORDS_TRAILER}: {records}\n"));
+    }
+    out.push_str(&format!(
+        "{AT_TRAILER}: {}\n",
+        chrono::Utc::now().timestamp_millis()
+    ));
+    out
 }
 
 /// Clocks beyond this are refused wherever they come from: a Lamport clock grows by one
@@ -298,6 +406,8 @@ impl Store {
                 upserts: Vec::new(),
                 headers: Vec::new(),
                 extra_parents: Vec::new(),
+                op: None,
+                ids: Vec::new(),
             };
             let (value, new_tip) = match change(&snap, &mut batch)? {
                 Outcome::Unchanged(value) => return Ok((value, false)),
@@ -319,6 +429,8 @@ impl Store {
                     parents.extend(batch.extra_parents.iter().copied());
                     let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
                     headers.extend(batch.headers);
+                    let message =
+                        with_trailers(&message, batch.op.as_deref(), &batch.ids, &batch.upserts);
                     let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
                     (value, commit)
                 }

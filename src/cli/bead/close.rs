@@ -30,9 +30,21 @@ impl Run for Args {
         };
         if !self.continue_molecule {
             let records = beads.close(&actor, &self.ids, &spec)?;
-            return done(ctx, "Closed", &records);
+            let code = done(ctx, "Closed", &records)?;
+            let closed: Vec<String> = records
+                .iter()
+                .filter(|r| r.status() == "closed")
+                .map(|r| r.id.clone())
+                .collect();
+            convoys_after_close(ctx, beads, &actor, &closed);
+            return Ok(code);
         }
         let outcome = molecule::close_and_continue(beads, &actor, &self.ids, &spec, now_ms())?;
+        let mut closed = vec![outcome.closed_step.clone()];
+        if outcome.molecule_complete {
+            closed.extend(outcome.molecule_id.clone());
+        }
+        convoys_after_close(ctx, beads, &actor, &closed);
         if ctx.global.json {
             print_json(&outcome)?;
         } else {
@@ -58,5 +70,46 @@ impl Run for Args {
 
     fn first_id(&self) -> Option<&str> {
         self.ids.first().map(String::as_str)
+    }
+}
+
+/// The convoy follow-up of a close: land what it completed (in the town, when the convoy
+/// lives there), send the landing messages, feed launched convoys. The close has happened
+/// whatever this does; a failure here is repaired by the next command or `git gastown sync`.
+fn convoys_after_close(
+    ctx: &Ctx,
+    beads: &Beads<'_>,
+    actor: &crate::store::Actor,
+    closed: &[String],
+) {
+    if beads.collection != crate::bead::COLLECTION || closed.is_empty() {
+        return;
+    }
+    match crate::convoy::after_close(beads.store, actor, closed) {
+        Ok(after) => {
+            for l in &after.landed {
+                ctx.status(format!(
+                    "Convoy {} landed: {} ({} beads)",
+                    text::line(&l.id),
+                    text::line(&l.name),
+                    l.beads.len()
+                ));
+            }
+            for d in &after.fed {
+                ctx.status(format!(
+                    "Convoy fed {}: {}{}",
+                    text::line(&d.bead),
+                    d.outcome,
+                    d.agent
+                        .as_ref()
+                        .map(|a| format!(" ({a})"))
+                        .unwrap_or_default()
+                ));
+            }
+        }
+        Err(err) => ctx.status(format!(
+            "warning: convoy follow-up failed ({}); `git gastown sync` repairs it",
+            text::line(&crate::error::one_line(&err.to_string()))
+        )),
     }
 }

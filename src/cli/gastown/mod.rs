@@ -6,6 +6,7 @@
 mod completions;
 mod config;
 mod demo;
+mod feed;
 mod gc;
 mod init;
 mod man;
@@ -91,6 +92,13 @@ commands! {
     /// and retries when another clone pushed in between. Collections under
     /// refs/gastown/local/ never leave this clone. See docs/SYNC.md.
     Sync(sync::Args),
+    /// The town's activity stream, from the commit logs of its collections and its rigs'
+    ///
+    /// Every logical write is one commit naming its actor, operation and records; the feed
+    /// merges those of the town and of every rig in time order: sling, hook, done, merged,
+    /// rejected, landed, mail, escalations, patrol actions, board posts and locks, bead
+    /// edits. --follow keeps printing new events (polling the refs; stop it with Ctrl-C).
+    Feed(feed::Args),
     /// Pack refs and objects (safe while other processes write)
     ///
     /// Runs `git pack-refs --all` and an incremental `git repack -d`; --full runs `git gc`

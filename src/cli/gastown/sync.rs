@@ -30,6 +30,7 @@ impl Run for Args {
         for warning in &report.warnings {
             ctx.status(format!("warning: {warning}"));
         }
+        repair_convoys(ctx, &actor);
         if ctx.global.json {
             print_json(&report)?;
             return Ok(0);
@@ -66,5 +67,27 @@ impl Run for Args {
         }
         print_text(&text)?;
         Ok(0)
+    }
+}
+
+/// Convoys the synced state completes land now (and owed landing messages go out): sync
+/// is one of the repairs of a landing a killed command left undone.
+fn repair_convoys(ctx: &Ctx, actor: &crate::store::Actor) {
+    let repaired = crate::town::Town::discover(&ctx.dir())
+        .and_then(|town| crate::convoy::Convoys::new(&town).repair(actor));
+    match repaired {
+        Ok(r) => {
+            for l in &r.landed {
+                ctx.status(format!(
+                    "Convoy {} landed: {}",
+                    crate::cli::text::line(&l.id),
+                    crate::cli::text::line(&l.name)
+                ));
+            }
+        }
+        Err(err) => ctx.status(format!(
+            "warning: convoy repair failed: {}",
+            crate::cli::text::line(&crate::error::one_line(&err.to_string()))
+        )),
     }
 }

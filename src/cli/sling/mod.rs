@@ -66,6 +66,9 @@ pub struct DispatchArgs {
     /// Take a bead from another hook, or replace what the agent's hook holds
     #[arg(long)]
     force: bool,
+    /// Do not put beads that no convoy tracks into a new "Work: <title>" convoy
+    #[arg(long)]
+    no_convoy: bool,
 }
 
 impl super::Tool for Cli {
@@ -134,7 +137,39 @@ fn dispatch(ctx: &Ctx, args: DispatchArgs) -> Result<i32> {
     };
     let sling = Sling::new(agents);
     let dispatches = sling.sling(&actor, &spec)?;
+    if !args.no_convoy {
+        track_in_convoy(ctx, &town, &actor, &dispatches);
+    }
     report(ctx, &dispatches)
+}
+
+/// Slung beads that no convoy tracks go into one new "Work: <title>" convoy (the town's
+/// record of the batch). Best effort: the dispatches have happened either way.
+fn track_in_convoy(ctx: &Ctx, town: &Town, actor: &crate::store::Actor, dispatches: &[Dispatch]) {
+    let beads: Vec<String> = dispatches
+        .iter()
+        .filter(|d| d.outcome != "failed")
+        .map(|d| d.bead.clone())
+        .collect();
+    if beads.is_empty() {
+        return;
+    }
+    let owner = std::env::var("GT_AGENT")
+        .ok()
+        .and_then(|a| crate::mail::parse_mailbox(a.trim()).ok())
+        .unwrap_or_else(|| crate::mail::OVERSEER.to_string());
+    match crate::convoy::Convoys::new(town).track_new_work(actor, &beads, Some(owner)) {
+        Ok(Some(convoy)) => ctx.status(format!(
+            "Convoy {}: {}",
+            text::line(&convoy.id),
+            text::line(&convoy.name)
+        )),
+        Ok(None) => {}
+        Err(err) => ctx.status(format!(
+            "warning: no convoy made for the slung beads: {}",
+            text::line(&crate::error::one_line(&err.to_string()))
+        )),
+    }
 }
 
 /// Print one line per bead (or the JSON array); exit 1 when any dispatch failed.
