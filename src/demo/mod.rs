@@ -68,6 +68,10 @@ pub struct DemoReport {
     pub dispatches: usize,
     /// `git log --oneline` of the rig's target branch, newest first.
     pub landed: Vec<String>,
+    /// The convoy tracking the filed beads, as it ended.
+    pub convoy: Option<crate::convoy::Convoy>,
+    /// The town's activity stream (`git gastown feed`), oldest first.
+    pub feed: Vec<crate::feed::Event>,
 }
 
 /// A town built for the demo.
@@ -75,6 +79,8 @@ pub struct DemoTown {
     pub town_root: PathBuf,
     pub rig_path: PathBuf,
     pub filed: Vec<String>,
+    /// The convoy tracking them.
+    pub convoy: String,
 }
 
 /// The environment the demo's processes need, to be set on the demo's own process before
@@ -198,10 +204,19 @@ pub fn build(spec: &DemoSpec, actor: &Actor) -> Result<DemoTown> {
         )?;
         filed.push(created[0].id.clone());
     }
+    let convoy = crate::convoy::Convoys::new(&town).create(
+        actor,
+        &crate::convoy::NewConvoy {
+            name: "The demo's beads".into(),
+            beads: filed.clone(),
+            ..Default::default()
+        },
+    )?;
     Ok(DemoTown {
         town_root,
         rig_path,
         filed,
+        convoy: convoy.id,
     })
 }
 
@@ -261,6 +276,8 @@ pub fn run(built: &DemoTown, spec: &DemoSpec, actor: &Actor) -> Result<DemoRepor
         elapsed_ms: started.elapsed().as_millis() as u64,
         dispatches,
         landed,
+        convoy: crate::convoy::Convoys::new(&town).get(&built.convoy).ok(),
+        feed: crate::feed::Feed::new(&town)?.events(&crate::feed::Filter::default())?,
     })
 }
 

@@ -41,6 +41,18 @@ fn the_demo_closes_every_bead_and_lands_the_work_on_main() {
             .starts_with("Resolve merge conflict")),
         "{report}"
     );
+    // The convoy of the filed beads landed, once; the feed shows the loop.
+    assert_eq!(report["convoy"]["status"], "landed", "{report}");
+    assert_eq!(report["convoy"]["landings"], 1, "{report}");
+    let kinds: Vec<&str> = report["feed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["sling", "done", "merged", "rejected", "landed"] {
+        assert!(kinds.contains(&kind), "no {kind} in the feed: {kinds:?}");
+    }
     let rig = kept.join("app");
     let filed: Vec<&str> = beads[..7]
         .iter()

@@ -127,6 +127,23 @@ fn render(report: &DemoReport, kept: bool) -> String {
             text::line(&b.title)
         ));
     }
+    out.push_str("\nThe feed (`git gastown feed`):\n");
+    for e in &report.feed {
+        out.push_str("  ");
+        out.push_str(&super::feed::line(e));
+    }
+    if let Some(c) = &report.convoy {
+        out.push_str(&format!(
+            "\nConvoy {} \"{}\": {}{}\n",
+            text::line(&c.id),
+            text::line(&c.name),
+            text::line(&c.status),
+            c.landed
+                .as_deref()
+                .map(|at| format!(" at {}", text::line(at)))
+                .unwrap_or_default()
+        ));
+    }
     out.push_str(&format!("\nLanded on {}'s main:\n", report.rig));
     for line in &report.landed {
         out.push_str(&format!("  {}\n", text::line(line)));

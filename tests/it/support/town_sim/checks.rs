@@ -401,6 +401,33 @@ pub fn run(sim: &Sim, report: &mut Report) {
             .unwrap_or(1)
             - 1;
     }
+    // 4. Every convoy landed exactly once: recorded once (one landing write in the town's
+    // history), its one "Convoy landed" message sent.
+    let town = Town::discover(&sim.town).unwrap();
+    let (_, town_log, _) = git(&sim.town, &["log", "--format=%s", "refs/gastown/beads"]);
+    let convoys = gastown::convoy::Convoys::new(&town).all().unwrap();
+    report.convoys = convoys.len();
+    for c in &convoys {
+        let writes = town_log
+            .lines()
+            .filter(|l| {
+                l.strip_prefix("convoy land ")
+                    .is_some_and(|ids| ids.split(", ").any(|i| i.trim() == c.id))
+            })
+            .count();
+        if c.status != "landed" || c.landings != 1 || writes != 1 {
+            v.push(format!(
+                "convoy {} ({}): status {}, {} landings, {} landing writes",
+                c.id, c.name, c.status, c.landings, writes
+            ));
+        }
+        if c.mailed != c.landings {
+            v.push(format!(
+                "convoy {}: landing message sent for landing {} of {}",
+                c.id, c.mailed, c.landings
+            ));
+        }
+    }
     locks_free(&sim.town.join(".git"), "town", v);
     fsck(&sim.town, "town", v);
     let leftover = processes_under(&std::fs::canonicalize(&sim.spec.dir).unwrap());

@@ -95,6 +95,7 @@ pub struct Report {
     pub peak_rss_kb: u64,
     pub faults: Faults,
     pub rework_beads: usize,
+    pub convoys: usize,
     pub rejections: usize,
     pub conflicts: usize,
     /// Everything that is wrong at the end; empty when nothing was lost or done twice.
@@ -207,6 +208,20 @@ impl Sim {
             }
             let count = per_rig_beads.min(spec.beads.saturating_sub(r * per_rig_beads));
             let work = file_beads(&store, &actor, &mut rng, count);
+            // Convoys of ten beads each: every one must land exactly once.
+            let convoys = gastown::convoy::Convoys::new(&t);
+            for (n, chunk) in work.chunks(10).enumerate() {
+                convoys
+                    .create(
+                        &actor,
+                        &gastown::convoy::NewConvoy {
+                            name: format!("{name} batch {n}"),
+                            beads: chunk.to_vec(),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap();
+            }
             rigs.push(SimRig {
                 name,
                 path,
@@ -574,8 +589,8 @@ impl Report {
             self.seed, self.seed, self.rigs, self.agents, self.beads
         );
         out.push_str(&format!(
-            "  {:.1} s, {} beads merged ({:.1} beads merged/min), {} rework beads, {} rejections, {} conflicts\n",
-            self.elapsed_s, self.merged_beads, self.beads_per_minute, self.rework_beads, self.rejections, self.conflicts
+            "  {:.1} s, {} beads merged ({:.1} beads merged/min), {} rework beads, {} rejections, {} conflicts, {} convoys\n",
+            self.elapsed_s, self.merged_beads, self.beads_per_minute, self.rework_beads, self.rejections, self.conflicts, self.convoys
         ));
         out.push_str(&format!(
             "  faults: {} sessions killed, commands killed {:?}\n",
