@@ -94,15 +94,19 @@ impl Agents<'_> {
         if let Some(id) = &id {
             session::record_runtime_session(&state_dir, &address.session_name(), runtime, id)?;
             let before = self.get(address)?.runtime_session_id;
-            if before.as_deref() != Some(id.as_str()) {
-                self.set_fields(
-                    actor,
-                    address,
-                    "agent session",
-                    &[("runtime_session_id", json!(id))],
-                )?;
-                recorded = true;
-            }
+            recorded = before.as_deref() != Some(id.as_str());
+            // The session this report belongs to, so the id lands on its history entry
+            // (and on no older one, if the start's write has not happened yet).
+            let started_at = session::Sessions::new(&state_dir)
+                .info(&address.session_name())?
+                .map(|i| i.started_at);
+            self.update_record(actor, address, "agent session", |record, stamp| {
+                let mut changed = record.set("runtime_session_id", json!(id), stamp);
+                if let Some(at) = &started_at {
+                    changed |= super::seance::note_runtime_id_in(record, stamp, at, id);
+                }
+                changed
+            })?;
         }
         Ok(SessionStarted {
             agent: address.clone(),

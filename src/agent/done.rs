@@ -301,6 +301,13 @@ impl Agents<'_> {
             )?;
             agent_rec.set("state", json!(STATE_IDLE), &stamp);
             agent_rec.set("hook", Value::Null, &stamp);
+            // The session that did the work ends with it (the caller stops it next).
+            let outcome = serde_json::to_value(spec.status).unwrap_or_default();
+            super::seance::close_in(
+                &mut agent_rec,
+                &stamp,
+                outcome.as_str().unwrap_or("completed"),
+            );
             agent_rec.comments.insert(
                 format!("{:020}-{bead}", batch.clock),
                 json!({

@@ -61,12 +61,16 @@ impl Agents<'_> {
             "hook": agent.hook,
             "session": address.session_name(),
         });
-        self.set_fields(
-            actor,
-            address,
-            "agent handoff",
-            &[("handoff", value.clone())],
-        )?;
+        // A live session ends by this handoff: its history entry says so, in this write
+        // (the restart that follows then finds nothing open).
+        let ends_session = self.is_alive(address)?;
+        self.update_record(actor, address, "agent handoff", |record, stamp| {
+            let mut changed = record.set("handoff", value.clone(), stamp);
+            if ends_session {
+                changed |= super::seance::close_in(record, stamp, super::seance::HANDOFF);
+            }
+            changed
+        })?;
         Ok(value)
     }
 

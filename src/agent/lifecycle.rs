@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{identity, Address, Agent, Agents, Nuked, Role, STATE_WORKING};
+use super::{identity, seance, Address, Agent, Agents, Nuked, Role, STATE_WORKING};
 use crate::error::{Error, Result};
 use crate::runtime::{self, HookCommands, LaunchRequest, Runtimes};
 use crate::session::{self, Backend, SessionInfo, SessionSpec, Sessions};
@@ -172,7 +172,7 @@ impl Agents<'_> {
     /// unless `spec` names one, resuming the runtime's session when `spec.resume`.
     pub fn restart(&self, actor: &Actor, address: &Address, spec: &StartSpec) -> Result<Started> {
         let agent = self.get(address)?;
-        self.stop(address)?;
+        self.stop_with(actor, address, seance::RESTARTED)?;
         let spec = StartSpec {
             runtime: spec.runtime.clone().or(agent.runtime),
             ..spec.clone()
@@ -197,7 +197,7 @@ impl Agents<'_> {
             }
         }
         let stopped = if address.role.is_named() && self.get(address)?.is_live() {
-            self.stop(address)?
+            self.stop_with(actor, address, seance::NUKED)?
         } else {
             false
         };
@@ -356,11 +356,34 @@ impl Agents<'_> {
                 &SessionSpec::from_launch(&session_name, &cwd, &launch),
             )?
         };
-        let mut fields = vec![("runtime", json!(name))];
-        if agent.hook.is_some() {
-            fields.push(("state", json!(STATE_WORKING)));
-        }
-        self.set_fields(actor, address, "agent start", &fields)?;
+        // The record and the session history change in one write: runtime, state, and a
+        // new history entry (with the runtime's session id if its hook already reported it).
+        let started = seance::stamp_time(&session.started_at);
+        let runtime_id = self
+            .fresh_runtime_id(
+                &store.state_dir(),
+                &session_name,
+                &name,
+                &session.started_at,
+            )
+            .or_else(|| resume_id.clone());
+        let hook = agent.hook.clone();
+        self.update_record(actor, address, "agent start", |record, stamp| {
+            let mut changed = record.set("runtime", json!(name), stamp);
+            if hook.is_some() {
+                changed |= record.set("state", json!(STATE_WORKING), stamp);
+            }
+            changed |= seance::open_in(
+                record,
+                stamp,
+                &name,
+                &started,
+                hook.as_deref(),
+                resume_id.as_deref(),
+                runtime_id.as_deref(),
+            );
+            changed
+        })?;
         Ok(Ok(Started {
             agent: address.clone(),
             runtime: name,
@@ -369,7 +392,8 @@ impl Agents<'_> {
         }))
     }
 
-    /// Stop the agent's session; false when none was running.
+    /// Stop the agent's session; false when none was running. Records nothing: `stop_as`
+    /// also closes the session's history entry (`git agent seance`).
     pub fn stop(&self, address: &Address) -> Result<bool> {
         let (store, _) = self.store_for(address)?;
         let sessions = sessions_of(&store);

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod namepool;
 pub mod prime;
 pub mod sandbox;
+pub mod seance;
 
 use std::path::{Path, PathBuf};
 
@@ -390,15 +391,30 @@ impl<'t> Agents<'t> {
         why: &str,
         fields: &[(&str, Value)],
     ) -> Result<Agent> {
+        self.update_record(actor, address, why, |record, stamp| {
+            let mut changed = false;
+            for (k, v) in fields {
+                changed |= record.set(k, v.clone(), stamp);
+            }
+            changed
+        })
+    }
+
+    /// Change an agent's record with `change` (true: it changed) in one commit; no commit
+    /// when nothing changed.
+    pub(crate) fn update_record(
+        &self,
+        actor: &Actor,
+        address: &Address,
+        why: &str,
+        change: impl Fn(&mut Record, &Stamp) -> bool,
+    ) -> Result<Agent> {
         let (store, _) = self.store_for(address)?;
         store.write(COLLECTION, actor, |snap, batch| {
             let path = address.record_path();
             let mut record = records::read(snap, &path)?.ok_or_else(|| unknown(address))?;
             let stamp = Stamp(batch.clock, actor.name.clone());
-            let mut changed = false;
-            for (k, v) in fields {
-                changed |= record.set(k, v.clone(), &stamp);
-            }
+            let changed = change(&mut record, &stamp);
             let agent = Agent::from_record(address.clone(), &record);
             if !changed {
                 return Ok(Outcome::Unchanged(agent));
@@ -543,6 +559,7 @@ impl<'t> Agents<'t> {
             ] {
                 record.set(k, v, &stamp);
             }
+            seance::close_in(&mut record, &stamp, seance::NUKED);
             records::put(batch, &path, &record);
             if let Some(bead) = &released {
                 hook::release_bead_in(snap, batch, &stamp, bead, address)?;

@@ -6,6 +6,7 @@ pub mod bead;
 pub mod board;
 pub mod convoy;
 pub mod docs;
+pub mod escalate;
 pub mod formula;
 pub mod gastown;
 pub mod mail;

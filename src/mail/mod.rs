@@ -123,6 +123,9 @@ pub struct Sent {
     /// Channel messages pruned by the channel's retention in the same write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pruned: Vec<String>,
+    /// A keyed send ([`Mail::send_keyed`]) or a fixed-id one ([`Mail::send_once`]) found its message already sent: nothing written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already: bool,
 }
 
 /// A message as a list shows it (from the index), with the viewer's own states.
@@ -202,6 +205,11 @@ fn new_id(seed: &str, nonce: u32) -> String {
         .unwrap_or_default();
     let seed = format!("{seed}|{nanos}|{}|{n}", std::process::id());
     crate::bead::id::hash_id("m", &seed, nonce, 10)
+}
+
+/// The id of a keyed message: the same key gives the same id on every retry and clone.
+pub fn keyed_id(key: &str, nonce: u32) -> String {
+    crate::bead::id::hash_id("m", &format!("keyed|{key}"), nonce, 10)
 }
 
 /// Check a message before anything is written: one line naming what is wrong.
@@ -350,7 +358,7 @@ impl<'t> Mail<'t> {
 
     /// Send one message from `from`: one write, one record.
     pub fn send(&self, actor: &Actor, from: &str, out: &Outgoing) -> Result<Sent> {
-        self.write_message(actor, from, out, None, None)
+        self.write_message(actor, from, out, None, None, None)
     }
 
     /// Send one message under a fixed id (`m-` and ten base-36 characters), at most once:
@@ -370,19 +378,27 @@ impl<'t> Mail<'t> {
                 Sent {
                     message,
                     pruned: Vec::new(),
+                    already: true,
                 },
                 false,
             ));
         }
-        let sent = self.write_message(actor, from, out, None, Some(id))?;
+        let sent = self.write_message(actor, from, out, None, Some(id), None)?;
         let fresh = sent.message.id == id && !sent.pruned.contains(&id.to_string());
         Ok((sent, fresh))
+    }
+
+    /// Send at most once per `key` (e.g. an escalation id and its bump number): the id is
+    /// derived from the key, so a retry after a crash finds the message already there and
+    /// writes nothing (`Sent::already` is then true). The key is kept on the record.
+    pub fn send_keyed(&self, actor: &Actor, from: &str, key: &str, out: &Outgoing) -> Result<Sent> {
+        self.write_message(actor, from, out, None, None, Some(key))
     }
 
     /// Reply to `id` (a unique prefix will do): to its sender unless `out.to` says
     /// otherwise, in its thread, subject `Re: ...` unless given.
     pub fn reply(&self, actor: &Actor, from: &str, id: &str, out: &Outgoing) -> Result<Sent> {
-        self.write_message(actor, from, out, Some(id), None)
+        self.write_message(actor, from, out, Some(id), None, None)
     }
 
     fn write_message(
@@ -392,6 +408,7 @@ impl<'t> Mail<'t> {
         out: &Outgoing,
         reply_to: Option<&str>,
         fixed_id: Option<&str>,
+        key: Option<&str>,
     ) -> Result<Sent> {
         if reply_to.is_none() {
             validate(out)?;
@@ -440,6 +457,7 @@ impl<'t> Mail<'t> {
                     return Ok(Outcome::Unchanged(Sent {
                         message: message_from_record(&existing, 0, from).summary,
                         pruned: Vec::new(),
+                        already: true,
                     }));
                 }
             }
@@ -447,15 +465,32 @@ impl<'t> Mail<'t> {
             let id = match fixed_id {
                 Some(id) => id.to_string(),
                 None => loop {
-                    let id = new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce);
-                    if snap.resolve(&message_path(&id))?.is_none() {
+                    let id = match key {
+                        Some(key) => keyed_id(key, nonce),
+                        None => new_id(&format!("{}|{from}|{}", actor.name, out.subject), nonce),
+                    };
+                    let path = message_path(&id);
+                    if snap.resolve(&path)?.is_none() {
                         break id;
+                    }
+                    if let Some(key) = key {
+                        let existing = records::read(snap, &path)?.expect("resolved");
+                        if existing.str("key") == Some(key) {
+                            return Ok(Outcome::Unchanged(Sent {
+                                message: message_from_record(&existing, 0, from).summary,
+                                pruned: Vec::new(),
+                                already: true,
+                            }));
+                        }
                     }
                     nonce += 1;
                 },
             };
             let thread = thread_of_original.unwrap_or_else(|| id.clone());
-            let record = build_record(&id, from, &out, &thread, original.as_deref(), &stamp);
+            let mut record = build_record(&id, from, &out, &thread, original.as_deref(), &stamp);
+            if let Some(key) = key {
+                record.set("key", json!(key), &stamp);
+            }
             records::put(batch, &message_path(&id), &record);
             let mut pruned = Vec::new();
             if let Some(lists) = &lists {
@@ -477,6 +512,7 @@ impl<'t> Mail<'t> {
             let sent = Sent {
                 message: message_from_record(&record, 0, from).summary,
                 pruned,
+                already: false,
             };
             let mut subject: String = sent.message.subject.chars().take(60).collect();
             if subject.len() < sent.message.subject.len() {

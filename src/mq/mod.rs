@@ -9,6 +9,7 @@
 
 pub mod candidate;
 pub mod config;
+pub mod escalation;
 pub mod gates;
 pub mod integration;
 pub mod journal;

@@ -66,6 +66,12 @@ pub struct Decision {
     pub conflict_files: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rework_bead: Option<String>,
+    /// The escalation this rejection raised (max retries, a gate timeout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation: Option<String>,
+    /// Why that escalation could not be raised (the rejection stands).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalation_error: Option<String>,
 }
 
 /// One batch: the requests stacked together and the gate runs it took.
@@ -143,6 +149,7 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
     };
     let config = Config::load(&store, &rig.name, &town.store)?;
     let mut pass = Pass {
+        town,
         rig,
         repo: rig.path.clone(),
         store: &store,
@@ -200,6 +207,7 @@ pub fn run(town: &Town, rig: &Rig, actor: &Actor) -> Result<PassReport> {
 }
 
 struct Pass<'a> {
+    town: &'a Town,
     rig: &'a Rig,
     repo: PathBuf,
     store: &'a Store,
@@ -553,6 +561,19 @@ impl Pass<'_> {
             },
             Some(why.to_string()),
         );
+        match super::escalation::raise(
+            self.town,
+            self.actor,
+            &self.rig.name,
+            mr,
+            done.escalated,
+            why,
+            failure.as_ref(),
+        ) {
+            Some(Ok(id)) => d.escalation = Some(id),
+            Some(Err(e)) => d.escalation_error = Some(e),
+            None => {}
+        }
         d.failure = failure;
         self.decide(d);
         Ok(())
@@ -692,6 +713,8 @@ fn decision(mr: &MergeRequest, outcome: &str, reason: Option<String>) -> Decisio
         failure: None,
         conflict_files: Vec::new(),
         rework_bead: None,
+        escalation: None,
+        escalation_error: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Runtimes from git config: `gastown.runtime.NAME.command` (a new runtime, or a preset's
 //! binary moved), `.args` (one value per argument, `git config --add`), `.prompt`
 //! (arg|stdin|none), `.promptFlag`, `.resume` (one value per argument, `{session_id}` marks the
-//! id) and `.hooks` (claude|codex|gemini|none). One value per argument means no quoting rules
+//! id), `.fork` (arguments added to `.resume` to open a copy of a session rather than continue
+//! it) and `.hooks` (claude|codex|gemini|none). One value per argument means no quoting rules
 //! and no shell.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ pub struct RuntimeOverride {
     pub prompt: Option<String>,
     pub prompt_flag: Option<String>,
     pub resume: Option<Vec<String>>,
+    pub fork: Option<Vec<String>>,
     pub hooks: Option<String>,
 }
 
@@ -57,6 +59,7 @@ impl Runtimes {
             entry.prompt = text("prompt").or(entry.prompt.take());
             entry.prompt_flag = text("promptFlag").or(entry.prompt_flag.take());
             entry.resume = list("resume").or(entry.resume.take());
+            entry.fork = list("fork").or(entry.fork.take());
             entry.hooks = text("hooks").or(entry.hooks.take());
         }
         Runtimes { overrides }
@@ -74,6 +77,7 @@ impl Runtimes {
                 prompt: PromptMode::Arg,
                 prompt_flag: None,
                 resume: Vec::new(),
+                fork: Vec::new(),
                 hooks: HookKind::None,
                 configured: true,
             },
@@ -109,6 +113,9 @@ impl Runtimes {
         }
         if let Some(resume) = &over.resume {
             runtime.resume = resume.clone();
+        }
+        if let Some(fork) = &over.fork {
+            runtime.fork = fork.clone();
         }
         if let Some(hooks) = &over.hooks {
             runtime.hooks = HookKind::parse(hooks).map_err(|e| bad("hooks", e))?;

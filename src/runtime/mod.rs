@@ -89,6 +89,9 @@ pub struct Runtime {
     /// Resume arguments with `{session_id}` in place of the runtime's session id. A template
     /// whose first word is not a flag is a subcommand (`resume {session_id}`) and goes first.
     pub resume: Vec<String>,
+    /// Arguments added to `resume` to open a copy of the session (the original is left as it
+    /// was); empty when the runtime cannot fork one.
+    pub fork: Vec<String>,
     pub hooks: HookKind,
     /// Defined or changed by git config rather than a built-in preset as is.
     pub configured: bool,
@@ -230,6 +233,28 @@ impl Runtime {
             stdin,
             files: wiring.files,
         })
+    }
+
+    /// The command that opens the runtime's session `session_id` for a person (`git agent
+    /// seance --talk`): the binary, the resume arguments and, where the runtime has them, the
+    /// fork arguments, so the agent's own session is left as it was. None of the autonomous
+    /// flags: a person talking is asked before anything runs. The bool: forked.
+    pub fn talk_command(&self, session_id: &str) -> Result<(Vec<OsString>, bool)> {
+        if self.resume.is_empty() {
+            return Err(Error::invalid(format!(
+                "runtime '{}' cannot resume a session (no resume arguments; set `git config --add gastown.runtime.{}.resume ...`)",
+                self.name, self.name
+            )));
+        }
+        let binary = self.require_binary()?;
+        let mut argv: Vec<OsString> = vec![binary.into_os_string()];
+        argv.extend(
+            self.resume_args(session_id)?
+                .into_iter()
+                .map(OsString::from),
+        );
+        argv.extend(self.fork.iter().map(OsString::from));
+        Ok((argv, !self.fork.is_empty()))
     }
 
     fn resume_args(&self, session_id: &str) -> Result<Vec<String>> {

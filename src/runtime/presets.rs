@@ -11,6 +11,8 @@ struct Preset {
     prompt: PromptMode,
     prompt_flag: Option<&'static str>,
     resume: &'static [&'static str],
+    /// Added to `resume` to open a copy of the session instead of continuing it (seance).
+    fork: &'static [&'static str],
     hooks: HookKind,
 }
 
@@ -22,6 +24,8 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: None,
         resume: &["--resume", "{session_id}"],
+        // `--fork-session` with `--resume`: a new session from the old one's transcript.
+        fork: &["--fork-session"],
         hooks: HookKind::Claude,
     },
     Preset {
@@ -32,6 +36,7 @@ const PRESETS: &[Preset] = &[
         prompt_flag: None,
         // `codex resume <id>` is a subcommand.
         resume: &["resume", "{session_id}"],
+        fork: &[],
         hooks: HookKind::Codex,
     },
     Preset {
@@ -42,6 +47,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: Some("-i"),
         resume: &["--resume", "{session_id}"],
+        fork: &[],
         hooks: HookKind::Gemini,
     },
     Preset {
@@ -51,6 +57,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: Some("-i"),
         resume: &["--resume", "{session_id}"],
+        fork: &[],
         // Copilot reads hooks only from the repository (.github/hooks) or ~/.copilot: no
         // per-session file, and we never write into the sandbox.
         hooks: HookKind::None,
@@ -62,6 +69,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: Some("--prompt"),
         resume: &["--session", "{session_id}"],
+        fork: &[],
         // Its hooks are JS plugins loaded from the project or ~/.config/opencode.
         hooks: HookKind::None,
     },
@@ -72,6 +80,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: None,
         resume: &["--resume", "{session_id}"],
+        fork: &[],
         // .cursor/hooks.json lives in the project or ~/.cursor only.
         hooks: HookKind::None,
     },
@@ -82,6 +91,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: None,
         resume: &["threads", "continue", "{session_id}"],
+        fork: &[],
         hooks: HookKind::None,
     },
     Preset {
@@ -91,6 +101,7 @@ const PRESETS: &[Preset] = &[
         prompt: PromptMode::Arg,
         prompt_flag: None,
         resume: &["--resume", "{session_id}"],
+        fork: &[],
         hooks: HookKind::None,
     },
 ];
@@ -107,6 +118,7 @@ pub(super) fn preset(name: &str) -> Option<Runtime> {
         prompt: p.prompt,
         prompt_flag: p.prompt_flag.map(str::to_string),
         resume: p.resume.iter().map(|s| s.to_string()).collect(),
+        fork: p.fork.iter().map(|s| s.to_string()).collect(),
         hooks: p.hooks,
         configured: false,
     })

@@ -68,7 +68,12 @@ pub const KNOWN: &[Known] = &[
     Known { key: "patrol.lazy_after", kind: Kind::Duration, default: None, about: "commands start a background patrol when the last is older" },
     Known { key: "escalation.stale_threshold", kind: Kind::Duration, default: Some("4h"), about: "unacknowledged escalations are bumped after this" },
     Known { key: "escalation.max_reescalations", kind: Kind::Int, default: Some("2"), about: "bumps per escalation" },
-    Known { key: "escalation.notify_command", kind: Kind::Text, default: None, about: "program run for CRITICAL escalations (JSON on stdin)" },
+    Known { key: "escalation.notify_command", kind: Kind::List, default: None, about: "program and arguments (comma-separated, no shell) run by the notify route, the escalation as JSON on stdin" },
+    Known { key: "escalation.notify_timeout", kind: Kind::Duration, default: Some("30s"), about: "the notify command is killed after this (its failure is recorded)" },
+    Known { key: "escalation.routes.low", kind: Kind::List, default: None, about: "where LOW escalations go: mail:ADDRESS and notify (default: recorded only)" },
+    Known { key: "escalation.routes.medium", kind: Kind::List, default: Some("mail:mayor"), about: "where MEDIUM escalations go: mail:ADDRESS and notify" },
+    Known { key: "escalation.routes.high", kind: Kind::List, default: Some("mail:mayor,mail:overseer"), about: "where HIGH escalations go: mail:ADDRESS and notify" },
+    Known { key: "escalation.routes.critical", kind: Kind::List, default: Some("mail:mayor,mail:overseer,notify"), about: "where CRITICAL escalations go: mail:ADDRESS and notify" },
 ];
 
 /// The register's name inside a setting's file.

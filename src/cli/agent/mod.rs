@@ -15,6 +15,7 @@ mod peek;
 mod prime;
 mod restart;
 mod runtimes;
+mod seance;
 mod show;
 mod start;
 mod stop;
@@ -116,6 +117,14 @@ commands! {
     Done(done::Args),
     /// Leave a note for the next session, end this one and start a fresh one on the same hook
     Handoff(handoff::Args),
+    /// List an agent's past sessions; --talk ID opens one again (forked where the runtime can)
+    ///
+    /// Each session's start, end, runtime, the runtime's own session id, the hook it started
+    /// with and how it ended (stopped, restarted, completed, escalated, deferred, handoff,
+    /// nuked; exited when its end was not recorded, running for the live one). --talk runs
+    /// the runtime's resume command in the agent's sandbox, with its fork flag where it has
+    /// one (claude: --fork-session), so the agent's own session is left as it was.
+    Seance(seance::Args),
 }
 
 /// The town of the -C directory (a lone repository is a town of one rig).

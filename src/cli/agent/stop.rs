@@ -14,9 +14,10 @@ pub struct Args {
 
 impl Run for Args {
     fn run(self, ctx: &Ctx) -> Result<i32> {
-        on_agent(ctx, Some(&self.address), |_, agents, address| {
+        on_agent(ctx, Some(&self.address), |town, agents, address| {
             agents.get(&address)?;
-            let stopped = agents.stop(&address)?;
+            let actor = ctx.actor(&town.store)?;
+            let stopped = agents.stop_as(&actor, &address)?;
             if ctx.global.json {
                 print_json(&json!({ "agent": address, "stopped": stopped }))?;
             } else if stopped {

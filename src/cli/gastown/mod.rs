@@ -11,6 +11,7 @@ mod gc;
 mod init;
 mod man;
 mod rig;
+mod status;
 mod sync;
 mod version;
 
@@ -76,6 +77,12 @@ commands! {
     /// its store records the town. Re-running changes nothing. Rigs cloned into the town go
     /// under DIR/rigs/, which the town repository ignores.
     Init(init::Args),
+    /// Show the town at a glance: problems first, then rigs, agents, merge queues, queued dispatches
+    ///
+    /// Problems lead: dead sessions holding work, interrupted `done`s, stuck agents, held
+    /// merges, missing rigs. Read only (nothing is written or locked) and fast enough for a
+    /// status line. `--json` is the document the dashboard serves as /api/status.
+    Status(status::Args),
     /// Register, list, show, park and remove rigs (project repositories)
     #[command(subcommand)]
     Rig(rig::Args),

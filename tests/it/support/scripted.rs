@@ -57,6 +57,19 @@ pub struct Cleanup {
     state_dir: PathBuf,
 }
 
+impl Cleanup {
+    /// Kill, when dropped, every session recorded under `state_dir` (`<common git dir>/gastown`).
+    pub fn new(state_dir: PathBuf) -> Cleanup {
+        Cleanup { state_dir }
+    }
+}
+
+/// Write the scripted runtime (see `SCRIPT`) to `path`, reporting into `out`.
+pub fn write_script(path: &Path, out: &Path) {
+    std::fs::write(path, SCRIPT.replace("@OUT@", out.to_str().unwrap())).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let Ok(entries) = std::fs::read_dir(self.state_dir.join("sessions")) else {
@@ -261,8 +274,7 @@ pub fn town(backend: &str) -> Town {
     let out = env.path().join("out");
     std::fs::create_dir_all(&out).unwrap();
     let script = env.path().join("scripted-agent");
-    std::fs::write(&script, SCRIPT.replace("@OUT@", out.to_str().unwrap())).unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    write_script(&script, &out);
     let repo = env.repo();
     let script = script.to_str().unwrap();
     for (key, value) in [
