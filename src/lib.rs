@@ -19,6 +19,7 @@ pub mod formula;
 pub mod gitcmd;
 pub mod mail;
 pub mod mq;
+pub mod patrol;
 pub mod records;
 pub mod runtime;
 pub mod session;

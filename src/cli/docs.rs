@@ -20,6 +20,7 @@ pub fn commands() -> Vec<clap::Command> {
         super::mail::Cli::command().name("git-mail"),
         super::board::Cli::command().name("git-board"),
         super::convoy::Cli::command().name("git-convoy"),
+        super::patrol::Cli::command().name("git-patrol"),
         super::escalate::Cli::command().name("git-escalate"),
     ]
 }

@@ -12,6 +12,7 @@ pub mod gastown;
 pub mod mail;
 pub mod mol;
 pub mod mq;
+pub mod patrol;
 pub mod sling;
 pub mod text;
 
@@ -52,9 +53,26 @@ pub trait Tool: clap::Parser + Clone {
 pub fn main<T: Tool>() -> ! {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json = wants_json(&args);
-    let cli = T::parse_from(args);
+    let cli = T::parse_from(args.clone());
     let ctx = Ctx::new(cli.global().clone());
-    finish(json, retrying(|| cli.clone().run(&ctx)))
+    let result = retrying(|| cli.clone().run(&ctx));
+    if result.is_ok() {
+        lazy_patrol(&ctx, &args);
+    }
+    finish(json, result)
+}
+
+/// The lazy tick (`patrol.lazy_after`): after a successful command, start a background
+/// patrol when the last pass is old enough. Off unless configured; never fails the command.
+fn lazy_patrol(ctx: &Ctx, args: &[std::ffi::OsString]) {
+    let is_patrol = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .is_some_and(|n| n == "git-patrol");
+    if is_patrol || std::env::var_os("GT_NO_LAZY_PATROL").is_some() {
+        return;
+    }
+    let _ = crate::patrol::lazy::tick_from(&ctx.dir());
 }
 
 /// What a command needs from its invocation: options, output, the store.

@@ -36,6 +36,7 @@ mod load;
 mod mail;
 mod mol;
 mod mq;
+mod patrol;
 mod real_data;
 mod services;
 mod session;

@@ -1,0 +1,3 @@
+fn main() {
+    gastown::cli::main::<gastown::cli::patrol::Cli>()
+}
