@@ -72,6 +72,8 @@ pub struct DemoReport {
     pub convoy: Option<crate::convoy::Convoy>,
     /// The town's activity stream (`git gastown feed`), oldest first.
     pub feed: Vec<crate::feed::Event>,
+    /// The town at the end (`git gastown status`).
+    pub status: crate::status::Status,
 }
 
 /// A town built for the demo.
@@ -278,6 +280,7 @@ pub fn run(built: &DemoTown, spec: &DemoSpec, actor: &Actor) -> Result<DemoRepor
         landed,
         convoy: crate::convoy::Convoys::new(&town).get(&built.convoy).ok(),
         feed: crate::feed::Feed::new(&town)?.events(&crate::feed::Filter::default())?,
+        status: crate::status::gather(&town)?,
     })
 }
 

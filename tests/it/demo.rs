@@ -53,6 +53,8 @@ fn the_demo_closes_every_bead_and_lands_the_work_on_main() {
     for kind in ["sling", "done", "merged", "rejected", "landed"] {
         assert!(kinds.contains(&kind), "no {kind} in the feed: {kinds:?}");
     }
+    // The final status (`git gastown status`) names the town and its rig.
+    assert!(report["status"]["town"].is_object(), "{report}");
     let rig = kept.join("app");
     let filed: Vec<&str> = beads[..7]
         .iter()

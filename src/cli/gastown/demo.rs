@@ -148,6 +148,10 @@ fn render(report: &DemoReport, kept: bool) -> String {
     for line in &report.landed {
         out.push_str(&format!("  {}\n", text::line(line)));
     }
+    out.push_str("\nThe town now (`git gastown status`):\n");
+    for line in super::status::render(&report.status).lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
     if kept {
         out.push_str(&format!(
             "\nThe town is kept in {} (rig: {}). Look around:\n  cd {} && git gastown rig list && git mq list --all && git bead list --all\n",

@@ -433,10 +433,14 @@ impl Sim {
     /// a session start for every agent holding work without a live session (killed, or its
     /// sling killed between the attach and the start).
     fn supervision(&self, i: usize) -> Vec<Job> {
-        if self.spec.bin_dir.join("git-patrol").is_file() {
-            return vec![("patrol".into(), "patrol", Vec::new())];
-        }
         let rig = &self.rigs[i];
+        if self.spec.bin_dir.join("git-patrol").is_file() {
+            return vec![(
+                "patrol --rig".into(),
+                "patrol",
+                vec!["--rig".into(), rig.name.clone()],
+            )];
+        }
         let mut jobs: Vec<Job> = vec![
             ("mq run".into(), "mq", vec!["run".into()]),
             (
