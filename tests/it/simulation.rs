@@ -36,7 +36,11 @@ fn a_town_under_random_kills_loses_nothing_and_does_nothing_twice() {
     let report = sim.drive();
     let text = report.render();
     let _ = writeln!(std::io::stderr(), "{text}");
-    assert!(report.violations.is_empty(), "{text}");
+    if !report.violations.is_empty() {
+        // Kept for a look: the town, its rigs and every log.
+        let kept = dir.keep();
+        panic!("{text}\nthe town is kept in {}", kept.display());
+    }
     assert_eq!(report.merged_beads, 60, "{text}");
     assert!(
         report.faults.sessions_killed + report.faults.commands_killed.values().sum::<usize>() > 0,

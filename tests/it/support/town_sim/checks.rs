@@ -113,6 +113,17 @@ fn unfinished(mr: &MergeRequest) -> bool {
         || (mr.status == "rejected" && mr.superseded_by.is_none())
 }
 
+/// No convoy is still open (a complete one is landed by the next command that sees it, or
+/// by patrol's town duties).
+pub fn convoys_settled(town_root: &Path) -> bool {
+    let Ok(town) = Town::discover(town_root) else {
+        return false;
+    };
+    gastown::convoy::Convoys::new(&town)
+        .all()
+        .is_ok_and(|all| all.iter().all(|c| !c.is_active()))
+}
+
 /// Agents of `rig` holding a bead with no live session: killed, or their sling was killed
 /// between the attach and the start.
 pub fn stranded_agents(town_root: &Path, rig: &str) -> Vec<String> {

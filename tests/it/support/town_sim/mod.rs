@@ -340,7 +340,7 @@ impl Sim {
         loop {
             let states: Vec<checks::RigState> =
                 self.rigs.iter().map(checks::RigState::read).collect();
-            if states.iter().all(checks::RigState::settled) {
+            if states.iter().all(checks::RigState::settled) && checks::convoys_settled(&self.town) {
                 break;
             }
             if started.elapsed() > self.spec.timeout {
@@ -435,6 +435,11 @@ impl Sim {
     fn supervision(&self, i: usize) -> Vec<Job> {
         let rig = &self.rigs[i];
         if self.spec.bin_dir.join("git-patrol").is_file() {
+            // The first rig's lane runs the whole-town pass (the town's duties too:
+            // landing convoys a killed command left complete), the others their own rig.
+            if i == 0 {
+                return vec![("patrol".into(), "patrol", Vec::new())];
+            }
             return vec![(
                 "patrol --rig".into(),
                 "patrol",
