@@ -11,6 +11,7 @@ pub mod board;
 pub mod cli;
 pub mod convoy;
 pub mod dashboard;
+pub mod demo;
 pub mod detach;
 pub mod error;
 pub mod escalate;

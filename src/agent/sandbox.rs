@@ -70,6 +70,13 @@ pub fn create(
             .map_err(|e| Error::io(format!("creating {}", parent.display()), e))?;
     }
     let lock = worktree_lock(rig)?;
+    // A `worktree add` killed while it moved the branch leaves git's ref lock, which would
+    // refuse this and every later add of the name. The name was reserved under the rig's
+    // write lock and worktree changes take turns under this one: the lock file is stale.
+    if let Some(common) = gitcmd::probe(&rig.path, ["rev-parse", "--git-common-dir"]) {
+        let common = rig.path.join(common.trim());
+        let _ = std::fs::remove_file(common.join("refs/heads").join(format!("{branch}.lock")));
+    }
     gitcmd::run(
         &rig.path,
         [
@@ -90,6 +97,22 @@ pub fn create(
         let _ = remove(rig, path, None);
         return Err(err);
     }
+    Ok(())
+}
+
+/// Put an idle sandbox's `branch` back on `base` (`checkout -B`). A command killed while
+/// it changed the sandbox (a sling refreshing it, a `worktree add`) leaves git's
+/// `index.lock` behind, which would refuse every later checkout and strand the polecat:
+/// sandbox changes take turns under the rig's worktree lock, and the caller knows no
+/// session runs there, so a lock file found while holding it is stale.
+pub fn refresh(rig: &Rig, path: &Path, branch: &str, base: &str) -> Result<()> {
+    let _lock = worktree_lock(rig)?;
+    let git_dir = gitcmd::run(path, ["rev-parse", "--absolute-git-dir"])?;
+    let stale = Path::new(git_dir.trim()).join("index.lock");
+    if stale.exists() {
+        let _ = std::fs::remove_file(&stale);
+    }
+    gitcmd::run(path, ["checkout", "--quiet", "--force", "-B", branch, base])?;
     Ok(())
 }
 

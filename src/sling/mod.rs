@@ -20,7 +20,6 @@ use crate::bead::record::Stamp;
 use crate::bead::{Beads, COLLECTION};
 use crate::error::{Error, Result};
 use crate::formula::{self, CookMode, CookOptions, Parsed};
-use crate::gitcmd;
 use crate::records;
 use crate::store::{Actor, Outcome, Store};
 use crate::town::{settings, Rig};
@@ -579,14 +578,46 @@ impl<'t> Sling<'t> {
     /// An idle polecat of the rig (live, empty hook, no live session, clean sandbox), its
     /// sandbox refreshed onto the current base; else a new polecat.
     fn idle_or_new_polecat(&self, actor: &Actor, rig: &Rig, base: &str) -> Result<Agent> {
+        // A polecat whose branch still has a request in flight (waiting, in conflict, or
+        // rejected and not yet redone) is kept for it: its next commit on that branch
+        // supersedes the request and carries its beads, so new work there would close them
+        // without their change (found by the town simulation), and a rework or a retry is
+        // queued back to it.
+        let requests = crate::mq::record::list(&rig.open_store()?)?;
+        let in_flight: Vec<&str> = requests
+            .iter()
+            .filter(|m| {
+                [
+                    crate::mq::record::OPEN,
+                    crate::mq::record::CONFLICT,
+                    crate::mq::record::REJECTED,
+                ]
+                .contains(&m.status.as_str())
+            })
+            .map(|m| m.branch.as_str())
+            .collect();
+        // Work the queue merged by rebasing is on the target as new commits, and its pin is
+        // dropped: a branch whose tip is a merged request's commit holds nothing more.
+        let merged: std::collections::HashSet<&str> = requests
+            .iter()
+            .filter(|m| m.status == crate::mq::record::MERGED)
+            .map(|m| m.commit.as_str())
+            .collect();
         for agent in self.agents.list(Some(&rig.name), false)? {
             if agent.role != Role::Polecat || agent.hook.is_some() || agent.state != STATE_IDLE {
+                continue;
+            }
+            if agent
+                .branch
+                .as_ref()
+                .is_some_and(|b| in_flight.contains(&b.as_str()))
+            {
                 continue;
             }
             if self.agents.is_alive(&agent.address)? {
                 continue;
             }
-            if self.refresh_sandbox(&agent, rig, base).is_ok() {
+            if self.refresh_sandbox(&agent, rig, base, &merged).is_ok() {
                 return Ok(agent);
             }
         }
@@ -598,7 +629,13 @@ impl<'t> Sling<'t> {
 
     /// Put an idle polecat's branch back on the base, if its sandbox holds nothing of value
     /// (no uncommitted files; every commit merged or kept by a merge request's pin).
-    fn refresh_sandbox(&self, agent: &Agent, rig: &Rig, base: &str) -> Result<()> {
+    fn refresh_sandbox(
+        &self,
+        agent: &Agent,
+        rig: &Rig,
+        base: &str,
+        merged: &std::collections::HashSet<&str>,
+    ) -> Result<()> {
         let (Some(path), Some(branch)) = (&agent.sandbox, &agent.branch) else {
             return Err(Error::invalid("no sandbox"));
         };
@@ -606,11 +643,19 @@ impl<'t> Sling<'t> {
             return Err(Error::invalid("sandbox missing"));
         }
         let risk = self.agents.at_risk(agent, rig)?;
-        if !risk.is_empty() {
+        let merged_tip = || {
+            crate::gitcmd::probe(
+                &rig.path,
+                ["rev-parse", "--verify", "--quiet", branch.as_str()],
+            )
+            .is_some_and(|tip| merged.contains(tip.trim()))
+        };
+        let holds_work =
+            !risk.uncommitted.is_empty() || (!risk.unmerged_commits.is_empty() && !merged_tip());
+        if holds_work {
             return Err(Error::invalid("sandbox holds work"));
         }
-        gitcmd::run(path, ["checkout", "--quiet", "-B", branch, base])?;
-        Ok(())
+        crate::agent::sandbox::refresh(rig, path, branch, base)
     }
 }
 

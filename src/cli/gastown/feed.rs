@@ -85,7 +85,8 @@ fn print_lines(ctx: &Ctx, events: &[Event]) -> Result<()> {
         .map_err(|e| Error::io("writing output", e))
 }
 
-fn line(e: &Event) -> String {
+/// One event as a text line (the demo prints its feed with it too).
+pub(super) fn line(e: &Event) -> String {
     let rig = e
         .rig
         .as_deref()

@@ -6,6 +6,7 @@
 mod completions;
 mod config;
 mod dashboard;
+mod demo;
 mod feed;
 mod gc;
 mod hooks;
@@ -130,6 +131,13 @@ commands! {
     /// chain to the ones already there and never fail your git command because of gastown.
     #[command(subcommand)]
     Hooks(hooks::Args),
+    /// Watch scripted agents work a throwaway town: sling, done, merge queue (no LLM, no network)
+    ///
+    /// Builds a town with one rig in a temporary directory (or --keep DIR), files beads
+    /// with dependencies, slings them to polecats running a built-in scripted agent, lets
+    /// the merge queue merge their work (one conflict reworked, one gate failure retried),
+    /// then prints what happened. Exit status 1 if not everything closed in time.
+    Demo(demo::Args),
     /// Print the suite's version and storage format
     Version(version::Args),
     /// Write the man pages of every gastown command into a directory

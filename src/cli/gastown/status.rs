@@ -21,8 +21,9 @@ impl Run for Args {
     }
 }
 
-/// The text view: problems, rigs, agents, merge queues, queued dispatches.
-fn render(s: &Status) -> String {
+/// The text view: problems, rigs, agents, merge queues, queued dispatches (the demo
+/// prints its final status with it too).
+pub(super) fn render(s: &Status) -> String {
     let mut out = String::new();
     let root = s.town.root.to_string_lossy();
     match &s.town.lone_rig {

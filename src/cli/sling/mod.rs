@@ -285,10 +285,25 @@ fn split_target(
             ..Filter::default()
         };
         let now = chrono::Utc::now().timestamp_millis();
-        let (rows, _) = query::ready(&snap, &index, &filter, Sort::Priority, n, now)?;
+        // A bead waiting in the queue is already dispatched (often to one agent: a rework
+        // or a retry goes back to its worker); the queue run starts it, not --ready.
+        let waiting: Vec<String> = crate::sling::queue::waiting(&store)?
+            .into_iter()
+            .map(|q| q.bead)
+            .collect();
+        let (rows, _) = query::ready(
+            &snap,
+            &index,
+            &filter,
+            Sort::Priority,
+            n + waiting.len(),
+            now,
+        )?;
         words = rows
             .into_iter()
             .map(|i| index.id(&index.rows[i]).to_string())
+            .filter(|id| !waiting.contains(id))
+            .take(n)
             .collect();
         if words.is_empty() {
             return Err(Error::invalid(format!(

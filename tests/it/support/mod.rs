@@ -6,6 +6,7 @@
 pub mod bd_export;
 pub mod sample;
 pub mod scripted;
+pub mod town_sim;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
