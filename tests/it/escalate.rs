@@ -195,6 +195,22 @@ fn routing_follows_severity_to_the_mayor_and_the_overseer() {
     assert_eq!((mayor.len(), overseer.len()), (2, 1));
     assert_eq!(overseer[0]["subject"], "[HIGH] a high one");
     assert_eq!(overseer[0]["priority"], "high");
+    assert_eq!(
+        overseer[0]["from"], "overseer",
+        "from the person at the keyboard"
+    );
+    // An agent's escalation is from its mailbox (GT_AGENT).
+    let mut cmd = env.command(
+        support::bin_dir().join("git-escalate").to_str().unwrap(),
+        &env.repo(),
+    );
+    let out = cmd
+        .env("GT_AGENT", "repo/witness")
+        .args(["-s", "MEDIUM", "from the witness"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(inbox(&env, "mayor")[0]["from"], "repo/witness");
     // The message carries the escalation as its payload, and says how to acknowledge it.
     let message = env.json_in(
         &env.repo(),

@@ -3,15 +3,17 @@
 use super::super::{text, Ctx};
 use crate::escalate::{Delivery, Escalation};
 
-/// Who a mail is from: --actor, else GT_AGENT (set in agent sessions); else the service
-/// uses the actor's name.
+/// Who its mail is from, as `git mail` decides a sender: --actor when it is a mailbox,
+/// else GT_AGENT (set in agent sessions), else the overseer (the person at the keyboard).
 pub fn sender(ctx: &Ctx) -> Option<String> {
-    ctx.global
-        .actor
-        .clone()
-        .or_else(|| std::env::var("GT_AGENT").ok())
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
+    let mailbox = |v: &str| crate::mail::parse_mailbox(v.trim()).ok();
+    if let Some(m) = ctx.global.actor.as_deref().and_then(mailbox) {
+        return Some(m);
+    }
+    std::env::var("GT_AGENT")
+        .ok()
+        .and_then(|v| mailbox(&v))
+        .or_else(|| Some(crate::mail::OVERSEER.to_string()))
 }
 
 /// Routing failures on stderr: recorded on the escalation, not fatal.
