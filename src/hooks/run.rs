@@ -318,7 +318,10 @@ pub fn pre_push(
 ) -> Result<Ran> {
     let mut ran = Ran::new("pre-push");
     let town = Town::discover(dir)?;
-    let rig = town.rigs().containing(dir)?;
+    // A repository that is no rig of its town (the town itself) has no target to guard.
+    let Ok(rig) = town.rigs().containing(dir) else {
+        return Ok(ran);
+    };
     let rig_store = rig.open_store()?;
     let configured = settings::effective(Some(&rig_store), &town.store, "merge_queue.target")?;
     let target = sandbox::target_branch(&rig.path, configured.value.as_str());
