@@ -177,3 +177,85 @@ pub fn short_duration(secs: i64) -> String {
         s => format!("{}d", s / 86_400),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::Role;
+
+    fn agent(address: &str, state: &str, hook: Option<&str>, liveness: Liveness) -> AgentStatus {
+        AgentStatus {
+            address: address.into(),
+            role: Role::Polecat,
+            rig: Some("web".into()),
+            state: state.into(),
+            hook: hook.map(str::to_string),
+            hook_title: None,
+            runtime: None,
+            liveness,
+            quiet_for_s: None,
+            stuck: false,
+            session: None,
+        }
+    }
+
+    #[test]
+    fn work_without_a_live_session_is_a_problem_and_idle_agents_are_not() {
+        let dead = agent("web/polecats/a", "working", Some("wb-1"), Liveness::Dead);
+        assert_eq!(
+            of_agent(&dead).unwrap().kind,
+            ProblemKind::DeadSessionWithWork
+        );
+        // Working with no session files at all: the same.
+        let gone = agent("web/polecats/b", "working", Some("wb-2"), Liveness::None);
+        assert_eq!(
+            of_agent(&gone).unwrap().kind,
+            ProblemKind::DeadSessionWithWork
+        );
+        // Hooked but never started, or dead with nothing hooked: nothing to report.
+        assert!(of_agent(&agent(
+            "web/polecats/c",
+            "idle",
+            Some("wb-3"),
+            Liveness::None
+        ))
+        .is_none());
+        assert!(of_agent(&agent("web/polecats/d", "idle", None, Liveness::Dead)).is_none());
+        let mut stuck = agent("web/polecats/e", "working", Some("wb-4"), Liveness::Alive);
+        assert!(of_agent(&stuck).is_none());
+        stuck.stuck = true;
+        stuck.quiet_for_s = Some(3600);
+        let p = of_agent(&stuck).unwrap();
+        assert_eq!(p.kind, ProblemKind::StuckAgent);
+        assert!(p.message.contains("60m"), "{}", p.message);
+    }
+
+    #[test]
+    fn problems_sort_by_urgency_then_subject() {
+        let p = |kind, subject: &str| Problem {
+            kind,
+            subject: subject.into(),
+            rig: None,
+            bead: None,
+            message: String::new(),
+        };
+        let mut list = vec![
+            p(ProblemKind::HeldMerge, "mr-1"),
+            p(ProblemKind::StuckAgent, "b"),
+            p(ProblemKind::DeadSessionWithWork, "z"),
+            p(ProblemKind::DeadSessionWithWork, "a"),
+        ];
+        sort(&mut list);
+        let order: Vec<(&str, ProblemKind)> =
+            list.iter().map(|p| (p.subject.as_str(), p.kind)).collect();
+        assert_eq!(
+            order,
+            [
+                ("a", ProblemKind::DeadSessionWithWork),
+                ("z", ProblemKind::DeadSessionWithWork),
+                ("b", ProblemKind::StuckAgent),
+                ("mr-1", ProblemKind::HeldMerge)
+            ]
+        );
+    }
+}
