@@ -509,7 +509,7 @@ pub fn log(snap: &Snapshot<'_>, id: &str, max: usize) -> Result<Vec<LogEntry>> {
                     .map(|t| t.to_rfc3339())
                     .unwrap_or_default(),
                 email: author.email.to_string(),
-                message: decoded.message.to_string().trim_end().to_string(),
+                message: crate::store::without_trailers(&decoded.message.to_string()).to_string(),
             });
             if max > 0 && out.len() >= max {
                 break;

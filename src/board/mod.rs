@@ -5,6 +5,7 @@
 //! Every method is one [`Store::write`] on the board's own collection, so board traffic
 //! never touches the work collection or `ready`.
 
+pub mod convoy;
 pub mod decisions;
 pub mod export;
 pub mod locks;
@@ -18,6 +19,7 @@ use crate::records;
 use crate::store::{Actor, Outcome, Snapshot, Store};
 use crate::town::Town;
 
+pub use convoy::{landing_post_id, LandingPosted};
 pub use decisions::{Decided, Decision};
 pub use locks::{
     normalize, parse_ttl, repo_root, Checked, ExpiredLocks, Lock, Locked, ReleasedLock, Unlocked,

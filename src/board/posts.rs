@@ -68,7 +68,7 @@ pub(crate) fn post_path(id: &str) -> String {
     format!("posts/{:02x}/{id}.json", crate::bead::id::shard(id))
 }
 
-/// Put a new post into `batch`; its id.
+/// Put a new post into `batch` under a fresh id.
 pub(crate) fn put_post(
     snap: &Snapshot<'_>,
     batch: &mut WriteBatch,
@@ -77,13 +77,26 @@ pub(crate) fn put_post(
     text: &str,
     ids: &[String],
 ) -> Result<Post> {
-    let stamp = Stamp(batch.clock, actor.name.clone());
     let mut id = new_id(&actor.name);
     while snap.read(&post_path(&id))?.is_some() {
         id = new_id(&actor.name);
     }
+    put_post_as(snap, batch, actor, &id, kind, text, ids)
+}
+
+/// Put a post with the given `id` into `batch` (a landing's post has a derived id).
+pub(crate) fn put_post_as(
+    _snap: &Snapshot<'_>,
+    batch: &mut WriteBatch,
+    actor: &Actor,
+    id: &str,
+    kind: &str,
+    text: &str,
+    ids: &[String],
+) -> Result<Post> {
+    let stamp = Stamp(batch.clock, actor.name.clone());
     let mut record = Record::new(
-        id.clone(),
+        id.to_string(),
         Origin {
             at: stamp.clone(),
             nonce: String::new(),
@@ -99,16 +112,36 @@ pub(crate) fn put_post(
     if !ids.is_empty() {
         record.set("ids", json!(ids), &stamp);
     }
-    records::put(batch, &post_path(&id), &record);
-    Ok(Post {
-        id,
-        author: actor.name.clone(),
-        at,
-        text: text.to_string(),
-        kind: kind.to_string(),
-        ids: ids.to_vec(),
-        at_ms: now.timestamp_millis(),
-    })
+    records::put(batch, &post_path(id), &record);
+    Ok(from_record(&record))
+}
+
+/// The post `id`, if it exists.
+pub(crate) fn read(snap: &Snapshot<'_>, id: &str) -> Result<Option<Post>> {
+    Ok(records::read(snap, &post_path(id))?
+        .filter(|r| !r.is_deleted())
+        .map(|r| from_record(&r)))
+}
+
+fn from_record(record: &Record) -> Post {
+    let ids = record
+        .get("ids")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    Post {
+        id: record.id.clone(),
+        author: record.str("author").unwrap_or("").to_string(),
+        at: record.str("at").unwrap_or("").to_string(),
+        text: record.str("text").unwrap_or("").to_string(),
+        kind: record.str("kind").unwrap_or("post").to_string(),
+        ids,
+        at_ms: record.get("at_ms").and_then(Value::as_i64).unwrap_or(0),
+    }
 }
 
 pub(crate) fn check_post(text: &str) -> Result<()> {
@@ -132,30 +165,11 @@ pub(crate) fn check_post(text: &str) -> Result<()> {
 
 /// Every post of a snapshot, oldest first.
 pub(crate) fn list(snap: &Snapshot<'_>) -> Result<Vec<Post>> {
-    let mut out = Vec::new();
-    for (_, record) in records::list(snap, "posts")? {
-        if record.is_deleted() {
-            continue;
-        }
-        let ids = record
-            .get("ids")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.push(Post {
-            id: record.id.clone(),
-            author: record.str("author").unwrap_or("").to_string(),
-            at: record.str("at").unwrap_or("").to_string(),
-            text: record.str("text").unwrap_or("").to_string(),
-            kind: record.str("kind").unwrap_or("post").to_string(),
-            ids,
-            at_ms: record.get("at_ms").and_then(Value::as_i64).unwrap_or(0),
-        });
-    }
+    let mut out: Vec<Post> = records::list(snap, "posts")?
+        .into_iter()
+        .filter(|(_, r)| !r.is_deleted())
+        .map(|(_, r)| from_record(&r))
+        .collect();
     out.sort_by(|a, b| (a.at_ms, &a.id).cmp(&(b.at_ms, &b.id)));
     Ok(out)
 }
@@ -193,7 +207,20 @@ impl Board<'_> {
             rig: None,
             kinds: BULLETIN_EVENTS.iter().map(|k| k.to_string()).collect(),
         };
+        // A landing's post says more than its `convoy land` commit: show the post only.
+        let posted: Vec<String> = out
+            .iter()
+            .filter(|e| e.kind == "convoy-landed")
+            .flat_map(|e| e.ids.first().cloned())
+            .collect();
         for e in crate::feed::Feed::new(self.town)?.events(&filter)? {
+            // Board writes are the posts above (a landing's post is also the feed's
+            // `landed` event for it).
+            if e.collection == super::COLLECTION
+                || (e.kind == "landed" && e.ids.iter().any(|i| posted.contains(i)))
+            {
+                continue;
+            }
             out.push(BulletinEntry {
                 at: e.at,
                 actor: e.actor,

@@ -360,6 +360,8 @@ impl Convoys<'_> {
         for convoy in owed {
             fault("convoy-before-mail");
             self.send_landing(actor, &convoy)?;
+            // The bulletin's landing summary, also once per landing (a derived post id).
+            crate::board::Board::new(self.town).convoy_landed(actor, &LandedConvoy::of(&convoy))?;
             let landing = convoy.landings;
             let id = convoy.id.clone();
             self.town.store.write(COLLECTION, actor, |snap, batch| {

@@ -25,8 +25,8 @@ use crate::town::Town;
 pub struct Event {
     /// RFC 3339, milliseconds.
     pub at: String,
-    /// The kind of activity: `sling`, `hook`, `unhook`, `done`, `merged`, `rejected`,
-    /// `submitted`, `landed`, `mail`, `escalated`, `patrol`, `board`, else the op's domain
+    /// The kind of activity: `sling`, `queue`, `hook`, `unhook`, `done`, `merged`,
+    /// `rejected`, `submitted`, `landed`, `mail`, `escalated`, `patrol`, `board`, else the op's domain
     /// (`bead`, `agent`, `rig`, ...).
     pub kind: String,
     /// The write's operation (`mq merge`, `mail send`, `board lock`).
@@ -73,7 +73,10 @@ impl Filter {
 pub fn kind_of(op: &str) -> String {
     let first = op.split(' ').next().unwrap_or("");
     let kind = match op {
-        "sling" | "sling queue" => "sling",
+        "sling" => "sling",
+        // Queueing a dispatch, and the queue's bookkeeping when it dispatches (the
+        // dispatch itself is the `sling` write beside it).
+        _ if op.starts_with("sling queue") => "queue",
         "hook" => "hook",
         "unhook" => "unhook",
         "done" | "agent done" => "done",
@@ -315,6 +318,16 @@ fn event_of(
         })
         .collect();
     ids.sort();
+    let mut all: Vec<String> = trailer(store::IDS_TRAILER)
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    for (_, id) in ids {
+        if !all.contains(&id) {
+            all.push(id);
+        }
+    }
     Some(Event {
         at: chrono::DateTime::from_timestamp_millis(at_ms)
             .unwrap_or_default()
@@ -324,7 +337,7 @@ fn event_of(
         actor: actor.to_string(),
         rig: source.rig.clone(),
         collection: collection.to_string(),
-        ids: ids.into_iter().map(|(_, id)| id).collect(),
+        ids: all,
         summary: subject,
         commit: commit.to_string(),
         at_ms,
@@ -339,6 +352,7 @@ mod tests {
     #[test]
     fn ops_have_kinds() {
         assert_eq!(kind_of("sling"), "sling");
+        assert_eq!(kind_of("sling queue dispatched"), "queue");
         assert_eq!(kind_of("mq merge"), "merged");
         assert_eq!(kind_of("mq reject"), "rejected");
         assert_eq!(kind_of("convoy land"), "landed");
@@ -347,6 +361,35 @@ mod tests {
         assert_eq!(kind_of("patrol restart"), "patrol");
         assert_eq!(kind_of("bead create"), "bead");
         assert_eq!(kind_of(""), "other");
+    }
+
+    #[test]
+    fn subjects_name_their_op_by_their_leading_words() {
+        for (subject, op) in [
+            ("hook gt-1 -> repo/polecats/nux: title", "hook"),
+            ("mq merge gt-mr-1, gt-mr-2 into main", "mq merge"),
+            ("agent done repo/polecats/nux: gt-1 completed", "agent done"),
+            ("sling queue dispatched gt-1", "sling queue dispatched"),
+            ("mail send m-abc: hello -> mayor", "mail send"),
+            ("town init: hq", "town init"),
+            (
+                "mq integration land feature/x -> main",
+                "mq integration land",
+            ),
+            ("Merge remote state", ""),
+        ] {
+            assert_eq!(store::op_of_subject(subject), op, "{subject}");
+        }
+        assert_eq!(
+            store::without_trailers(
+                "bead close gt-1: a\n\nGastown-Op: bead close\nGastown-At: 1\n"
+            ),
+            "bead close gt-1: a"
+        );
+        assert_eq!(
+            store::without_trailers("x\n\nSigned-off-by: me"),
+            "x\n\nSigned-off-by: me"
+        );
     }
 
     #[test]

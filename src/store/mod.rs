@@ -54,6 +54,8 @@ pub struct WriteBatch {
     extra_parents: Vec<ObjectId>,
     /// The operation this write is, for the feed's `Gastown-Op` trailer ([`WriteBatch::op`]).
     op: Option<String>,
+    /// Ids the write is about beyond the records it touches (`Gastown-Ids`).
+    ids: Vec<String>,
 }
 
 /// What a path of a batch becomes: new bytes, or a blob that already exists (a merge
@@ -110,12 +112,20 @@ impl WriteBatch {
     pub fn op(&mut self, op: impl Into<String>) {
         self.op = Some(op.into());
     }
+
+    /// Name ids this write is about that are not among the records it touches (a landing
+    /// post names its convoy): the `Gastown-Ids` trailer, which the feed shows first.
+    pub fn about(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.ids.extend(ids);
+    }
 }
 
 /// Trailer naming a write's operation (see [`op_of_subject`]).
 pub const OP_TRAILER: &str = "Gastown-Op";
 /// Trailer naming the records a write touched, `dir/name` each (`beads/gt-1`).
 pub const RECORDS_TRAILER: &str = "Gastown-Records";
+/// Trailer naming ids a write is about beyond its records ([`WriteBatch::about`]).
+pub const IDS_TRAILER: &str = "Gastown-Ids";
 /// Trailer with the write's time in milliseconds since the epoch (commit times have
 /// seconds only, and the feed orders writes of different collections by time).
 pub const AT_TRAILER: &str = "Gastown-At";
@@ -124,7 +134,7 @@ const MAX_TRAILER_RECORDS: usize = 24;
 
 /// The operation a commit subject names by the suite's convention `<domain> <verb> <ids>...`
 /// (`mq merge mr-1 into main` -> `mq merge`, `hook gt-1 -> ...` -> `hook`): its leading
-/// words made of lower-case letters and hyphens, at most three, up to a colon. Used for the trailer when a
+/// words made of lower-case letters only, at most three, up to a colon. Used for the trailer when a
 /// write names no op, and by the feed for commits written before the trailer existed.
 pub fn op_of_subject(subject: &str) -> String {
     subject
@@ -137,11 +147,31 @@ pub fn op_of_subject(subject: &str) -> String {
             }
             let bare = word.strip_suffix(':').unwrap_or(word);
             *open = bare.len() == word.len();
-            let verb = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_lowercase() || c == '-');
+            // Ids are `prefix-rest` (gt-1, m-abc): a word with a hyphen is no verb.
+            let verb = !bare.is_empty() && bare.chars().all(|c| c.is_ascii_lowercase());
             verb.then_some(bare)
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A commit message without the trailers [`Store::write`] adds (what a person wrote, for
+/// views such as `git bead log`).
+pub fn without_trailers(message: &str) -> &str {
+    let body = message.trim_end();
+    let Some((head, block)) = body.rsplit_once("\n\n") else {
+        return body;
+    };
+    let ours = |l: &str| {
+        [OP_TRAILER, IDS_TRAILER, RECORDS_TRAILER, AT_TRAILER]
+            .iter()
+            .any(|t| l.starts_with(&format!("{t}: ")))
+    };
+    if block.lines().all(ours) {
+        head.trim_end()
+    } else {
+        body
+    }
 }
 
 /// `dir/name` of a record path (`beads/ab/gt-1.json` -> `beads/gt-1`).
@@ -158,7 +188,12 @@ fn record_name(path: &str) -> String {
 
 /// The message with the feed's structured trailers appended: what the write was and which
 /// records it touched, so the feed never has to read prose or diff trees.
-fn with_trailers(message: &str, op: Option<&str>, upserts: &[(String, Content)]) -> String {
+fn with_trailers(
+    message: &str,
+    op: Option<&str>,
+    about: &[String],
+    upserts: &[(String, Content)],
+) -> String {
     let message = message.trim_end();
     let subject = message.lines().next().unwrap_or("");
     let op = op
@@ -176,6 +211,15 @@ fn with_trailers(message: &str, op: Option<&str>, upserts: &[(String, Content)])
     let mut out = format!("{message}\n\n");
     if !op.is_empty() {
         out.push_str(&format!("{OP_TRAILER}: {op}\n"));
+    }
+    let about: Vec<String> = about
+        .iter()
+        .filter(|id| !id.is_empty() && !id.contains(char::is_whitespace))
+        .take(MAX_TRAILER_RECORDS)
+        .cloned()
+        .collect();
+    if !about.is_empty() {
+        out.push_str(&format!("{IDS_TRAILER}: {}\n", about.join(" ")));
     }
     if !records.is_empty() {
         out.push_str(&format!("{RECORDS_TRAILER}: {records}\n"));
@@ -383,6 +427,7 @@ impl Store {
                 headers: Vec::new(),
                 extra_parents: Vec::new(),
                 op: None,
+                ids: Vec::new(),
             };
             let (value, new_tip) = match change(&snap, &mut batch)? {
                 Outcome::Unchanged(value) => return Ok((value, false)),
@@ -404,7 +449,8 @@ impl Store {
                     parents.extend(batch.extra_parents.iter().copied());
                     let mut headers = vec![(CLOCK_HEADER.to_string(), batch.clock.to_string())];
                     headers.extend(batch.headers);
-                    let message = with_trailers(&message, batch.op.as_deref(), &batch.upserts);
+                    let message =
+                        with_trailers(&message, batch.op.as_deref(), &batch.ids, &batch.upserts);
                     let commit = self.write_commit(tree, &parents, actor, &message, &headers)?;
                     (value, commit)
                 }

@@ -27,7 +27,7 @@ use crate::town::Town;
 /// those of dead sessions. The acting agent (lock holder, post author) is --actor, else
 /// GT_ACTOR (set in agent sessions), else git user.name.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "git-board", version, args_conflicts_with_subcommands = true)]
+#[command(name = "git-board", version)]
 #[command(
     after_help = "Exit status: 0 ok (for `check`: the path is free); 1 bad input or refused (for `check`: the path is locked); 2 usage; 3 store busy; 4 held by another agent (lock, unlock); 5 repository failure."
 )]

@@ -47,6 +47,8 @@ impl Run for Args {
         if !self.follow {
             if ctx.global.json {
                 print_json(&events)?;
+            } else if events.is_empty() {
+                ctx.status("No events");
             } else {
                 print_lines(ctx, &events)?;
             }
