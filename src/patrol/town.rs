@@ -1,9 +1,13 @@
-//! Town-wide deacon duties and the services of other domains patrol calls: the town
-//! store's housekeeping, stale escalations (`git escalate stale`), and raising escalations
-//! (the 4th death of a bead's session, an agent that says it is stuck, a gate past its
-//! timeout).
+//! Town-wide deacon duties and the services of other domains patrol calls: convoy landing
+//! and feeding repairs (`Convoys::repair`), stale escalations (`Escalations::stale`),
+//! expired advisory locks (`Board::expire_locks`), the town store's housekeeping, and
+//! raising escalations (the 4th death of a bead's session, an agent that says it is stuck,
+//! a gate past its timeout).
 
 use super::{deacon, Finding, Pass};
+use crate::agent::Address;
+use crate::board::Board;
+use crate::convoy::Convoys;
 use crate::error::Result;
 use crate::escalate::{EscalationSpec, Escalations, Severity};
 
@@ -19,9 +23,19 @@ pub(crate) fn town_duties(pass: &Pass<'_, '_>) -> Vec<Finding> {
         }),
     };
     duty(
+        convoys(pass),
+        "convoys",
+        "convoy landing and feeding repairs",
+    );
+    duty(
         stale_escalations(pass),
         "stale-escalations",
         "escalate stale",
+    );
+    duty(
+        expired_locks(pass),
+        "expired-locks",
+        "advisory locks past their lease",
     );
     if !pass.town.is_lone_rig() {
         duty(
@@ -68,6 +82,72 @@ fn stale_escalations(pass: &Pass<'_, '_>) -> Result<Vec<Finding>> {
     .action("bump");
     f.outcome = if pass.dry_run { "planned" } else { "done" }.into();
     Ok(vec![f])
+}
+
+/// Complete convoys not yet landed are landed, owed landing messages sent, launched
+/// convoys with ready work fed (each written only when owed).
+fn convoys(pass: &Pass<'_, '_>) -> Result<Vec<Finding>> {
+    if pass.dry_run {
+        return Ok(Vec::new()); // repair decides and writes in one call
+    }
+    let repair = Convoys::new(pass.town).repair(pass.actor)?;
+    if repair.is_empty() {
+        return Ok(Vec::new());
+    }
+    let landed: Vec<&str> = repair.landed.iter().map(|l| l.id.as_str()).collect();
+    let mut f = Finding::new(
+        "deacon",
+        "convoys",
+        format!(
+            "landed: {}; landing mail sent: {}; beads fed: {}",
+            if landed.is_empty() {
+                "-".to_string()
+            } else {
+                landed.join(", ")
+            },
+            repair.mailed.len(),
+            repair.fed.len()
+        ),
+    )
+    .action("repair");
+    f.outcome = "done".into();
+    Ok(vec![f])
+}
+
+/// Advisory locks whose lease ran out, or whose holder (an agent) has a dead session.
+fn expired_locks(pass: &Pass<'_, '_>) -> Result<Vec<Finding>> {
+    if pass.dry_run {
+        return Ok(Vec::new());
+    }
+    let is_dead = |holder: &str| -> bool {
+        let Ok(address) = Address::parse(holder) else {
+            return false; // a person's lock: only its lease ends it
+        };
+        match pass.agents.get(&address) {
+            Ok(agent) if agent.is_live() => matches!(
+                pass.agents.session_view(&agent),
+                Ok(Some(session)) if !session.alive
+            ),
+            // A nuked or unknown agent holds nothing any more.
+            Ok(_) | Err(_) => true,
+        }
+    };
+    let expired = Board::new(pass.town).expire_locks(pass.actor, &is_dead)?;
+    Ok(expired
+        .released
+        .iter()
+        .map(|r| {
+            let mut f = Finding::new(
+                "deacon",
+                "expired-lock",
+                format!("{} held by {} ({})", r.lock.path, r.lock.holder, r.reason),
+            )
+            .agent(&r.lock.holder)
+            .action("release");
+            f.outcome = "done".into();
+            f
+        })
+        .collect())
 }
 
 /// Raise an escalation (idempotently: keyed, so a pass killed after it and run again finds

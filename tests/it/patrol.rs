@@ -521,3 +521,42 @@ fn a_lazy_tick_starts_a_background_pass_only_when_configured() {
         std::fs::read_to_string(&last).is_ok_and(|s| s.contains("finished_at"))
     });
 }
+
+/// An advisory lock whose holder's session died is released by the next pass; a person's
+/// lock with a live lease is left alone.
+#[test]
+fn a_dead_holders_advisory_lock_is_released() {
+    let t = patrol_town("process");
+    t.ok(&["add", "polecat"]);
+    t.ok(&["start", FURIOSA, "--prompt", "hello"]);
+    let lock = |actor: &str, path: &str| {
+        let out = t.tool_in(
+            &t.repo(),
+            "board",
+            &["lock", path, "--intent", "working on it", "--actor", actor],
+        );
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    };
+    lock(FURIOSA, "README");
+    lock("Test User", "docs");
+    let (_, quiet) = patrol(&t, &[]);
+    assert!(with_class(&quiet, "expired-lock").is_empty(), "{quiet}");
+    let pid = t.session(FURIOSA)["pid"].as_u64().unwrap();
+    kill(&t, pid);
+    let (code, report) = patrol(&t, &[]);
+    assert_eq!(code, 0, "{report}");
+    let released = with_class(&report, "expired-lock");
+    assert_eq!(released.len(), 1, "{report}");
+    assert!(
+        released[0]["detail"].as_str().unwrap().contains("README"),
+        "{report}"
+    );
+    let locks = t.env.json_in(&t.repo(), "board", &["locks"]);
+    let held: Vec<&str> = locks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(held, vec!["docs"], "{locks}");
+}
