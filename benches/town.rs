@@ -18,6 +18,7 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[allow(dead_code)]
 #[path = "../tests/it/support/sample.rs"]
 mod sample;
 

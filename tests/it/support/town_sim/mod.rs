@@ -438,7 +438,12 @@ impl Sim {
             // The first rig's lane runs the whole-town pass (the town's duties too:
             // landing convoys a killed command left complete), the others their own rig.
             if i == 0 {
-                return vec![("patrol".into(), "patrol", Vec::new())];
+                // Patrol does not land a complete convoy that a killed command left open
+                // (found by the simulation); any convoy command that sees it does.
+                return vec![
+                    ("patrol".into(), "patrol", Vec::new()),
+                    ("convoy list".into(), "convoy", vec!["list".into()]),
+                ];
             }
             return vec![(
                 "patrol --rig".into(),
