@@ -42,7 +42,6 @@ mod patrol;
 mod real_data;
 mod services;
 mod session;
-mod simulation;
 mod sling;
 mod status;
 mod support;

@@ -3,11 +3,19 @@
 //! the driver's own commands killed with SIGKILL at random; then nothing lost, nothing
 //! done twice, nothing left behind. The seed is printed; `GT_SIM_SEED=N` replays it.
 //! The benchmark (benches/town.rs) runs the same simulation at its default size.
+//!
+//! A test binary of its own: the simulation drives the library in this process too, so it
+//! sets git's config variables for the whole process, which tests running beside it in
+//! tests/it must not see (tests/it/main.rs).
+
+#[path = "it/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
 
 use std::time::Duration;
 
-use crate::support::bin_dir;
-use crate::support::town_sim::{Sim, Spec};
+use support::bin_dir;
+use support::town_sim::{Sim, Spec};
 
 #[test]
 fn a_town_under_random_kills_loses_nothing_and_does_nothing_twice() {
