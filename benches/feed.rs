@@ -195,4 +195,43 @@ fn seed(h: &Hermetic, repo: &Path, n: usize) {
     let mut child = cmd.spawn().unwrap();
     child.stdin.take().unwrap().write_all(&stream).unwrap();
     assert!(child.wait().unwrap().success(), "fast-import failed");
+    add_clocks(h, repo, &refs);
+}
+
+/// fast-import cannot write extra commit headers, and a gastown state without its clock
+/// header is refused as malformed: rewrite each collection's chain with the clock
+/// `Store::write` would have given it (1, 2, ...), same trees, messages and times.
+fn add_clocks(h: &Hermetic, repo: &Path, refs: &[&str]) {
+    let git = gix::open(repo).unwrap();
+    for name in refs {
+        let Ok(mut reference) = git.find_reference(*name) else {
+            continue;
+        };
+        let mut chain = Vec::new();
+        let mut next = Some(reference.peel_to_id().unwrap().detach());
+        while let Some(id) = next {
+            let commit = git.find_commit(id).unwrap();
+            next = commit.parent_ids().next().map(|p| p.detach());
+            chain.push(id);
+        }
+        chain.reverse();
+        let mut parent: Option<gix::ObjectId> = None;
+        for (clock, id) in chain.iter().enumerate() {
+            let commit = git.find_commit(*id).unwrap();
+            let mut owned: gix::objs::Commit = commit.decode().unwrap().into_owned().unwrap();
+            owned.parents = parent.into_iter().collect();
+            owned.extra_headers.push((
+                gastown::store::CLOCK_HEADER.into(),
+                (clock + 1).to_string().into(),
+            ));
+            parent = Some(git.write_object(&owned).unwrap().detach());
+        }
+        let tip = parent.unwrap().to_string();
+        let out = h
+            .command("git", repo)
+            .args(["update-ref", name, &tip])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "update-ref {name}");
+    }
 }
