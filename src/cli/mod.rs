@@ -1,6 +1,36 @@
 //! The command-line layer: the only code that knows clap, reads the environment for
 //! options, and prints. Each binary in `bins/` is `cli::main::<its Cli>()`.
 
+/// The subcommands of one tool, in `--help` order (`Variant(module::Args)`, each with its
+/// summary line), and `Command::run`, which hands each to its module's `Run::run` with what
+/// the tool gives every command: `(town: &Town)`, say, or `()`. Each tool declares its own
+/// `Run` trait with that signature. (`git bead` keeps a macro of its own: its commands also
+/// name the bead that picks their store.)
+macro_rules! subcommands {
+    (($($arg:ident: $ty:ty),*) $($rest:tt)*) => {
+        // The arguments travel as one token tree so each variant's arm can use them all.
+        $crate::cli::subcommands!(@commands [$($arg),*] [$($arg: $ty),*] $($rest)*);
+    };
+    (@commands $call:tt [$($param:tt)*] $($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
+        #[derive(Debug, Clone, clap::Subcommand)]
+        pub enum Command {
+            $($(#[$meta])* $variant($args),)*
+        }
+
+        impl Command {
+            fn run(self, ctx: &Ctx, $($param)*) -> Result<i32> {
+                match self {
+                    $(Command::$variant(args) => $crate::cli::subcommands!(@run args ctx $call),)*
+                }
+            }
+        }
+    };
+    (@run $args:ident $ctx:ident [$($arg:ident),*]) => {
+        Run::run($args, $ctx, $($arg),*)
+    };
+}
+pub(crate) use subcommands;
+
 pub mod agent;
 pub mod bead;
 pub mod board;

@@ -24,7 +24,7 @@ mod view;
 
 use std::path::Path;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::agent::{Address, Agents};
@@ -65,25 +65,8 @@ trait Run {
     fn run(self, ctx: &Ctx) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    ()
     /// Add a polecat or crew member: a name, a record and a sandbox
     #[command(subcommand)]
     Add(add::Args),

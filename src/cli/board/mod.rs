@@ -12,7 +12,7 @@ mod locks;
 mod post;
 mod unlock;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::error::Result;
@@ -59,25 +59,8 @@ trait Run {
     fn run(self, ctx: &Ctx, town: &Town) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx, town: &Town) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx, town),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    (town: &Town)
     /// Post a note to the bulletin
     Post(post::Args),
     /// Take advisory locks on paths, with an intent and a lease (--ttl, default 2h)

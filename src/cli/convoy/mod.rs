@@ -15,7 +15,7 @@ mod stage;
 mod stranded;
 mod view;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::convoy::Convoys;
@@ -59,25 +59,8 @@ trait Run {
     fn run(self, ctx: &Ctx, convoys: &Convoys<'_>) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx, convoys: &Convoys<'_>) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx, convoys),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    (convoys: &Convoys<'_>)
     /// Create a convoy tracking beads of any rig
     Create(create::Args),
     /// Track more beads (a landed convoy reopens)

@@ -11,7 +11,7 @@ mod show;
 mod stale;
 mod view;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::error::Result;
@@ -58,25 +58,8 @@ trait Run {
     fn run(self, ctx: &Ctx, town: &Town) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx, town: &Town) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx, town),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    (town: &Town)
     /// List escalations, most severe first (closed ones only with --all)
     List(list::Args),
     /// Show one escalation: its bumps and what each routing delivered

@@ -17,7 +17,7 @@ mod status;
 mod sync;
 mod version;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::error::{Error, Result};
@@ -54,25 +54,8 @@ trait Run {
     fn run(self, ctx: &Ctx) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    ()
     /// Create a town: a git repository for town-wide state and the rig registry
     ///
     /// DIR (default: $GT_ROOT, else ~/gt) becomes a git repository if it is not one, and

@@ -21,7 +21,7 @@ mod send;
 mod shared;
 mod thread;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 use super::{Ctx, GlobalArgs};
 use crate::error::Result;
@@ -70,25 +70,8 @@ trait Run {
     fn run(self, ctx: &Ctx, town: &Town) -> Result<i32>;
 }
 
-/// The subcommands, in `--help` order: `Variant(module::Args)`, with the summary line.
-macro_rules! commands {
-    ($($(#[$meta:meta])* $variant:ident($args:ty),)*) => {
-        #[derive(Debug, Clone, Subcommand)]
-        pub enum Command {
-            $($(#[$meta])* $variant($args),)*
-        }
-
-        impl Command {
-            fn run(self, ctx: &Ctx, town: &Town) -> Result<i32> {
-                match self {
-                    $(Command::$variant(args) => Run::run(args, ctx, town),)*
-                }
-            }
-        }
-    };
-}
-
-commands! {
+super::subcommands! {
+    (town: &Town)
     /// Send a message (one commit, whatever the fan-out)
     Send(send::Args),
     /// List my messages, newest first (not archived ones unless --all)
