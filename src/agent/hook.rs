@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::records;
 use crate::store::{Actor, Outcome, Snapshot, WriteBatch};
 
+/// The agent record's mark of an attach whose session start has not happened yet.
+pub const START_PENDING: &str = "start_pending";
+
 /// What travels with the work onto the hook.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Attachment {
@@ -33,6 +36,11 @@ pub struct Attachment {
     pub merge_strategy: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_branch: Option<String>,
+    /// A session start follows this attach (a sling; not `git agent hook`): recorded on the
+    /// agent until the start's own write, so that a dispatch killed between the two is
+    /// finished by patrol instead of waiting out `patrol.stale_hook_after`.
+    #[serde(skip)]
+    pub start_pending: bool,
 }
 
 /// The result of an attach.
@@ -141,6 +149,15 @@ pub fn attach_in(
     records::put(batch, &bead_path, &record);
     agent_rec.set("hook", json!(bead), stamp);
     agent_rec.set("hook_attached_at", json!(now), stamp);
+    agent_rec.set(
+        START_PENDING,
+        if attachment.start_pending {
+            json!(true)
+        } else {
+            Value::Null
+        },
+        stamp,
+    );
     records::put(batch, &agent_path, &agent_rec);
     Ok(Hooked {
         bead: bead.to_string(),

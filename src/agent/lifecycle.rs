@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use super::{identity, seance, Address, Agent, Agents, Nuked, Role, STATE_WORKING};
+use super::{hook, identity, seance, Address, Agent, Agents, Nuked, Role, STATE_WORKING};
 use crate::error::{Error, Result};
 use crate::runtime::{self, HookCommands, LaunchRequest, Runtimes};
 use crate::session::{self, Backend, SessionInfo, SessionSpec, Sessions};
@@ -372,6 +372,12 @@ impl Agents<'_> {
             let mut changed = record.set("runtime", json!(name), stamp);
             if hook.is_some() {
                 changed |= record.set("state", json!(STATE_WORKING), stamp);
+            }
+            if record
+                .get(hook::START_PENDING)
+                .is_some_and(|v| !v.is_null())
+            {
+                changed |= record.set(hook::START_PENDING, Value::Null, stamp);
             }
             changed |= seance::open_in(
                 record,

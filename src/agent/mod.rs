@@ -61,6 +61,10 @@ pub struct Agent {
     /// The note the previous session left for the next (`git agent handoff -m`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff: Option<Value>,
+    /// Attached by a dispatch whose session start has not been recorded yet
+    /// ([`hook::START_PENDING`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub start_pending: bool,
 }
 
 impl Agent {
@@ -85,6 +89,10 @@ impl Agent {
             runtime_session_id: text("runtime_session_id"),
             completions: completions.into_iter().map(|(_, v)| v).collect(),
             handoff: record.get("handoff").cloned(),
+            start_pending: record
+                .get(hook::START_PENDING)
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             address,
         }
     }

@@ -6,6 +6,7 @@
 //! fall out of step, and no prose is parsed (commits from before the trailers fall back to
 //! the subject's leading words, the same rule the store uses). docs/FEED.md.
 
+mod cache;
 mod follow;
 
 use std::collections::HashSet;
@@ -192,7 +193,11 @@ impl<'t> Feed<'t> {
                 let Some(tip) = tip(&source.store, collection)? else {
                     continue;
                 };
-                walk(source, collection, &[tip], &[], filter, &mut out)?;
+                out.extend(
+                    cache::events(source, collection, tip)?
+                        .into_iter()
+                        .filter(|e| filter.wants(e)),
+                );
             }
         }
         sort(&mut out);
@@ -227,6 +232,8 @@ pub(crate) fn tip(store: &Store, collection: &str) -> Result<Option<ObjectId>> {
 /// Append the events of the commits reachable from `tips` but not from `hide`, stopping
 /// at commits older than the filter's `since` (a commit's time never runs more than a
 /// clock skew ahead of its parents' in one collection, so the cutoff is safe with a margin).
+/// Returns the parents of the commits walked: a hidden commit among them is an ancestor of
+/// `tips` (the feed's cache extends itself only then).
 pub(crate) fn walk(
     source: &Source<'_>,
     collection: &str,
@@ -234,7 +241,8 @@ pub(crate) fn walk(
     hide: &[ObjectId],
     filter: &Filter,
     out: &mut Vec<Event>,
-) -> Result<()> {
+) -> Result<HashSet<ObjectId>> {
+    let mut parents = HashSet::new();
     let repo = source.store.repo();
     let git = |e: &dyn std::fmt::Display| Error::Git(e.to_string());
     let mut walk = repo
@@ -251,6 +259,7 @@ pub(crate) fn walk(
         let info = info.map_err(|e| git(&e))?;
         let commit = repo.find_commit(info.id)?;
         let decoded = commit.decode()?;
+        parents.extend(decoded.parents());
         let author = decoded.author().map_err(|e| git(&e))?;
         let message = decoded.message.to_string();
         let Some(event) = event_of(
@@ -272,7 +281,14 @@ pub(crate) fn walk(
             out.push(event);
         }
     }
-    Ok(())
+    Ok(parents)
+}
+
+/// RFC 3339 with milliseconds, UTC.
+fn rfc3339(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The event a commit is; none for commits that are no activity (a merge of two clones'
@@ -329,9 +345,7 @@ fn event_of(
         }
     }
     Some(Event {
-        at: chrono::DateTime::from_timestamp_millis(at_ms)
-            .unwrap_or_default()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        at: rfc3339(at_ms),
         kind: kind_of(&op),
         op,
         actor: actor.to_string(),

@@ -170,8 +170,9 @@ pub fn path_of(id: &str) -> String {
 }
 
 /// Within a write: the request for this commit, created if there is none. The bool says
-/// whether it was created now. A request of the same branch and target that ended in a
-/// conflict or a rejection, or still waits with an older commit, is superseded by it.
+/// whether it was created (or, for a rejected one handed in again, reopened) now. A request
+/// of the same branch and target that ended in a conflict or a rejection, or still waits
+/// with an older commit, is superseded by it.
 pub fn submit_in(
     snap: &Snapshot<'_>,
     batch: &mut WriteBatch,
@@ -196,9 +197,20 @@ pub fn submit_with(
     }
     let id = id_for(prefix, &sub.commit);
     let path = path_of(&id);
-    if let Some(existing) = records::read(snap, &path)? {
+    if let Some(mut existing) = records::read(snap, &path)? {
         if existing.str("commit") == Some(sub.commit.as_str()) {
-            return Ok((MergeRequest::from_record(&existing), false));
+            let mr = MergeRequest::from_record(&existing);
+            if mr.status != REJECTED || mr.escalated {
+                return Ok((mr, false));
+            }
+            // The very commit a gate refused, handed in again: a retry (a flaky gate, or
+            // a worker with nothing to fix). Reopened and counted, so that a commit that
+            // keeps failing reaches `merge_queue.max_retries` and a person, instead of a
+            // bead left in progress on a request nobody will look at again.
+            reopen(&mut existing, &mr, stamp);
+            existing.set("resubmitted_at", json!(now_rfc3339()), stamp);
+            records::put(batch, &path, &existing);
+            return Ok((MergeRequest::from_record(&existing), true));
         }
     }
     let mut record = records::named_record(&id);
@@ -263,6 +275,23 @@ pub fn submit_with(
     }
     records::put(batch, &path, &record);
     Ok((MergeRequest::from_record(&record), true))
+}
+
+/// A rejected or conflicting request back to `open` for another try, counted in its
+/// `retries`, its last decision cleared.
+pub(crate) fn reopen(record: &mut Record, mr: &MergeRequest, stamp: &Stamp) {
+    record.set("status", json!(OPEN), stamp);
+    record.set("retries", json!(mr.retries + 1), stamp);
+    for k in [
+        "reason",
+        "failure",
+        "conflict_files",
+        "conflict_base",
+        "decided_at",
+        "escalated",
+    ] {
+        record.set(k, Value::Null, stamp);
+    }
 }
 
 /// Every merge request of a store, oldest first.

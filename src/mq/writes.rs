@@ -452,18 +452,7 @@ pub fn retry(store: &Store, actor: &Actor, id: &str) -> Result<MergeRequest> {
             )))
             }
         }
-        rec.set("status", json!(OPEN), &stamp);
-        rec.set("retries", json!(mr.retries + 1), &stamp);
-        for k in [
-            "reason",
-            "failure",
-            "conflict_files",
-            "conflict_base",
-            "decided_at",
-            "escalated",
-        ] {
-            rec.set(k, Value::Null, &stamp);
-        }
+        record::reopen(&mut rec, &mr, &stamp);
         records::put(batch, &path, &rec);
         carry_count(snap, batch, 0);
         Ok(Outcome::Commit {

@@ -7,6 +7,7 @@
 //! | `done-intent-dead` | done intent, session dead | finish `done` |
 //! | `bead-closed-while-running` | hooked bead closed or gone, session alive | stop the session, clear the hook; the sandbox stays |
 //! | `closed-bead-on-hook` | the same, session dead | clear the hook |
+//! | `dispatch-not-started` | hooked by a sling past `patrol.start_grace` (30 s), never started, session dead | start it |
 //! | `dead-session-hooked` | working, hook set, session dead | restart (same sandbox, same hook, resumed); the 4th death escalates and releases the bead |
 //! | `no-progress` | session alive, no activity past `patrol.stuck_after` | restart, counted as a death |
 //! | `self-reported-stuck` | the hooked bead is `blocked` or labelled `stuck` | escalate once |
@@ -147,6 +148,9 @@ fn classify(
     }
     if !p.alive {
         if p.agent.state != STATE_WORKING {
+            if p.agent.start_pending {
+                return interrupted_dispatch(pass, store, p, bead_id, bead);
+            }
             return None; // hooked, never started: a stale hook (deacon) once it is old
         }
         return Some(death(
@@ -189,6 +193,56 @@ fn classify(
         }
     }
     None
+}
+
+/// A dispatch attached the bead and was cut off before its session start (killed, or the
+/// machine went down): start it, as the sling would have. Given `patrol.start_grace` (30 s)
+/// first: a sling's start follows its attach within a second or two, so one that is
+/// starting the session right now is not raced.
+fn interrupted_dispatch(
+    pass: &Pass<'_, '_>,
+    store: &Store,
+    p: &Polecat,
+    bead_id: &str,
+    bead: &Record,
+) -> Option<Finding> {
+    let age = bead
+        .str("attached_at")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| (pass.now - t.with_timezone(&chrono::Utc)).num_seconds())?;
+    if age <= pass.seconds(Some(store), "patrol.start_grace", 30) as i64 {
+        return None;
+    }
+    let f = Finding::new(
+        "witness",
+        "dispatch-not-started",
+        format!("hooked by a dispatch {age} s ago whose session never started"),
+    )
+    .agent(&p.address())
+    .bead(Some(bead_id))
+    .action("start");
+    Some(pass.act(f, || {
+        let (alive, hooked) = recheck(pass, store, p, bead_id)?;
+        if !hooked {
+            return Ok(Acted::Skipped("the hook changed meanwhile".into()));
+        }
+        if alive {
+            return Ok(Acted::Skipped("the session started meanwhile".into()));
+        }
+        let started = pass.agents.start(
+            pass.actor,
+            &p.agent.address,
+            &StartSpec {
+                runtime: None,
+                prompt: None,
+                resume: false,
+            },
+        )?;
+        Ok(Acted::Done(Some(format!(
+            "started (pid {})",
+            started.session.pid
+        ))))
+    }))
 }
 
 fn life(p: &Polecat) -> &'static str {

@@ -209,6 +209,7 @@ impl<'t> Sling<'t> {
                 dispatched_by: actor.name.clone(),
                 merge_strategy: "none".into(),
                 target_branch: None,
+                start_pending: !spec.no_start,
             };
             if let Err(err) = self.attach(actor, &store, bead, address, &attachment, spec.force) {
                 if beads.len() == 1 && matches!(err, Error::Conflict(_)) {
@@ -331,6 +332,7 @@ impl<'t> Sling<'t> {
             dispatched_by: actor.name.clone(),
             merge_strategy: "mr".into(),
             target_branch: Some(base.clone()),
+            start_pending: !spec.no_start,
         };
         // 1. Attach: one write, exactly one concurrent attach of a bead wins. An idle polecat
         // may be taken by a concurrent dispatch (another sling, a queue run) between our

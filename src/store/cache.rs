@@ -110,9 +110,14 @@ impl DerivedCache {
         let empty = ObjectId::empty_tree(gix::hash::Kind::Sha1);
         let Some(tip) = snap.tip else {
             let payload = update(None, Vec::new())?;
-            return open(self.assemble(ObjectId::null(gix::hash::Kind::Sha1), empty, &payload));
+            return open(assemble(
+                self.magic,
+                ObjectId::null(gix::hash::Kind::Sha1),
+                empty,
+                &payload,
+            ));
         };
-        let cached = match self.load() {
+        let cached = match load(&self.path, self.magic) {
             Some(cached) if cached.tip == tip => return open(cached),
             other => other,
         };
@@ -136,35 +141,36 @@ impl DerivedCache {
             )?,
             None => update(None, snap.changed_between(empty, dir_tree, self.dir)?)?,
         };
-        let cached = self.assemble(tip, dir_tree, &payload);
+        let cached = assemble(self.magic, tip, dir_tree, &payload);
         drop(payload);
         let _ = write_atomically(&self.path, &cached.buf);
         open(cached)
     }
+}
 
-    /// Header and payload as one owned buffer.
-    fn assemble(&self, tip: ObjectId, dir_tree: ObjectId, payload: &[u8]) -> Cached {
-        let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
-        buf.extend_from_slice(self.magic);
-        buf.extend_from_slice(tip.as_bytes());
-        buf.extend_from_slice(dir_tree.as_bytes());
-        buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
-        buf.extend_from_slice(payload);
-        Cached {
-            buf: Buffer::Owned(buf),
-            tip,
-            dir_tree,
-        }
+/// Header and payload as one owned buffer. Caches keyed by a tip alone (the feed's) pass
+/// the null id as `dir_tree`.
+pub fn assemble(magic: &[u8; 8], tip: ObjectId, dir_tree: ObjectId, payload: &[u8]) -> Cached {
+    let mut buf = Vec::with_capacity(HEADER_LEN + payload.len());
+    buf.extend_from_slice(magic);
+    buf.extend_from_slice(tip.as_bytes());
+    buf.extend_from_slice(dir_tree.as_bytes());
+    buf.extend_from_slice(&crc32fast::hash(payload).to_le_bytes());
+    buf.extend_from_slice(payload);
+    Cached {
+        buf: Buffer::Owned(buf),
+        tip,
+        dir_tree,
     }
+}
 
-    /// The cache file, mapped, if it exists, has our magic and its checksum verifies.
-    fn load(&self) -> Option<Cached> {
-        let file = std::fs::File::open(&self.path).ok()?;
-        // SAFETY: cache files are only ever replaced by rename (write_atomically), never
-        // truncated or modified in place, so the mapped bytes cannot change under us.
-        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
-        verify(Buffer::Mapped(map), self.magic)
-    }
+/// The cache file at `path`, mapped, if it exists, has `magic` and its checksum verifies.
+pub fn load(path: &Path, magic: &[u8; 8]) -> Option<Cached> {
+    let file = std::fs::File::open(path).ok()?;
+    // SAFETY: cache files are only ever replaced by rename (write_atomically), never
+    // truncated or modified in place, so the mapped bytes cannot change under us.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    verify(Buffer::Mapped(map), magic)
 }
 
 /// Check magic and checksum; `None` when either is wrong (the caller rebuilds).

@@ -200,3 +200,71 @@ fn follow_prints_an_event_written_after_it_started() {
     assert_eq!(event["kind"], "bead");
     assert_eq!(event["actor"], "Test User");
 }
+
+/// The feed keeps the events it has read in a clone-local cache keyed by each
+/// collection's tip and extends it with the commits written since: what it shows is always
+/// what a walk of the whole history shows, after new writes, a damaged cache file, and a
+/// ref moved by hand to a history that does not descend from the cached tip.
+#[test]
+fn the_feed_cache_follows_new_writes_and_survives_damage_and_rewrites() {
+    let env = Env::new();
+    env.bead_ok(&["init", "--prefix", "gt"]);
+    let repo = env.repo();
+    let cache = repo.join(".git/gastown/cache/feed-beads.idx");
+    let commits = |e: &[Value]| -> Vec<String> {
+        e.iter()
+            .map(|e| e["commit"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // What the feed shows with no cache at all: the whole history walked.
+    let uncached = |env: &Env| {
+        let _ = std::fs::remove_file(&cache);
+        feed(env, &[])
+    };
+    let a = env.create("first", &[]);
+    let first = feed(&env, &[]);
+    assert!(cache.is_file(), "the feed wrote its cache");
+    position(&first, "bead", &a);
+
+    // New writes: the cache is extended, and nothing is shown twice or missed.
+    let b = env.create("second", &[]);
+    env.bead_ok(&["update", &a, "--status", "in_progress"]);
+    let extended = feed(&env, &[]);
+    assert_eq!(extended.len(), first.len() + 2, "{extended:#?}");
+    position(&extended, "bead", &b);
+    assert_eq!(commits(&extended), commits(&uncached(&env)));
+    let again = feed(&env, &[]);
+    assert_eq!(
+        commits(&again),
+        commits(&extended),
+        "a warm cache answers the same"
+    );
+
+    // A flipped byte in the payload fails the checksum: rebuilt, same answer.
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x55;
+    std::fs::write(&cache, &bytes).unwrap();
+    assert_eq!(commits(&feed(&env, &[])), commits(&extended));
+
+    // The ref reset by hand to an older state, then a new write on that: the cached
+    // events of the discarded commits must not be shown.
+    let tip = env.git_ok(&repo, &["rev-parse", "refs/gastown/beads"]);
+    let older = env.git_ok(&repo, &["rev-parse", "refs/gastown/beads~2"]);
+    env.git_ok(
+        &repo,
+        &["update-ref", "refs/gastown/beads", older.trim(), tip.trim()],
+    );
+    let reset = feed(&env, &[]);
+    assert_eq!(reset.len(), first.len(), "{reset:#?}");
+    let c = env.create("third, on the older state", &[]);
+    let rewritten = feed(&env, &[]);
+    position(&rewritten, "bead", &c);
+    assert!(
+        !rewritten
+            .iter()
+            .any(|e| e["ids"].as_array().unwrap().iter().any(|i| i == b.as_str())),
+        "the discarded write of {b} is gone: {rewritten:#?}"
+    );
+    assert_eq!(commits(&rewritten), commits(&uncached(&env)));
+}

@@ -717,3 +717,35 @@ fn a_pass_killed_while_moving_the_target_is_finished_or_undone_by_the_next() {
         assert!(!dir.join("journal.json").exists());
     }
 }
+
+/// The very commit a gate refused, handed in again (the same branch tip submitted, as a
+/// worker's `done` with nothing new does): reopened as a retry and counted — not answered
+/// with the old rejected request, which left its bead in progress on a request nothing
+/// would look at again. A commit that keeps failing reaches `max_retries` and a person;
+/// after that, handing it in again changes nothing.
+#[test]
+fn a_rejected_commit_handed_in_again_is_retried_and_counted() {
+    let env = rig();
+    env.config_set("merge_queue.max_retries", "3");
+    let bead = env.create("flaky", &[]);
+    env.branch_with("bad", "main", &[("BAD", "x\n")]);
+    let id = submit(&env, "bad", Some(&bead));
+    for retry in 1..=2 {
+        let (_, report) = env.mq_json(&["run"]);
+        assert_eq!(report["decisions"][0]["outcome"], "rejected", "{report}");
+        let (code, again) = env.mq_json(&["submit", "bad", "--bead", &bead]);
+        assert_eq!(code, 0, "{again}");
+        assert_eq!(again["id"], id.as_str(), "{again}");
+        assert_eq!(again["status"], "open", "{again}");
+        assert_eq!(again["retries"], retry, "{again}");
+        assert!(again["reason"].is_null(), "{again}");
+    }
+    let (_, report) = env.mq_json(&["run"]);
+    assert_eq!(report["decisions"][0]["outcome"], "escalated", "{report}");
+    let before = env.ref_tip(&env.repo(), "refs/gastown/beads");
+    let (_, last) = env.mq_json(&["submit", "bad", "--bead", &bead]);
+    assert_eq!(last["status"], "rejected", "{last}");
+    assert_eq!(last["escalated"], true, "{last}");
+    assert_eq!(env.ref_tip(&env.repo(), "refs/gastown/beads"), before);
+    assert_eq!(bead_json(&env, &bead)["status"], "blocked");
+}

@@ -560,3 +560,75 @@ fn a_dead_holders_advisory_lock_is_released() {
         .collect();
     assert_eq!(held, vec!["docs"], "{locks}");
 }
+
+/// A sling killed between its attach and its session start (here: inside a `tmux` that
+/// never returns) leaves the bead hooked on an agent that never started. Patrol starts it
+/// once `patrol.start_grace` has passed — not before, so a sling still starting is not
+/// raced — and the work goes on to `done` as the sling would have had it.
+#[test]
+fn a_sling_killed_before_its_start_is_started_by_patrol() {
+    use std::os::unix::process::CommandExt;
+    let t = patrol_town("tmux");
+    let fake = t.env.path().join("hanging-tmux");
+    std::fs::create_dir_all(&fake).unwrap();
+    let tmux = fake.join("tmux");
+    std::fs::write(&tmux, "#!/bin/sh\nexec sleep 600\n").unwrap();
+    std::fs::set_permissions(&tmux, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let id = t.env.create("DO-WORK after an interrupted sling", &[]);
+    let mut sling = t.env.command(&binary("git-sling"), &t.repo());
+    let path = format!(
+        "{}:{}:{}",
+        fake.display(),
+        crate::support::bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = sling
+        .args([id.as_str(), "repo"])
+        .env("PATH", path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    wait_until("the sling's attach", || t.bead(&id)["status"] == "hooked");
+    wait_until("the sling to reach tmux", || {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
+            std::fs::read_to_string(e.path().join("cmdline"))
+                .is_ok_and(|c| c.starts_with("sleep\0600"))
+        })
+    });
+    kill_group(child.id() as u64);
+    let _ = child.wait();
+    wait_until("the killed sling's group to end", || {
+        group_gone(child.id() as u64)
+    });
+    assert_eq!(t.view(FURIOSA)["hook"], id.as_str());
+    assert_eq!(t.view(FURIOSA)["state"], "idle");
+    assert_eq!(t.view(FURIOSA)["start_pending"], true);
+
+    // Within the grace: left alone.
+    t.env
+        .git_ok(&t.repo(), &["config", "gastown.session.backend", "process"]);
+    let (_, early) = patrol(&t, &[]);
+    assert!(
+        with_class(&early, "dispatch-not-started").is_empty(),
+        "{early}"
+    );
+    t.config_set("patrol.start_grace", "1s");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, report) = patrol(&t, &[]);
+    assert_eq!(code, 0, "{report}");
+    let started = with_class(&report, "dispatch-not-started");
+    assert_eq!(started.len(), 1, "{report}");
+    assert_eq!(started[0]["outcome"], "done", "{report}");
+    assert!(with_class(&report, "stale-hook").is_empty(), "{report}");
+    wait_until("the started agent's done", || {
+        t.mq_list().iter().any(|m| m["bead"] == id.as_str())
+    });
+    assert!(t.view(FURIOSA)["start_pending"].is_null());
+    let (_, again) = patrol(&t, &[]);
+    assert!(
+        with_class(&again, "dispatch-not-started").is_empty(),
+        "{again}"
+    );
+}
