@@ -351,6 +351,11 @@ impl Agents<'_> {
                     return Ok(Err(reason));
                 }
             }
+            // The last session is dead (checked above, under the lock): git lock files
+            // its killed commands left would fail every git command of the new one.
+            if address.role.is_named() {
+                super::sandbox::clear_stale_git_locks(&cwd, agent.branch.as_deref());
+            }
             sessions.start(
                 &backend,
                 &SessionSpec::from_launch(&session_name, &cwd, &launch),

@@ -53,6 +53,9 @@ pub struct Agent {
     pub branch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// When the identity was last added (a nuked name reused gets a new one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub added_at: Option<String>,
     /// The runtime's own session id (from its SessionStart hook), for resuming.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_session_id: Option<String>,
@@ -86,6 +89,7 @@ impl Agent {
             sandbox: text("sandbox").map(PathBuf::from),
             branch: text("branch"),
             created_at: text("created_at"),
+            added_at: text("added_at").or_else(|| text("created_at")),
             runtime_session_id: text("runtime_session_id"),
             completions: completions.into_iter().map(|(_, v)| v).collect(),
             handoff: record.get("handoff").cloned(),
@@ -345,6 +349,8 @@ impl<'t> Agents<'t> {
                 ("sandbox", json!(sandbox_path.to_string_lossy())),
                 ("branch", json!(branch)),
                 ("base", json!(base)),
+                // When this name was (re)taken: `created_at` stays the first time.
+                ("added_at", json!(crate::bead::schema::now_rfc3339())),
             ] {
                 record.set(k, v, &stamp);
             }

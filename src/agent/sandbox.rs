@@ -116,6 +116,55 @@ pub fn refresh(rig: &Rig, path: &Path, branch: &str, base: &str) -> Result<()> {
     Ok(())
 }
 
+/// A lock file younger than this may belong to a git command running right now in the
+/// sandbox (patrol's `git status` holds `index.lock` for milliseconds); an older one, with
+/// the sandbox's session dead, was left by a killed one. Short, because patrol restarts a
+/// dead session within seconds and each start that fails on a lock counts as a death.
+const STALE_LOCK_SECS: u64 = 1;
+
+/// Remove the lock files git's killed commands left in a sandbox whose session is dead:
+/// every `*.lock` of its worktree git dir (`index.lock`, `HEAD.lock`, `ORIG_HEAD.lock`,
+/// `CHERRY_PICK_HEAD.lock`, `AUTO_MERGE.lock`, ...) and its own branch's ref lock. A
+/// half-done rebase or cherry-pick is left as it is: it may be the agent's progress.
+/// Returns what was removed (best effort: a lock that cannot be read or removed stays).
+pub fn clear_stale_git_locks(sandbox: &Path, branch: Option<&str>) -> Vec<PathBuf> {
+    let Some(git_dir) = std::fs::read_to_string(sandbox.join(".git"))
+        .ok()
+        .and_then(|t| t.trim().strip_prefix("gitdir: ").map(PathBuf::from))
+    else {
+        return Vec::new();
+    };
+    let git_dir = if git_dir.is_absolute() {
+        git_dir
+    } else {
+        sandbox.join(git_dir)
+    };
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir(&git_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+        .collect();
+    // The common dir: `<common>/worktrees/<name>` is the worktree's own git dir.
+    if let (Some(branch), Some(common)) = (branch, git_dir.parent().and_then(Path::parent)) {
+        candidates.push(common.join("refs/heads").join(format!("{branch}.lock")));
+    }
+    let now = std::time::SystemTime::now();
+    candidates
+        .into_iter()
+        .filter(|p| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| {
+                    now.duration_since(t)
+                        .is_ok_and(|age| age.as_secs() >= STALE_LOCK_SECS)
+                })
+        })
+        .filter(|p| std::fs::remove_file(p).is_ok())
+        .collect()
+}
+
 /// Whether `path` is one of the rig's worktrees.
 pub fn is_worktree_of(rig: &Rig, path: &Path) -> Result<bool> {
     let want = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());

@@ -20,7 +20,9 @@ log() { printf '%s %s\n' "${GT_AGENT:-agent}" "$*" >&2; }
 gitdir=$(git rev-parse --git-dir)
 common=$(git rev-parse --git-common-dir)
 branch=$(git symbolic-ref --short -q HEAD || echo "")
-rm -f "$gitdir/index.lock" "$gitdir/HEAD.lock"
+# Every lock of this worktree (index, HEAD, ORIG_HEAD, CHERRY_PICK_HEAD, AUTO_MERGE, ...):
+# nothing else runs git here while this session lives.
+rm -f "$gitdir"/*.lock
 [ -n "$branch" ] && rm -f "$common/refs/heads/$branch.lock"
 git rebase --abort >/dev/null 2>&1
 git cherry-pick --abort >/dev/null 2>&1

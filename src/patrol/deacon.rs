@@ -4,14 +4,13 @@
 //! dead sessions' dirty sandboxes, housekeeping (`gc --auto`) — plus the town-wide duties of
 //! other services (convoy repair, stale escalations, expired advisory locks; `town.rs`).
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::facts::Polecat;
 use super::{Acted, Finding, Pass};
 use crate::agent::{hook, Address, STATE_WORKING};
 use crate::bead::id::record_path;
 use crate::bead::ops::carry_count;
-use crate::bead::query::{self, Filter, Sort};
 use crate::bead::record::Stamp;
 use crate::bead::schema::now_rfc3339;
 use crate::bead::{Beads, COLLECTION};
@@ -43,6 +42,10 @@ pub(crate) fn rig_duties(
     };
     duty(stale_hooks(pass, rig, store, polecats), "stale-hook");
     duty(idle_checkpoints(pass, store, polecats), "checkpoint");
+    duty(
+        super::half_made::half_made(pass, store, polecats),
+        "half-made",
+    );
     if !rig.parked {
         duty(drain_queue(pass, rig, store), "queue");
         duty(auto_dispatch(pass, rig, store), "dispatch");
@@ -372,30 +375,7 @@ fn auto_dispatch(pass: &Pass<'_, '_>, rig: &Rig, store: &Store) -> Result<Vec<Fi
     if slots == 0 || capacity.full_reason().is_some() {
         return Ok(Vec::new());
     }
-    let beads = Beads::new(store);
-    let snap = beads.snapshot()?;
-    let index = beads.index(&snap)?;
-    let filter = Filter {
-        unassigned: true,
-        ..Filter::default()
-    };
-    let queued: Vec<String> = queue::waiting(store)?.into_iter().map(|q| q.bead).collect();
-    let now = pass.now.timestamp_millis();
-    let (rows, _) = query::ready(&snap, &index, &filter, Sort::Priority, usize::MAX, now)?;
-    let picked: Vec<String> = rows
-        .into_iter()
-        .map(|i| index.id(&index.rows[i]).to_string())
-        .filter(|id| !queued.contains(id) && !id.contains('.'))
-        .filter(|id| {
-            records::read(&snap, &record_path(id))
-                .ok()
-                .flatten()
-                .and_then(|r| r.get("dispatch_failures").and_then(Value::as_u64))
-                .unwrap_or(0)
-                < crate::sling::MAX_DISPATCH_FAILURES
-        })
-        .take(slots as usize)
-        .collect();
+    let picked = crate::sling::ready::pickable(store, slots as usize, pass.now.timestamp_millis())?;
     if picked.is_empty() {
         return Ok(Vec::new());
     }

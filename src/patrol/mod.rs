@@ -19,6 +19,7 @@ pub mod cron;
 mod deacon;
 mod facts;
 mod gates;
+mod half_made;
 pub mod lazy;
 mod refinery;
 mod town;

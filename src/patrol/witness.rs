@@ -218,7 +218,7 @@ fn interrupted_dispatch(
         "dispatch-not-started",
         format!("hooked by a dispatch {age} s ago whose session never started"),
     )
-    .agent(&p.address())
+    .agent(p.address())
     .bead(Some(bead_id))
     .action("start");
     Some(pass.act(f, || {

@@ -6,6 +6,7 @@
 //! [`MAX_DISPATCH_FAILURES`] the bead is not dispatched automatically again.
 
 pub mod queue;
+pub mod ready;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};

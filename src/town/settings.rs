@@ -66,6 +66,7 @@ pub const KNOWN: &[Known] = &[
     Known { key: "merge_queue.starve_after", kind: Kind::Duration, default: Some("1h"), about: "a request waiting longer goes ahead of newer ones, whatever their score" },
     Known { key: "patrol.stuck_after", kind: Kind::Duration, default: Some("30m"), about: "no activity for this long: stuck" },
     Known { key: "patrol.lazy_after", kind: Kind::Duration, default: None, about: "commands start a background patrol when the last is older" },
+    Known { key: "patrol.half_made_after", kind: Kind::Duration, default: Some("10m"), about: "a polecat that never ran, whose sandbox a killed sling left unmade this long, is nuked by patrol" },
     Known { key: "patrol.start_grace", kind: Kind::Duration, default: Some("30s"), about: "a bead a sling hooked this long ago whose session never started is started by patrol" },
     Known { key: "patrol.stale_hook_after", kind: Kind::Duration, default: Some("1h"), about: "a bead hooked this long on an agent that never started is released" },
     Known { key: "patrol.wisp_ttl", kind: Kind::Duration, default: Some("24h"), about: "closed wisps older than this are deleted by patrol" },

@@ -146,12 +146,25 @@ fn killed_polecat_is_restarted_three_times_then_released(backend: &str) {
     assert!(t.view(FURIOSA)["hook"].is_null());
     assert_eq!(t.session(FURIOSA)["alive"], false);
     assert!(sandbox.is_dir(), "the sandbox is kept");
-    // Released work is not restarted again.
+    // Released work is not restarted again, and automatic dispatch leaves it alone (it
+    // would only kill another session and escalate again); a person slings it by name.
     let (_, after) = patrol(&t, &[]);
     assert!(
         with_class(&after, "dead-session-hooked").is_empty(),
         "{after}"
     );
+    let (code, line) = t.sling_fails(&["--ready", "3", "repo"]);
+    assert_eq!(code, 1, "{line}");
+    assert!(line.contains("no ready, unassigned beads"), "{line}");
+    let other = t.env.create("Someone else's work", &[]);
+    let picked = t.sling_json(&["--ready", "3", "repo"]);
+    let picked: Vec<&str> = picked
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["bead"].as_str().unwrap())
+        .collect();
+    assert_eq!(picked, [other.as_str()]);
 }
 
 #[test]
@@ -594,7 +607,7 @@ fn a_sling_killed_before_its_start_is_started_by_patrol() {
     wait_until("the sling to reach tmux", || {
         std::fs::read_dir("/proc").unwrap().flatten().any(|e| {
             std::fs::read_to_string(e.path().join("cmdline"))
-                .is_ok_and(|c| c.starts_with("sleep\0600"))
+                .is_ok_and(|c| c.starts_with("sleep\x00600"))
         })
     });
     kill_group(child.id() as u64);
@@ -630,5 +643,115 @@ fn a_sling_killed_before_its_start_is_started_by_patrol() {
     assert!(
         with_class(&again, "dispatch-not-started").is_empty(),
         "{again}"
+    );
+}
+
+/// A sling killed while it made a new polecat leaves an identity that never ran with its
+/// sandbox missing or half checked out (git's `index.lock` still there). Once
+/// `patrol.half_made_after` has passed, patrol nukes it (worktree and branch gone, the name
+/// free); a healthy polecat that never ran is left alone.
+#[test]
+fn half_made_polecats_are_nuked_and_healthy_idle_ones_kept() {
+    let t = patrol_town("process");
+    for _ in 0..3 {
+        t.ok(&["add", "polecat"]);
+    }
+    let mut names: Vec<String> = t
+        .agents()
+        .iter()
+        .filter(|a| a["role"] == "polecat")
+        .map(|a| a["address"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let sandbox_of = |a: &str| std::path::PathBuf::from(t.view(a)["sandbox"].as_str().unwrap());
+    // One never made: its directory gone. One half checked out: git's lock left behind.
+    let missing = sandbox_of(&names[0]);
+    std::fs::remove_dir_all(&missing).unwrap();
+    let half = sandbox_of(&names[1]);
+    let git_dir = std::fs::read_to_string(half.join(".git")).unwrap();
+    let git_dir = std::path::PathBuf::from(git_dir.trim().strip_prefix("gitdir: ").unwrap());
+    std::fs::write(git_dir.join("index.lock"), "").unwrap();
+    let healthy = sandbox_of(&names[2]);
+
+    let (_, early) = patrol(&t, &[]);
+    assert!(
+        with_class(&early, "half-made-sandbox").is_empty(),
+        "{early}"
+    );
+    t.config_set("patrol.half_made_after", "1s");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let (code, report) = patrol(&t, &[]);
+    assert_eq!(code, 0, "{report}");
+    let found = with_class(&report, "half-made-sandbox");
+    assert_eq!(found.len(), 2, "{report}");
+    assert!(found.iter().all(|f| f["outcome"] == "done"), "{report}");
+    for a in &names[..2] {
+        assert_eq!(t.view(a)["state"], "nuked", "{a}");
+    }
+    assert!(!half.exists());
+    let worktrees = t.git(&["worktree", "list", "--porcelain"]);
+    assert!(!worktrees.contains(half.to_str().unwrap()), "{worktrees}");
+    assert!(
+        !worktrees.contains(missing.to_str().unwrap()),
+        "{worktrees}"
+    );
+    assert_eq!(t.view(&names[2])["state"], "idle");
+    assert!(healthy.join(".git").is_file());
+    let (_, again) = patrol(&t, &[]);
+    assert!(
+        with_class(&again, "half-made-sandbox").is_empty(),
+        "{again}"
+    );
+}
+
+/// A session killed in the middle of a git command leaves git's lock files in its sandbox
+/// (`index.lock`, `CHERRY_PICK_HEAD.lock`, its branch's ref lock), which would fail every
+/// git command of the next session and so kill it again and again. The restart removes
+/// them: the session is dead, so no git of its runs there.
+#[test]
+fn a_restart_clears_the_git_locks_a_killed_session_left() {
+    let t = patrol_town("process");
+    let (_, pid) = slung(&t, "Tune the engine");
+    kill(&t, pid);
+    let sandbox = t.sandbox("polecats", "furiosa");
+    let git_dir = std::fs::read_to_string(sandbox.join(".git")).unwrap();
+    let git_dir = std::path::PathBuf::from(git_dir.trim().strip_prefix("gitdir: ").unwrap());
+    let common = git_dir.parent().unwrap().parent().unwrap();
+    let locks = [
+        git_dir.join("index.lock"),
+        git_dir.join("CHERRY_PICK_HEAD.lock"),
+        git_dir.join("AUTO_MERGE.lock"),
+        common.join("refs/heads/polecat/furiosa.lock"),
+    ];
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(30);
+    for lock in &locks {
+        let f = std::fs::File::create(lock).unwrap();
+        f.set_modified(old).unwrap();
+    }
+    let (code, report) = patrol(&t, &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        with_class(&report, "dead-session-hooked").len(),
+        1,
+        "{report}"
+    );
+    for lock in &locks {
+        assert!(!lock.exists(), "{} is still there", lock.display());
+    }
+    assert_eq!(t.session(FURIOSA)["alive"], true);
+    let status = t.env.git(
+        &sandbox,
+        &[
+            "commit",
+            "--allow-empty",
+            "-qm",
+            "the next session can commit",
+        ],
+    );
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
     );
 }

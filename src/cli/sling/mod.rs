@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 use super::formula::{library_for, load_target};
 use super::{print_json, print_text, text, Ctx, GlobalArgs};
 use crate::agent::{Address, Agents, Role};
-use crate::bead::query::{self, Filter, Sort};
 use crate::bead::Beads;
 use crate::error::{Error, Result};
 use crate::sling::{Dispatch, FormulaChoice, Sling, SlingSpec, Target};
@@ -277,34 +276,7 @@ fn split_target(
         }
         let rig = rig_of(town, &target)?;
         let store = rig.open_store()?;
-        let beads = Beads::new(&store);
-        let snap = beads.snapshot()?;
-        let index = beads.index(&snap)?;
-        let filter = Filter {
-            unassigned: true,
-            ..Filter::default()
-        };
-        let now = chrono::Utc::now().timestamp_millis();
-        // A bead waiting in the queue is already dispatched (often to one agent: a rework
-        // or a retry goes back to its worker); the queue run starts it, not --ready.
-        let waiting: Vec<String> = crate::sling::queue::waiting(&store)?
-            .into_iter()
-            .map(|q| q.bead)
-            .collect();
-        let (rows, _) = query::ready(
-            &snap,
-            &index,
-            &filter,
-            Sort::Priority,
-            n + waiting.len(),
-            now,
-        )?;
-        words = rows
-            .into_iter()
-            .map(|i| index.id(&index.rows[i]).to_string())
-            .filter(|id| !waiting.contains(id))
-            .take(n)
-            .collect();
+        words = crate::sling::ready::pickable(&store, n, chrono::Utc::now().timestamp_millis())?;
         if words.is_empty() {
             return Err(Error::invalid(format!(
                 "rig '{}' has no ready, unassigned beads",

@@ -203,6 +203,9 @@ impl Sim {
                 ("merge_queue.auto", "true".into()),
                 ("merge_queue.max_retries", "50".into()),
                 ("merge_queue.gates.test", gate.clone()),
+                // Half-made polecats (a sling killed inside `worktree add`) are nuked by
+                // the periodic patrols within the run rather than after ten minutes.
+                ("patrol.half_made_after", "20s".into()),
             ] {
                 settings.set(&actor, key, Some(&value)).unwrap();
             }
