@@ -15,11 +15,10 @@ use serde_json::{json, Map};
 
 use crate::agent::Agents;
 use crate::bead::ops::NewBead;
-use crate::bead::query::{self, Filter, Sort};
 use crate::bead::Beads;
 use crate::error::{Error, Result};
 use crate::gitcmd;
-use crate::sling::{queue, Sling, SlingSpec, Target};
+use crate::sling::{Sling, SlingSpec, Target};
 use crate::store::{Actor, Store};
 use crate::town::{Settings, Town};
 
@@ -238,7 +237,11 @@ pub fn run(built: &DemoTown, spec: &DemoSpec, actor: &Actor) -> Result<DemoRepor
         if started.elapsed() > spec.timeout {
             break false;
         }
-        let ready = ready_unqueued(&store)?;
+        let ready = crate::sling::ready::pickable(
+            &store,
+            usize::MAX,
+            chrono::Utc::now().timestamp_millis(),
+        )?;
         if !ready.is_empty() {
             let agents = Agents::new(&town);
             let sling = Sling::new(agents);
@@ -321,23 +324,4 @@ fn outcomes(store: &Store, filed: &[String]) -> Result<Vec<BeadOutcome>> {
     others.sort_by(|a, b| a.id.cmp(&b.id));
     out.extend(others);
     Ok(out)
-}
-
-/// Ready, unassigned beads of the rig with no dispatch waiting in its queue.
-fn ready_unqueued(store: &Store) -> Result<Vec<String>> {
-    let beads = Beads::new(store);
-    let snap = beads.snapshot()?;
-    let index = beads.index(&snap)?;
-    let filter = Filter {
-        unassigned: true,
-        ..Filter::default()
-    };
-    let now = chrono::Utc::now().timestamp_millis();
-    let (rows, _) = query::ready(&snap, &index, &filter, Sort::Priority, 100_000, now)?;
-    let waiting: Vec<String> = queue::waiting(store)?.into_iter().map(|q| q.bead).collect();
-    Ok(rows
-        .into_iter()
-        .map(|i| index.id(&index.rows[i]).to_string())
-        .filter(|id| !waiting.contains(id))
-        .collect())
 }
