@@ -81,17 +81,22 @@ impl Builder<'_> {
     }
 
     /// Put `commit`'s changes on top of `base` by `strategy` (`rebase` or `merge`).
+    /// `merged`: the original commits of requests of the same branch the queue already
+    /// merged. A rebase merge puts new commits on the target, so those originals stay
+    /// outside `base` and would be replayed again with a later request of the branch that
+    /// builds on them (the same change on the target twice: found by the town simulation).
     pub fn integrate(
         &self,
         base: &str,
         commit: &str,
         strategy: &str,
         labels: &Labels<'_>,
+        merged: &[String],
     ) -> Result<Integrated> {
         if strategy == "merge" {
             return self.merge(base, commit, labels);
         }
-        let commits = self.commits(base, commit)?;
+        let commits = self.commits(base, commit, merged)?;
         if commits.is_empty() {
             return Ok(Integrated::Empty);
         }
@@ -176,22 +181,28 @@ impl Builder<'_> {
     }
 
     /// The non-merge commits of `commit` not in `base`, oldest first.
-    fn commits(&self, base: &str, commit: &str) -> Result<Vec<Replayed>> {
+    fn commits(&self, base: &str, commit: &str, merged: &[String]) -> Result<Vec<Replayed>> {
         let range = format!("{base}..{commit}");
-        let out = self.git(
-            &[
-                "log",
-                "--no-merges",
-                "--reverse",
-                "--topo-order",
-                "--date=raw",
-                "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ad%x1f%B%x1e",
-                &range,
-                "--",
-            ],
-            &[],
-            None,
-        )?;
+        let hidden: Vec<String> = merged
+            .iter()
+            .filter(|c| c.len() >= 40 && c.chars().all(|x| x.is_ascii_hexdigit()))
+            .map(|c| format!("^{c}"))
+            .collect();
+        let mut args = vec![
+            "log",
+            "--no-merges",
+            "--reverse",
+            "--topo-order",
+            "--date=raw",
+            // A merged request's commit that is gone (its pin dropped, its branch reset)
+            // hides nothing.
+            "--ignore-missing",
+            "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%ad%x1f%B%x1e",
+            &range,
+        ];
+        args.extend(hidden.iter().map(String::as_str));
+        args.push("--");
+        let out = self.git(&args, &[], None)?;
         let text = self.ok("log", out)?;
         let mut commits = Vec::new();
         for record in text.split('\x1e') {

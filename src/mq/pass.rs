@@ -371,7 +371,8 @@ impl Pass<'_> {
                 repo: &self.repo,
                 actor: self.actor,
             };
-            match builder.integrate(&current, &mr.commit, &strategy, &labels)? {
+            let merged = merged_on_branch(self.store, &mr.branch)?;
+            match builder.integrate(&current, &mr.commit, &strategy, &labels, &merged)? {
                 Integrated::Commit(c) => tips.push(c),
                 Integrated::Conflict(files) if i == 0 => {
                     let done = writes::record_conflict(
@@ -724,4 +725,17 @@ fn decision(mr: &MergeRequest, outcome: &str, reason: Option<String>) -> Decisio
 
 fn short(commit: &str) -> &str {
     &commit[..commit.len().min(10)]
+}
+
+/// The original commits of the newest requests of `branch` the queue merged (newest
+/// first): a branch is reset onto its base for each new bead, so only the last few can be
+/// under a new request's commit, and hiding one hides everything before it.
+fn merged_on_branch(store: &Store, branch: &str) -> Result<Vec<String>> {
+    Ok(crate::mq::record::list(store)?
+        .into_iter()
+        .rev()
+        .filter(|m| m.status == crate::mq::record::MERGED && m.branch == branch)
+        .take(20)
+        .map(|m| m.commit)
+        .collect())
 }

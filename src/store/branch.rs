@@ -138,6 +138,7 @@ impl Store {
     }
 
     fn delete_ref_if(&self, ref_name: &str, expected: &str) -> Result<bool> {
+        super::gc::clear_stale_packed_refs_lock(&self.common_dir);
         let out = Command::new(git_binary()?)
             .arg("--git-dir")
             .arg(&self.common_dir)
@@ -323,6 +324,7 @@ impl Store {
         if asked.is_empty() {
             return Ok(deleted);
         }
+        super::gc::clear_stale_packed_refs_lock(&self.common_dir);
         let mut child = Command::new(git_binary()?)
             .arg("--git-dir")
             .arg(&self.common_dir)

@@ -182,6 +182,7 @@ pub fn run(store: &Store, cwd: &Path, auto: bool, full: bool) -> Result<GcReport
         WriteLock::acquire(&lock_path, "gc", super::lock_timeout()?)?
     };
     let common = store.common_dir().to_path_buf();
+    clear_stale_packed_refs_lock(&common);
     // Under the gc lock no roll-up runs; writers' own leftovers go once they are old.
     let pack_dir = common.join("objects").join("pack");
     let garbage_removed = rollup::remove_garbage(
@@ -303,9 +304,43 @@ pub fn clear_stale_ref_lock(common_dir: &Path, ref_name: &str) -> bool {
     true
 }
 
+/// Git waits at most `core.packedRefsTimeout` (1 s) for `packed-refs.lock` and holds it
+/// for milliseconds while it rewrites the file; one this old was left by a killed git (a
+/// ref deletion, a `pack-refs`) and would make every later deletion of a packed ref fail.
+pub const STALE_PACKED_REFS_LOCK: Duration = Duration::from_secs(10);
+
+/// Remove `packed-refs.lock` if a killed git left it ([`STALE_PACKED_REFS_LOCK`]). Called
+/// before our own ref deletions and by every gc; true when one was removed.
+pub fn clear_stale_packed_refs_lock(common_dir: &Path) -> bool {
+    let path = common_dir.join("packed-refs.lock");
+    let old = std::fs::metadata(&path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .is_some_and(|age| age >= STALE_PACKED_REFS_LOCK);
+    old && std::fs::remove_file(&path).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_old_packed_refs_lock_is_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(!clear_stale_packed_refs_lock(dir.path()));
+        let lock = dir.path().join("packed-refs.lock");
+        let file = std::fs::File::create(&lock).unwrap();
+        assert!(
+            !clear_stale_packed_refs_lock(dir.path()),
+            "a young lock is git's"
+        );
+        assert!(lock.exists());
+        file.set_modified(SystemTime::now() - Duration::from_secs(60))
+            .unwrap();
+        assert!(clear_stale_packed_refs_lock(dir.path()));
+        assert!(!lock.exists());
+    }
 
     #[test]
     fn loose_estimate_counts_one_fanout_directory() {

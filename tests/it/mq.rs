@@ -749,3 +749,31 @@ fn a_rejected_commit_handed_in_again_is_retried_and_counted() {
     assert_eq!(env.ref_tip(&env.repo(), "refs/gastown/beads"), before);
     assert_eq!(bead_json(&env, &bead)["status"], "blocked");
 }
+
+/// A rebase merge puts new commits on the target, so a branch's merged commit stays
+/// outside it: a later request of the same branch that builds on that commit must replay
+/// only what is new. Replaying the merged commit again put a bead's change on the target
+/// twice in the town simulation (seed 1002); here it would conflict with the change made
+/// on the target since.
+#[test]
+fn a_later_request_of_a_branch_replays_only_what_its_merged_one_did_not() {
+    let env = rig();
+    let merge = |branch: &str| {
+        submit(&env, branch, None);
+        let (_, report) = env.mq_json(&["run"]);
+        assert_eq!(outcomes(&report)[branch], "merged", "{report}");
+    };
+    env.branch_with("seed", "main", &[("line.txt", "x\n")]);
+    merge("seed");
+    let work = env.branch_with("work", "main", &[("line.txt", "y\n")]);
+    merge("work");
+    env.branch_with("other", "main", &[("line.txt", "z\n")]);
+    merge("other");
+    // More work on the same branch, on top of its merged commit (a polecat's branch
+    // lives on in its sandbox; the queue deleted this one).
+    env.branch_with("next", &work, &[("more.txt", "m\n")]);
+    env.git_ok(&env.repo(), &["branch", "-f", "work", "next"]);
+    merge("work");
+    assert_eq!(env.git_ok(&env.repo(), &["show", "main:line.txt"]), "z\n");
+    assert_eq!(env.git_ok(&env.repo(), &["show", "main:more.txt"]), "m\n");
+}

@@ -405,6 +405,15 @@ impl Sim {
         let elapsed = started.elapsed();
         // Detached passes and queue runs finish on their own; give them a moment.
         checks::wait_quiet(&self.spec.dir, Duration::from_secs(20));
+        // Then the patrol that cron would run next, unkilled: its housekeeping removes what
+        // killed git commands left and nothing else will (a `packed-refs.lock` once it is
+        // past git's own 1 s wait by a margin: `gc::STALE_PACKED_REFS_LOCK`).
+        if self.spec.bin_dir.join("git-patrol").is_file() {
+            let due = elapsed + gastown::store::gc::STALE_PACKED_REFS_LOCK + Duration::from_secs(1);
+            std::thread::sleep(due.saturating_sub(started.elapsed()));
+            let _ = self.command("patrol", &self.town, &[]).output();
+            checks::wait_quiet(&self.spec.dir, Duration::from_secs(20));
+        }
         self.collect_done_timings();
         let mut report = Report {
             seed: self.spec.seed,
