@@ -217,9 +217,13 @@ pub fn run(sim: &Sim, report: &mut Report) {
         // 1. Every bead closed, each by exactly one merged request (a rework bead and the
         // bead it reworks by the same one), and closed by exactly one write in the history.
         let mut closers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let ms = |t: &str| chrono::DateTime::parse_from_rfc3339(t).map(|t| t.timestamp_millis());
         for mr in mrs.iter().filter(|m| m.status == "merged") {
             for b in mr.beads_to_close() {
                 closers.entry(b).or_default().push(mr.id.clone());
+            }
+            if let (Ok(from), Some(Ok(to))) = (ms(&mr.created_at), mr.decided_at.as_deref().map(ms)) {
+                report.mq_waits.push((to - from) as f64);
             }
         }
         report.rejections += mrs

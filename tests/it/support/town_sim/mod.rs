@@ -102,6 +102,8 @@ pub struct Report {
     pub violations: Vec<String>,
     /// What is worth knowing but loses nothing (leaked identities, say).
     pub findings: Vec<String>,
+    /// Per merged request, submission to merge (ms): what a worker's handed-in work waits.
+    pub mq_waits: Vec<f64>,
 }
 
 /// A town being simulated.
@@ -434,6 +436,14 @@ impl Sim {
             report.latency.insert(
                 name.clone(),
                 (v.len(), percentile(&v, 50.0), percentile(&v, 99.0)),
+            );
+        }
+        let mut waits = std::mem::take(&mut report.mq_waits);
+        waits.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        if !waits.is_empty() {
+            report.latency.insert(
+                "mq, submitted → merged".into(),
+                (waits.len(), percentile(&waits, 50.0), percentile(&waits, 99.0)),
             );
         }
         report
