@@ -93,6 +93,16 @@ case "$title" in
       # Nothing left to merge: the work is already in the target.
       git commit -q --allow-empty -m "Resolve $mr: nothing left to merge"
     fi
+    if head_was_rejected; then
+      # The replayed work broke the gate (it carried its bead's broken/ file): fix it, or
+      # ask again with a new commit when there is nothing to fix (a flaky gate).
+      if [ -n "$(git ls-files broken)" ]; then
+        git rm -q -r broken
+        git commit -q -m "Resolve $mr: remove what broke the gate"
+      else
+        git commit -q --allow-empty -m "Resolve $mr: retry"
+      fi
+    fi
     ;;
   *)
     if has_marker "$id"; then
