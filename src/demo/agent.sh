@@ -27,6 +27,9 @@ rm -f "$gitdir"/*.lock
 git rebase --abort >/dev/null 2>&1
 git cherry-pick --abort >/dev/null 2>&1
 git reset -q --hard HEAD >/dev/null 2>&1
+# Untracked files a killed session left (`done` refuses a sandbox holding them): this agent
+# writes only its hooked bead's files, and writes them again when they are missing.
+git clean -q -fd >/dev/null 2>&1
 
 hook=$(git agent hook --json) || exit 1
 field() { printf '%s\n' "$hook" | sed -n "s/^    \"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" | head -n 1; }

@@ -20,6 +20,10 @@ pub struct RigState {
     pub name: String,
     pub open_beads: usize,
     pub ready_unqueued: usize,
+    /// Ready beads automatic dispatch leaves to a person (released after 4 session
+    /// deaths, or 3 failed dispatches): the driver, playing the person who read the
+    /// escalation, slings them by name.
+    pub for_a_person: Vec<String>,
     pub queued: usize,
     pub unfinished_mrs: usize,
     pub busy_polecats: usize,
@@ -64,10 +68,14 @@ impl RigState {
             100_000,
             now,
         ) {
-            state.ready_unqueued = rows
+            let pickable =
+                gastown::sling::ready::pickable(&store, usize::MAX, now).unwrap_or_default();
+            state.ready_unqueued = pickable.len();
+            state.for_a_person = rows
                 .into_iter()
-                .filter(|&i| !queued.contains(index.id(&index.rows[i])))
-                .count();
+                .map(|i| index.id(&index.rows[i]).to_string())
+                .filter(|id| !queued.contains(id) && !pickable.contains(id))
+                .collect();
         }
         state.unfinished_mrs = gastown::mq::record::list_in(&snap)
             .map(|mrs| mrs.iter().filter(|m| unfinished(m)).count())
@@ -222,7 +230,8 @@ pub fn run(sim: &Sim, report: &mut Report) {
             for b in mr.beads_to_close() {
                 closers.entry(b).or_default().push(mr.id.clone());
             }
-            if let (Ok(from), Some(Ok(to))) = (ms(&mr.created_at), mr.decided_at.as_deref().map(ms)) {
+            if let (Ok(from), Some(Ok(to))) = (ms(&mr.created_at), mr.decided_at.as_deref().map(ms))
+            {
                 report.mq_waits.push((to - from) as f64);
             }
         }

@@ -388,6 +388,16 @@ impl Sim {
                             vec!["--ready".into(), n, name],
                         ),
                     );
+                } else if free > 0 && !state.for_a_person.is_empty() {
+                    let name = self.rigs[i].name.clone();
+                    self.start(
+                        i,
+                        (
+                            "sling BEAD (a person)".into(),
+                            "sling",
+                            vec![state.for_a_person[0].clone(), name],
+                        ),
+                    );
                 } else if !self.backlog[i].is_empty() {
                     let job = self.backlog[i].remove(0);
                     self.start(i, job);
@@ -443,7 +453,11 @@ impl Sim {
         if !waits.is_empty() {
             report.latency.insert(
                 "mq, submitted → merged".into(),
-                (waits.len(), percentile(&waits, 50.0), percentile(&waits, 99.0)),
+                (
+                    waits.len(),
+                    percentile(&waits, 50.0),
+                    percentile(&waits, 99.0),
+                ),
             );
         }
         report
