@@ -128,16 +128,8 @@ const STALE_LOCK_SECS: u64 = 1;
 /// half-done rebase or cherry-pick is left as it is: it may be the agent's progress.
 /// Returns what was removed (best effort: a lock that cannot be read or removed stays).
 pub fn clear_stale_git_locks(sandbox: &Path, branch: Option<&str>) -> Vec<PathBuf> {
-    let Some(git_dir) = std::fs::read_to_string(sandbox.join(".git"))
-        .ok()
-        .and_then(|t| t.trim().strip_prefix("gitdir: ").map(PathBuf::from))
-    else {
+    let Some(git_dir) = worktree_git_dir(sandbox) else {
         return Vec::new();
-    };
-    let git_dir = if git_dir.is_absolute() {
-        git_dir
-    } else {
-        sandbox.join(git_dir)
     };
     let mut candidates: Vec<PathBuf> = std::fs::read_dir(&git_dir)
         .into_iter()
@@ -163,6 +155,18 @@ pub fn clear_stale_git_locks(sandbox: &Path, branch: Option<&str>) -> Vec<PathBu
         })
         .filter(|p| std::fs::remove_file(p).is_ok())
         .collect()
+}
+
+/// A worktree's own git dir (`<common>/worktrees/<name>`), read from its `.git` file
+/// without a git process; `None` when the file is missing or is not a `gitdir:` line.
+pub fn worktree_git_dir(sandbox: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(sandbox.join(".git")).ok()?;
+    let dir = PathBuf::from(text.trim().strip_prefix("gitdir: ")?);
+    Some(if dir.is_absolute() {
+        dir
+    } else {
+        sandbox.join(dir)
+    })
 }
 
 /// Whether `path` is one of the rig's worktrees.

@@ -343,6 +343,7 @@ impl Pass<'_> {
             self.hold(batch, &why);
             return Ok(());
         }
+        let requests = crate::mq::record::list(self.store)?;
         let mut tips: Vec<String> = Vec::new();
         for (i, mr) in batch.iter().enumerate() {
             let current = tips.last().unwrap_or(&base).clone();
@@ -371,7 +372,7 @@ impl Pass<'_> {
                 repo: &self.repo,
                 actor: self.actor,
             };
-            let merged = merged_on_branch(self.store, &mr.branch)?;
+            let merged = merged_on_branch(&requests, &mr.branch);
             match builder.integrate(&current, &mr.commit, &strategy, &labels, &merged)? {
                 Integrated::Commit(c) => tips.push(c),
                 Integrated::Conflict(files) if i == 0 => {
@@ -730,12 +731,12 @@ fn short(commit: &str) -> &str {
 /// The original commits of the newest requests of `branch` the queue merged (newest
 /// first): a branch is reset onto its base for each new bead, so only the last few can be
 /// under a new request's commit, and hiding one hides everything before it.
-fn merged_on_branch(store: &Store, branch: &str) -> Result<Vec<String>> {
-    Ok(crate::mq::record::list(store)?
-        .into_iter()
+fn merged_on_branch(requests: &[MergeRequest], branch: &str) -> Vec<String> {
+    requests
+        .iter()
         .rev()
         .filter(|m| m.status == crate::mq::record::MERGED && m.branch == branch)
         .take(20)
-        .map(|m| m.commit)
-        .collect())
+        .map(|m| m.commit.clone())
+        .collect()
 }

@@ -65,13 +65,12 @@ fn what_is_missing(p: &Polecat) -> Option<String> {
     if !p.sandbox_exists {
         return Some(format!("its sandbox {} was never made", sandbox.display()));
     }
-    let Ok(dot_git) = std::fs::read_to_string(sandbox.join(".git")) else {
+    let Some(git_dir) = crate::agent::sandbox::worktree_git_dir(sandbox) else {
         return Some(format!(
             "{} has no .git: git never finished it",
             sandbox.display()
         ));
     };
-    let git_dir = std::path::PathBuf::from(dot_git.trim().strip_prefix("gitdir: ")?);
     git_dir.join("index.lock").exists().then(|| {
         format!(
             "{} was left half checked out (git's index.lock is still there)",

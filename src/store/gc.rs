@@ -289,14 +289,9 @@ impl Drop for InflightRefUpdate {
 /// lock was removed, or is young and may go away by itself).
 pub fn clear_stale_ref_lock(common_dir: &Path, ref_name: &str) -> bool {
     let path = common_dir.join(format!("{ref_name}.lock"));
-    let Ok(meta) = std::fs::metadata(&path) else {
+    let Some(age) = age_of(&path) else {
         return false;
     };
-    let age = meta
-        .modified()
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .unwrap_or_default();
     if age >= STALE_REF_LOCK {
         return std::fs::remove_file(&path).is_ok() || !path.exists();
     }
@@ -313,12 +308,20 @@ pub const STALE_PACKED_REFS_LOCK: Duration = Duration::from_secs(10);
 /// before our own ref deletions and by every gc; true when one was removed.
 pub fn clear_stale_packed_refs_lock(common_dir: &Path) -> bool {
     let path = common_dir.join("packed-refs.lock");
-    let old = std::fs::metadata(&path)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
-        .is_some_and(|age| age >= STALE_PACKED_REFS_LOCK);
-    old && std::fs::remove_file(&path).is_ok()
+    age_of(&path).is_some_and(|age| age >= STALE_PACKED_REFS_LOCK)
+        && std::fs::remove_file(&path).is_ok()
+}
+
+/// How long ago a file was last modified; `None` when it does not exist (an unreadable
+/// time, or one in the future, counts as new).
+fn age_of(path: &Path) -> Option<Duration> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some(
+        meta.modified()
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok())
+            .unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
