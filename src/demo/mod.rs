@@ -222,7 +222,8 @@ pub fn build(spec: &DemoSpec, actor: &Actor) -> Result<DemoTown> {
 }
 
 /// The mayor's loop, mechanically: sling every ready, unassigned bead that is not already
-/// waiting in the queue to the rig, until every bead is closed or `timeout` passes. The
+/// waiting in the queue to the rig, until every bead is closed and the convoy landed, or
+/// `timeout` passes. The
 /// agents, `done`, the merge queue and the scheduler's queue do the rest.
 pub fn run(built: &DemoTown, spec: &DemoSpec, actor: &Actor) -> Result<DemoReport> {
     let started = Instant::now();
@@ -231,7 +232,14 @@ pub fn run(built: &DemoTown, spec: &DemoSpec, actor: &Actor) -> Result<DemoRepor
     let mut dispatches = 0;
     let finished = loop {
         let outcomes = outcomes(&store, &built.filed)?;
-        if outcomes.iter().all(|b| b.status == "closed") {
+        // The convoy lands in the merge pass's write after the one that closes its last
+        // bead: the demo shows the landed convoy, so it waits for that write too.
+        let landed = || {
+            crate::convoy::Convoys::new(&town)
+                .get(&built.convoy)
+                .is_ok_and(|c| c.status == "landed")
+        };
+        if outcomes.iter().all(|b| b.status == "closed") && landed() {
             break true;
         }
         if started.elapsed() > spec.timeout {
