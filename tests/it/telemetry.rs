@@ -43,11 +43,7 @@ impl Collector {
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
                     match listener.accept() {
-                        Ok((stream, _)) => {
-                            if let Some(r) = serve_one(stream) {
-                                received.lock().unwrap().push(r);
-                            }
-                        }
+                        Ok((stream, _)) => serve_one(stream, &received),
                         Err(_) => std::thread::sleep(Duration::from_millis(10)),
                     }
                 }
@@ -114,7 +110,18 @@ impl Drop for Collector {
     }
 }
 
-fn serve_one(stream: TcpStream) -> Option<Received> {
+/// Read one POST and record it, then answer: recorded before the client sees its 200, so a
+/// command that reported `sent` has its request in `received` already.
+fn serve_one(stream: TcpStream, received: &Mutex<Vec<Received>>) {
+    if let Some(r) = read_one(&stream) {
+        received.lock().unwrap().push(r);
+        let mut stream = stream;
+        let _ = stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
+    }
+}
+
+fn read_one(stream: &TcpStream) -> Option<Received> {
     stream.set_nonblocking(false).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
@@ -138,9 +145,6 @@ fn serve_one(stream: TcpStream) -> Option<Received> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).ok()?;
-    let mut stream = stream;
-    let _ =
-        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}");
     let mut words = line.split_whitespace();
     assert_eq!(words.next(), Some("POST"), "{line}");
     assert_eq!(content_type, "application/json");
