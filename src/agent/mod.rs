@@ -624,6 +624,14 @@ fn read_agent(snap: &Snapshot<'_>, address: &Address) -> Result<Option<Agent>> {
         .map(|r| Agent::from_record(address.clone(), &r)))
 }
 
+/// The live agents of `rig` in a snapshot of its store, for a caller that must read them
+/// together with other records of the same commit (sling reads them with the merge requests).
+pub fn live_rig_agents_in(snap: &Snapshot<'_>, rig: &str) -> Result<Vec<Agent>> {
+    let mut out = agents_in(snap, Some(rig))?;
+    out.retain(Agent::is_live);
+    Ok(out)
+}
+
 /// The agents recorded in one store (`rig` None: the town's own agents).
 fn agents_in(snap: &Snapshot<'_>, rig: Option<&str>) -> Result<Vec<Agent>> {
     let mut out = Vec::new();

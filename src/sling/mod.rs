@@ -586,7 +586,13 @@ impl<'t> Sling<'t> {
         // supersedes the request and carries its beads, so new work there would close them
         // without their change (found by the town simulation), and a rework or a retry is
         // queued back to it.
-        let requests = crate::mq::record::list(&rig.open_store()?)?;
+        // The agents and the requests come from one snapshot: a polecat's `done` frees it and
+        // files its request in one commit, so reading the requests before the agents (two
+        // snapshots) could see the polecat idle but not its request, and reset a branch
+        // whose work was still in flight (found by the town simulation).
+        let store = rig.open_store()?;
+        let snap = store.snapshot(COLLECTION)?;
+        let requests = crate::mq::record::list_in(&snap)?;
         let in_flight: Vec<&str> = requests
             .iter()
             .filter(|m| {
@@ -606,7 +612,7 @@ impl<'t> Sling<'t> {
             .filter(|m| m.status == crate::mq::record::MERGED)
             .map(|m| m.commit.as_str())
             .collect();
-        for agent in self.agents.list(Some(&rig.name), false)? {
+        for agent in crate::agent::live_rig_agents_in(&snap, &rig.name)? {
             if agent.role != Role::Polecat || agent.hook.is_some() || agent.state != STATE_IDLE {
                 continue;
             }
