@@ -112,6 +112,9 @@ pub fn refresh(rig: &Rig, path: &Path, branch: &str, base: &str) -> Result<()> {
     if stale.exists() {
         let _ = std::fs::remove_file(&stale);
     }
+    // The other locks a killed git leaves (the branch's ref lock, `HEAD.lock`) would fail
+    // the checkout too, and the polecat would never be reused: a new one made each time.
+    clear_stale_git_locks(path, Some(branch));
     gitcmd::run(path, ["checkout", "--quiet", "--force", "-B", branch, base])?;
     Ok(())
 }

@@ -236,6 +236,40 @@ fn concurrent_slings_of_different_beads_each_find_a_polecat() {
     assert_eq!(holders.len(), 4, "one polecat per bead: {holders:?}");
 }
 
+#[test]
+fn an_idle_polecat_whose_killed_git_left_a_lock_is_reused() {
+    let t = slinging_town("process");
+    t.ok(&["add", "polecat"]);
+    let agents = t.agents();
+    assert_eq!(agents.len(), 1, "{agents:?}");
+    let polecat = agents[0]["address"].as_str().unwrap().to_string();
+    let sandbox = std::path::PathBuf::from(agents[0]["sandbox"].as_str().unwrap());
+    // What a git killed in a dead session leaves: the reset onto the base would fail on it.
+    let branch = agents[0]["branch"].as_str().unwrap();
+    let common = t.env.git_ok(
+        &sandbox,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    );
+    let lock = std::path::PathBuf::from(common.trim()).join(format!("refs/heads/{branch}.lock"));
+    let file = std::fs::File::create(&lock).unwrap();
+    file.set_modified(std::time::SystemTime::now() - Duration::from_secs(60))
+        .unwrap();
+    drop(file);
+    let id = t.env.create("DO-WORK after a killed git", &[]);
+    let d = t.sling_json(&[&id, "repo"])[0].clone();
+    assert_eq!(d["outcome"], "started", "{d}");
+    assert_eq!(
+        d["agent"],
+        polecat.as_str(),
+        "the idle polecat was reused: {d}"
+    );
+    assert!(!lock.exists(), "the stale lock was cleared");
+    wait_until("its merge request", || {
+        t.mq_list().len() == 1 && t.alive_sessions() == 0
+    });
+    assert_eq!(t.agents().len(), 1, "no polecat was added");
+}
+
 /// Live sessions, read straight from their liveness locks (a shared lock is refused while a
 /// session's processes hold theirs): cheaper than `git agent list`, so sampled often.
 fn live_by_locks(t: &Town) -> usize {
