@@ -107,10 +107,8 @@ pub fn create(
 /// session runs there, so a lock file found while holding it is stale.
 pub fn refresh(rig: &Rig, path: &Path, branch: &str, base: &str) -> Result<()> {
     let _lock = worktree_lock(rig)?;
-    let git_dir = gitcmd::run(path, ["rev-parse", "--absolute-git-dir"])?;
-    let stale = Path::new(git_dir.trim()).join("index.lock");
-    if stale.exists() {
-        let _ = std::fs::remove_file(&stale);
+    if let Some(git_dir) = worktree_git_dir(path) {
+        let _ = std::fs::remove_file(git_dir.join("index.lock"));
     }
     // The other locks a killed git leaves (the branch's ref lock, `HEAD.lock`) would fail
     // the checkout too, and the polecat would never be reused: a new one made each time.

@@ -586,10 +586,8 @@ impl<'t> Sling<'t> {
         // supersedes the request and carries its beads, so new work there would close them
         // without their change (found by the town simulation), and a rework or a retry is
         // queued back to it.
-        // The agents and the requests come from one snapshot: a polecat's `done` frees it and
-        // files its request in one commit, so reading the requests before the agents (two
-        // snapshots) could see the polecat idle but not its request, and reset a branch
-        // whose work was still in flight (found by the town simulation).
+        // Agents and requests come from one snapshot: `done` frees a polecat and files its
+        // request in one commit, and two reads could see the polecat idle without it.
         let store = rig.open_store()?;
         let snap = store.snapshot(COLLECTION)?;
         let requests = crate::mq::record::list_in(&snap)?;
